@@ -1,0 +1,353 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/status"
+)
+
+// recipientKeys resolves -r specs to encryption keys, refusing keys whose
+// validity is not established unless the trust model is "always".
+func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
+	var keys []*packet.PublicKey
+	var ents []*openpgp.Entity
+	for _, spec := range a.opts.values["recipient"] {
+		found := a.findCerts(spec)
+		var key *packet.PublicKey
+		var ent *openpgp.Entity
+		for _, e := range found {
+			if k, ok := e.EncryptionKey(a.now); ok {
+				key, ent = k.PublicKey, e
+				break
+			}
+		}
+		if key == nil {
+			a.status.Emit("INV_RECP", "0", spec)
+			a.status.Emit("FAILURE", "encrypt", "53")
+			return nil, nil, &exitError{2, fmt.Sprintf("%s: skipped: No public key", spec)}
+		}
+		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
+		if !a.isOwn(ent) && a.trustModel() != "always" {
+			a.status.Emit("INV_RECP", "10", spec)
+			a.status.Emit("FAILURE", "encrypt", "53")
+			a.infof("%016X: There is no assurance this key belongs to the named user", key.KeyId)
+			return nil, nil, &exitError{2, fmt.Sprintf("%s: skipped: Unusable public key", spec)}
+		}
+		keys = append(keys, key)
+		ents = append(ents, ent)
+	}
+	return keys, ents, nil
+}
+
+// chooseCipher picks what every recipient prefers, like gpg; AES-256 when
+// all of them list it, else AES-128 which every OpenPGP peer implements.
+func (a *app) chooseCipher(ents []*openpgp.Entity) (packet.CipherFunction, error) {
+	if s := a.opts.last("cipher-algo"); s != "" {
+		return pgp.ParseCipher(s)
+	}
+	for _, e := range ents {
+		sig, _ := e.PrimarySelfSignature()
+		ok := false
+		if sig != nil {
+			for _, c := range sig.PreferredSymmetric {
+				if packet.CipherFunction(c) == packet.CipherAES256 {
+					ok = true
+				}
+			}
+		}
+		if !ok {
+			return packet.CipherAES128, nil
+		}
+	}
+	return packet.CipherAES256, nil
+}
+
+func (a *app) encryptCmd(args []string) error {
+	cmd := a.opts.command
+	symmetric := cmd == "symmetric" || cmd == "sign-symmetric" || cmd == "encrypt-symmetric" || cmd == "sign-encrypt-symmetric"
+	signing := cmd == "sign-encrypt" || cmd == "sign-symmetric" || cmd == "sign-encrypt-symmetric"
+	publicKey := cmd == "encrypt" || cmd == "sign-encrypt" || cmd == "encrypt-symmetric" || cmd == "sign-encrypt-symmetric"
+	if len(args) > 1 {
+		return &exitError{2, "usage: gpg [options] --encrypt [filename]"}
+	}
+	var recips []*packet.PublicKey
+	var ents []*openpgp.Entity
+	if publicKey {
+		if len(a.opts.values["recipient"]) == 0 {
+			return &exitError{2, "no recipients given (use -r)"}
+		}
+		var err error
+		if recips, ents, err = a.recipientKeys(); err != nil {
+			return err
+		}
+	}
+	cipher, err := a.chooseCipher(ents)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	var passphrase []byte
+	if symmetric {
+		p, ok, err := a.fixedPassphrase()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if a.opts.has("batch") {
+				return &exitError{2, "symmetric encryption failed: No passphrase given"}
+			}
+			p, ok, err = a.promptTTY(&ipc.Inquiry{Kind: ipc.InquireNewPassphrase, Prompt: "Enter passphrase"})
+			if err != nil || !ok {
+				return &exitError{2, "symmetric encryption failed: No passphrase given"}
+			}
+		}
+		passphrase = p
+	}
+	var signers []pgp.SignKey
+	if signing {
+		if signers, err = a.signers(); err != nil {
+			return err
+		}
+	}
+	comp, level, err := a.compression(packet.CompressionZLIB)
+	if err != nil {
+		return err
+	}
+	in, err := a.openInput(firstArg(args))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	defaultOut := ""
+	if n := firstArg(args); n != "" && n != "-" {
+		defaultOut = n + ".gpg"
+		if a.armor() {
+			defaultOut = n + ".asc"
+		}
+	}
+	out, err := a.openOutput(defaultOut)
+	if err != nil {
+		return err
+	}
+	c := &pgp.Compose{Recipients: recips, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
+		Signers: signers, Sign: a.remoteSign, TextMode: a.opts.has("textmode"), FileName: a.literalName(args),
+		ModTime: a.now, Created: a.now}
+	a.status.Emit("BEGIN_ENCRYPTION", "2", strconv.Itoa(int(cipher)))
+	if signing {
+		a.announceSigners(signers)
+	}
+	var sigs []*packet.Signature
+	err = a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
+		var err error
+		sigs, err = c.Write(w, in)
+		return err
+	})
+	if err != nil {
+		out.abort()
+		if signing {
+			return a.signFailed(err)
+		}
+		return &exitError{2, "encryption failed: " + err.Error()}
+	}
+	if signing {
+		a.sigCreated("S", sigs)
+	}
+	a.status.Emit("END_ENCRYPTION")
+	return out.commit()
+}
+
+// errDecryptFailed is reported after the DECRYPTION_FAILED status line.
+var errDecryptFailed = errors.New("decryption failed")
+
+func (a *app) decryptCmd(args []string) error {
+	in, err := a.openInput(firstArg(args))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	br, head := peekInput(in)
+	var body io.Reader = br
+	if isClearsigned(head) {
+		return a.verifyCmd(args)
+	}
+	if pgp.IsArmored(head) {
+		blk, err := armor.Decode(br)
+		if err != nil {
+			a.status.Emit("NODATA", "1")
+			return &exitError{2, "no valid OpenPGP data found."}
+		}
+		body = blk.Body
+	}
+	env, err := pgp.ReadEnvelope(body)
+	if err != nil {
+		a.status.Emit("NODATA", "1")
+		return &exitError{2, "decrypt_message failed: " + err.Error()}
+	}
+	out, err := a.openOutput("")
+	if err != nil {
+		return err
+	}
+	if env.Encrypted == nil {
+		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts())
+		if err != nil {
+			out.abort()
+			a.status.Emit("NODATA", "1")
+			return &exitError{2, "processing message failed: " + err.Error()}
+		}
+		a.plaintextStatus(msg)
+		if err := out.commit(); err != nil {
+			return err
+		}
+		return a.reportSigs(msg.Sigs)
+	}
+	err = a.decryptEnvelope(env, out)
+	if err != nil {
+		out.abort()
+		return err
+	}
+	return out.commit()
+}
+
+func isClearsigned(head []byte) bool {
+	return len(head) > 0 && string(head[:min(len(head), 34)]) == "-----BEGIN PGP SIGNED MESSAGE-----"
+}
+
+func (a *app) plaintextStatus(msg *pgp.Message) {
+	if msg.Literal == nil {
+		return
+	}
+	a.status.Emit("PLAINTEXT", fmt.Sprintf("%x", msg.Literal.Format), strconv.FormatUint(uint64(msg.Literal.Time), 10), status.Escape(msg.Literal.FileName))
+}
+
+// sessionKey finds the session key: first through our secret keys, then a
+// passphrase for SKESKs.
+func (a *app) sessionKey(env *pgp.Envelope) (packet.CipherFunction, []byte, error) {
+	var lastErr error = &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "No secret key"}
+	for _, pk := range env.PKESKs {
+		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
+	}
+	for _, pk := range env.PKESKs {
+		var cands []*packet.PublicKey
+		for _, e := range a.loadCerts() {
+			for _, k := range allKeys(e) {
+				if (pk.Parsed.KeyId == 0 || k.PublicKey.KeyId == pk.Parsed.KeyId) && a.hasSecret(k.PublicKey) && k.PublicKey.PubKeyAlgo == pk.Parsed.Algo {
+					cands = append(cands, k.PublicKey)
+				}
+			}
+		}
+		if len(cands) == 0 {
+			a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", pk.Parsed.KeyId))
+			continue
+		}
+		for _, c := range cands {
+			var res ipc.DecryptResult
+			err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.Fingerprint, PKESK: pk.Raw}, &res)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			if k := a.keyByFingerprint(c.Fingerprint); k != nil {
+				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "0")
+				a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.Fingerprint), fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "u")
+				bits, _ := c.BitLength()
+				a.infof("encrypted with %d-bit %s key, ID %016X, created %s", bits, pubkeyWord(c.PubKeyAlgo), c.KeyId, c.CreationTime.UTC().Format("2006-01-02"))
+				fmt.Fprintf(a.stderr, "      \"%s\"\n", primaryUID(k.Entity))
+			}
+			return packet.CipherFunction(res.Cipher), res.SessionKey, nil
+		}
+	}
+	for _, sk := range env.SKESKs {
+		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(sk.CipherFunc)), "3", "2")
+		pass, ok, err := a.fixedPassphrase()
+		if err != nil {
+			return 0, nil, err
+		}
+		if !ok {
+			if a.opts.has("batch") {
+				return 0, nil, errNoPassphrase
+			}
+			if pass, ok, err = a.promptTTY(&ipc.Inquiry{Kind: ipc.InquirePassphrase, Prompt: "Enter passphrase"}); err != nil || !ok {
+				return 0, nil, errNoPassphrase
+			}
+		}
+		key, cipher, err := sk.Decrypt(pass)
+		if err == nil {
+			return cipher, key, nil
+		}
+		a.status.Emit("BAD_PASSPHRASE", "0")
+		lastErr = &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "Bad session key"}
+	}
+	return 0, nil, lastErr
+}
+
+func pubkeyWord(a packet.PublicKeyAlgorithm) string {
+	switch a {
+	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSAEncryptOnly:
+		return "RSA"
+	case packet.PubKeyAlgoECDH, packet.PubKeyAlgoX25519:
+		return "ECDH"
+	case packet.PubKeyAlgoElGamal:
+		return "ELG"
+	}
+	return "unknown"
+}
+
+func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
+	cipher, key, err := a.sessionKey(env)
+	a.status.Emit("BEGIN_DECRYPTION")
+	failed := func(msg string) error {
+		a.status.Emit("DECRYPTION_FAILED")
+		a.status.Emit("END_DECRYPTION")
+		return &exitError{2, "decryption failed: " + msg}
+	}
+	if err != nil {
+		code, he := helperErrorCode(err)
+		msg := err.Error()
+		if he != nil {
+			msg = he.Message
+		}
+		if err == errNoPassphrase {
+			msg = "No passphrase given"
+		}
+		if a.badPassphrase || code == 11 {
+			msg = "Bad passphrase"
+		}
+		return failed(msg)
+	}
+	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(cipher)), "0")
+	plain, err := env.OpenEncrypted(cipher, key)
+	if err != nil {
+		if errors.Is(err, pgp.ErrNoMDC) {
+			a.infof("WARNING: message was not integrity protected")
+		}
+		return failed(err.Error())
+	}
+	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts())
+	if err != nil {
+		plain.Close()
+		return failed(err.Error())
+	}
+	// Drain to the end so the integrity check covers every byte.
+	if _, err := io.Copy(io.Discard, plain); err != nil {
+		return failed(err.Error())
+	}
+	if err := plain.Close(); err != nil {
+		a.status.Emit("BADMDC")
+		return failed("integrity check failed")
+	}
+	a.plaintextStatus(msg)
+	if err := a.reportSigs(msg.Sigs); err != nil {
+		return err
+	}
+	a.status.Emit("DECRYPTION_OKAY")
+	a.status.Emit("GOODMDC")
+	a.status.Emit("END_DECRYPTION")
+	return nil
+}

@@ -1,0 +1,821 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/keylist"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
+)
+
+// secretDirName must match keyhelper's; front only stats it.
+const secretDirName = "private-keys.d"
+
+func (a *app) loadCerts() openpgp.EntityList {
+	if !a.certsLoaded {
+		a.certsLoaded = true
+		all, err := a.store.All(func(msg string) { a.infof("%s", msg) })
+		if err != nil {
+			a.errorf("reading the certificate store: %v", err)
+		}
+		a.certs = all
+	}
+	return a.certs
+}
+
+// secretKeys returns which (sub)keys have secrets, refreshing the public
+// list from keyhelper when it is missing or stale.
+func (a *app) secretKeys() map[string]store.SecretInfo {
+	if a.secrets != nil {
+		return a.secrets
+	}
+	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
+	if !ok {
+		var res ipc.ListResult
+		if err := a.callKeyhelper(false, &ipc.ListRequest{}, &res); err != nil {
+			a.errorf("listing secret keys: %v", err)
+			return map[string]store.SecretInfo{}
+		}
+		m = a.recordListing(res.Listing)
+	}
+	a.secrets = m
+	return m
+}
+
+func (a *app) recordListing(l []ipc.SecretEntry) map[string]store.SecretInfo {
+	m := map[string]store.SecretInfo{}
+	for _, e := range l {
+		m[fmt.Sprintf("%X", e.Fingerprint)] = store.SecretInfo{Primary: e.Primary, Protected: e.Protected, Stub: e.Stub}
+	}
+	if err := a.store.WriteSecretKeys(m); err != nil {
+		a.infof("could not record the secret key list: %v", err)
+	}
+	a.secrets = m
+	return m
+}
+
+func (a *app) hasSecret(pk *packet.PublicKey) bool {
+	s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.Fingerprint)]
+	return ok && !s.Stub
+}
+
+func (a *app) isOwn(e *openpgp.Entity) bool {
+	_, ok := a.secretKeys()[fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)]
+	return ok
+}
+
+// keyByFingerprint finds a primary or subkey in the store.
+func (a *app) keyByFingerprint(fpr []byte) *openpgp.Key {
+	for _, e := range a.loadCerts() {
+		for _, k := range allKeys(e) {
+			if bytes.Equal(k.PublicKey.Fingerprint, fpr) {
+				return &k
+			}
+		}
+	}
+	return nil
+}
+
+func allKeys(e *openpgp.Entity) []openpgp.Key {
+	ks := []openpgp.Key{{Entity: e, PublicKey: e.PrimaryKey, PrivateKey: e.PrivateKey}}
+	for i := range e.Subkeys {
+		sk := &e.Subkeys[i]
+		ks = append(ks, openpgp.Key{Entity: e, PublicKey: sk.PublicKey, PrivateKey: sk.PrivateKey, SelfSignature: sk.Sig})
+	}
+	return ks
+}
+
+// findCerts applies gpg's key specification rules: fingerprint (0x,
+// trailing '!'), long or short key ID (primary or subkey), "<email>",
+// "=exact user ID", "@domain" style substrings, else a case-insensitive
+// substring of a user ID.
+func (a *app) findCerts(spec string) openpgp.EntityList {
+	spec = strings.TrimSpace(spec)
+	var out openpgp.EntityList
+	matchKey := func(pred func(*packet.PublicKey) bool) {
+		for _, e := range a.loadCerts() {
+			for _, k := range allKeys(e) {
+				if pred(k.PublicKey) {
+					out = append(out, e)
+					break
+				}
+			}
+		}
+	}
+	hexSpec := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(spec, "0x"), "0X"), "!")
+	if isHex(hexSpec) {
+		switch len(hexSpec) {
+		case 40, 64:
+			want, _ := hex.DecodeString(hexSpec)
+			matchKey(func(pk *packet.PublicKey) bool { return bytes.Equal(pk.Fingerprint, want) })
+			return out
+		case 16:
+			id, _ := strconv.ParseUint(hexSpec, 16, 64)
+			matchKey(func(pk *packet.PublicKey) bool { return pk.KeyId == id })
+			return out
+		case 8:
+			id, _ := strconv.ParseUint(hexSpec, 16, 32)
+			matchKey(func(pk *packet.PublicKey) bool { return pk.KeyId&0xffffffff == id })
+			return out
+		}
+	}
+	match := func(uid string) bool { return strings.Contains(strings.ToLower(uid), strings.ToLower(spec)) }
+	switch {
+	case strings.HasPrefix(spec, "="):
+		match = func(uid string) bool { return uid == spec[1:] }
+	case strings.HasPrefix(spec, "<"):
+		want := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(spec, "<"), ">"))
+		match = func(uid string) bool { return strings.ToLower(emailOf(uid)) == want }
+	}
+	for _, e := range a.loadCerts() {
+		for uid := range e.Identities {
+			if match(uid) {
+				out = append(out, e)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func emailOf(uid string) string {
+	i, j := strings.LastIndexByte(uid, '<'), strings.LastIndexByte(uid, '>')
+	if i >= 0 && j > i {
+		return uid[i+1 : j]
+	}
+	if strings.Contains(uid, "@") && !strings.ContainsAny(uid, " <>") {
+		return uid
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// parseExpire accepts gpg's expiration forms: never/none/-/0, Nd/Nw/Nm/Ny,
+// plain seconds, ISO date.
+func parseExpire(s string, now time.Time) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "", "never", "none", "-", "0":
+		return 0, nil
+	}
+	if strings.HasPrefix(s, "seconds=") {
+		return strconv.ParseInt(s[8:], 10, 64)
+	}
+	unit := map[byte]int64{'d': 86400, 'w': 7 * 86400, 'm': 30 * 86400, 'y': 365 * 86400}
+	if u, ok := unit[s[len(s)-1]]; ok {
+		n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+		if err == nil && n > 0 {
+			return n * u, nil
+		}
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n * 86400, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil && t.After(now) {
+		return int64(t.Sub(now).Seconds()), nil
+	}
+	return 0, fmt.Errorf("invalid expiration time %q", s)
+}
+
+func (a *app) quickGenKey(args []string) error {
+	if len(args) < 1 || len(args) > 4 {
+		return &exitError{2, "usage: --quick-generate-key USER-ID [ALGO [USAGE [EXPIRE]]]"}
+	}
+	arg := func(i string, n int) string {
+		if len(args) > n {
+			return args[n]
+		}
+		return i
+	}
+	uid, algo, usage, expire := args[0], arg("default", 1), arg("default", 2), arg("2y", 3)
+	if expire == "default" || expire == "-" && len(args) < 4 {
+		expire = "2y"
+	}
+	exp, err := parseExpire(expire, a.now)
+	if err != nil {
+		return &exitError{2, err.Error()}
+	}
+	if len(a.findCerts("="+uid)) > 0 && !a.opts.has("yes") {
+		return &exitError{2, "A key for \"" + uid + "\" already exists"}
+	}
+	req := &ipc.GenerateRequest{UserID: uid, Created: a.now.Unix(), V6: a.opts.has("rfc9580")}
+	switch strings.ToLower(algo) {
+	case "default", "future-default", "-", "":
+		req.Primary = ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert", ExpireSecs: exp}
+		req.Subkeys = []ipc.KeySpec{{Algo: "cv25519", Usage: "encr"}}
+	default:
+		if usage == "default" || usage == "-" {
+			usage = "sign,cert"
+		}
+		req.Primary = ipc.KeySpec{Algo: algo, Usage: usage + ",cert", ExpireSecs: exp}
+	}
+	return a.generate(req)
+}
+
+func (a *app) generate(req *ipc.GenerateRequest) error {
+	var res ipc.GenerateResult
+	if err := a.callKeyhelper(true, req, &res); err != nil {
+		code, _ := helperErrorCode(err)
+		a.status.Emit("KEY_NOT_CREATED")
+		a.status.Emit("FAILURE", "genkey", strconv.Itoa(code))
+		return &exitError{2, "key generation failed: " + err.Error()}
+	}
+	a.recordListing(res.Listing)
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(res.Public))
+	if err != nil || len(el) != 1 {
+		return &exitError{2, "key generation returned an invalid key"}
+	}
+	e := el[0]
+	unlock, err := a.store.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := a.store.Put(e); err != nil {
+		return err
+	}
+	a.certs = append(a.certs, e)
+	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
+	a.status.Emit("KEY_CONSIDERED", fpr, "0")
+	kind := "P"
+	if len(e.Subkeys) > 0 {
+		kind = "B"
+	}
+	a.status.Emit("KEY_CREATED", kind, fpr)
+	if !a.opts.has("batch") {
+		return a.writeListing([]*openpgp.Entity{e}, false, "")
+	}
+	return nil
+}
+
+// genKeyBatch reads a gpg parameter file (--batch --gen-key FILE).
+func (a *app) genKeyBatch(args []string) error {
+	if !a.opts.has("batch") {
+		return &exitError{2, "interactive key generation is not supported; use --quick-generate-key or --batch"}
+	}
+	in, err := a.openInput(firstArg(args))
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	params := map[string]string{}
+	noProtection := false
+	flush := func() error {
+		if len(params) == 0 {
+			return nil
+		}
+		defer func() { params = map[string]string{} }()
+		req, err := a.paramsToRequest(params, noProtection)
+		if err != nil {
+			return err
+		}
+		if pass, ok := params["passphrase"]; ok && !noProtection {
+			a.passphrase, a.passphraseRead = []byte(pass), true
+		}
+		return a.generate(req)
+	}
+	sc := bufio.NewScanner(io.LimitReader(in, 1<<20))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] == '%' {
+			switch strings.ToLower(strings.Fields(line)[0]) {
+			case "%commit":
+				if err := flush(); err != nil {
+					return err
+				}
+			case "%no-protection":
+				noProtection = true
+			case "%echo":
+				a.infof("%s", strings.TrimSpace(line[5:]))
+			}
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			return &exitError{2, fmt.Sprintf("invalid parameter line: %q", line)}
+		}
+		k = strings.ToLower(strings.TrimSpace(k))
+		if k == "key-type" && len(params) > 0 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		params[k] = strings.TrimSpace(v)
+	}
+	return flush()
+}
+
+func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.GenerateRequest, error) {
+	uid := p["name-real"]
+	if c := p["name-comment"]; c != "" {
+		uid += " (" + c + ")"
+	}
+	if e := p["name-email"]; e != "" {
+		if uid != "" {
+			uid += " "
+		}
+		uid += "<" + e + ">"
+	}
+	if uid == "" {
+		return nil, &exitError{2, "no user ID given in parameter file"}
+	}
+	exp, err := parseExpire(p["expire-date"], a.now)
+	if err != nil {
+		return nil, &exitError{2, err.Error()}
+	}
+	algo := func(typ, length, curve string) (string, error) {
+		switch strings.ToLower(typ) {
+		case "rsa", "1":
+			if length == "" {
+				length = "3072"
+			}
+			return "rsa" + length, nil
+		case "eddsa", "22", "ecdh", "18", "ecdsa", "19":
+			if curve == "" {
+				return "", fmt.Errorf("Key-Curve missing")
+			}
+			switch strings.ToLower(curve) {
+			case "ed25519", "cv25519", "curve25519":
+				return "ed25519", nil
+			case "nistp256", "nist p-256":
+				return "nistp256", nil
+			case "nistp384", "nist p-384":
+				return "nistp384", nil
+			}
+			return "", fmt.Errorf("unsupported curve %q", curve)
+		case "default":
+			return "ed25519", nil
+		}
+		return "", fmt.Errorf("unsupported key type %q", typ)
+	}
+	pa, err := algo(p["key-type"], p["key-length"], p["key-curve"])
+	if err != nil {
+		return nil, &exitError{2, err.Error()}
+	}
+	usage := p["key-usage"]
+	if usage == "" {
+		usage = "sign"
+	}
+	req := &ipc.GenerateRequest{
+		UserID: uid, Created: a.now.Unix(), NoProtection: noProtection, V6: a.opts.has("rfc9580"),
+		Primary: ipc.KeySpec{Algo: pa, Usage: usage + ",cert", ExpireSecs: exp},
+	}
+	if st := p["subkey-type"]; st != "" {
+		sa, err := algo(st, p["subkey-length"], p["subkey-curve"])
+		if err != nil {
+			return nil, &exitError{2, err.Error()}
+		}
+		su := p["subkey-usage"]
+		if su == "" {
+			su = "encr"
+		}
+		req.Subkeys = []ipc.KeySpec{{Algo: sa, Usage: su, ExpireSecs: exp}}
+	}
+	return req, nil
+}
+
+func firstArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return ""
+}
+
+// readKeyData reads armored or binary key material from every input.
+func (a *app) readKeyData(args []string) ([]byte, error) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	var all bytes.Buffer
+	for _, name := range args {
+		in, err := a.openInput(name)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(in, maxImport+1))
+		in.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > maxImport {
+			return nil, &exitError{2, "input too large"}
+		}
+		bin, err := dearmorAll(data)
+		if err != nil {
+			return nil, &exitError{2, err.Error()}
+		}
+		all.Write(bin)
+	}
+	return all.Bytes(), nil
+}
+
+// maxImport caps one import (the Debian keyring is 28.5 MB).
+const maxImport = 256 << 20
+
+// dearmorAll turns every armor block in data into binary; binary data is
+// returned as is.
+func dearmorAll(data []byte) ([]byte, error) {
+	if !pgp.IsArmored(data) {
+		return data, nil
+	}
+	var out bytes.Buffer
+	r := bytes.NewReader(data)
+	for {
+		blk, err := armor.Decode(r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if out.Len() > 0 {
+				break
+			}
+			return nil, fmt.Errorf("invalid armor: %v", err)
+		}
+		if _, err := io.Copy(&out, blk.Body); err != nil {
+			return nil, fmt.Errorf("invalid armor: %v", err)
+		}
+	}
+	return out.Bytes(), nil
+}
+
+// importCounts are gpg's IMPORT_RES numbers we track.
+type importCounts struct {
+	count, imported, unchanged, secRead, secImported, secDup, notImported int
+}
+
+func (a *app) importCmd(args []string) error {
+	data, err := a.readKeyData(args)
+	if err != nil {
+		return err
+	}
+	blocks, err := splitKeyBlocks(data)
+	if err != nil {
+		return &exitError{2, "no valid OpenPGP data found."}
+	}
+	var c importCounts
+	var secretData bytes.Buffer
+	var public [][]byte
+	for _, b := range blocks {
+		if b.secret {
+			secretData.Write(b.raw)
+		} else {
+			public = append(public, b.raw)
+		}
+	}
+	if secretData.Len() > 0 {
+		var res ipc.ImportResult
+		if err := a.callKeyhelper(true, &ipc.ImportRequest{Data: secretData.Bytes()}, &res); err != nil {
+			a.errorf("key import failed: %v", err)
+		} else {
+			a.recordListing(res.Listing)
+			public = append(public, res.Public)
+			for _, k := range res.Keys {
+				c.secRead++
+				fpr := fmt.Sprintf("%X", k.Fingerprint)
+				if k.New {
+					c.secImported++
+					a.infof("key %s: secret key imported", fpr[len(fpr)-16:])
+					a.status.Emit("IMPORT_OK", "17", fpr)
+				} else {
+					c.secDup++
+					a.infof("key %s: \"%s\" not changed", fpr[len(fpr)-16:], "secret key")
+					a.status.Emit("IMPORT_OK", "0", fpr)
+				}
+			}
+		}
+	}
+	unlock, err := a.store.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	for _, raw := range public {
+		el, err := readKeyRingSafe(raw)
+		if err != nil {
+			c.count++
+			c.notImported++
+			a.errorf("key import failed: %v", err)
+			continue
+		}
+		for _, e := range el {
+			c.count++
+			if err := a.importOne(e, &c); err != nil {
+				c.notImported++
+				a.errorf("key %016X: %v", e.PrimaryKey.KeyId, err)
+			}
+		}
+	}
+	a.infof("Total number processed: %d", c.count)
+	a.status.Emit("IMPORT_RES", strconv.Itoa(c.count), "0", strconv.Itoa(c.imported), "0", strconv.Itoa(c.unchanged),
+		"0", "0", "0", "0", strconv.Itoa(c.secRead), strconv.Itoa(c.secImported), strconv.Itoa(c.secDup), "0", strconv.Itoa(c.notImported), "0")
+	if c.count == 0 && c.secRead == 0 {
+		return &exitError{2, "no valid OpenPGP data found."}
+	}
+	return nil
+}
+
+func readKeyRingSafe(raw []byte) (el openpgp.EntityList, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			el, err = nil, errors.New("invalid key data")
+		}
+	}()
+	return openpgp.ReadKeyRing(bytes.NewReader(raw))
+}
+
+// importOne stores e, merging with what is stored: new user IDs and
+// subkeys are added, existing ones kept.
+func (a *app) importOne(e *openpgp.Entity, c *importCounts) error {
+	if e.PrimaryKey.PubKeyAlgo == 0 || len(e.Identities) == 0 {
+		return errors.New("no valid user IDs")
+	}
+	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	name := ""
+	if id := e.PrimaryIdentity(); id != nil {
+		name = id.Name
+	}
+	old, err := a.store.Get(e.PrimaryKey.Fingerprint)
+	if err == nil {
+		merged, changed := mergeCerts(old, e)
+		if !changed {
+			c.unchanged++
+			a.infof("key %016X: \"%s\" not changed", e.PrimaryKey.KeyId, name)
+			a.status.Emit("IMPORT_OK", "0", fpr)
+			return nil
+		}
+		e = merged
+	}
+	if err := a.store.Put(e); err != nil {
+		return err
+	}
+	c.imported++
+	a.certs = nil
+	a.certsLoaded = false
+	a.infof("key %016X: public key \"%s\" imported", e.PrimaryKey.KeyId, name)
+	a.status.Emit("IMPORT_OK", "1", fpr)
+	return nil
+}
+
+// mergeCerts adds user IDs and subkeys of add to have.
+func mergeCerts(have, add *openpgp.Entity) (*openpgp.Entity, bool) {
+	changed := false
+	for name, id := range add.Identities {
+		if _, ok := have.Identities[name]; !ok {
+			have.Identities[name] = id
+			changed = true
+		}
+	}
+	for _, sk := range add.Subkeys {
+		found := false
+		for _, h := range have.Subkeys {
+			if bytes.Equal(h.PublicKey.Fingerprint, sk.PublicKey.Fingerprint) {
+				found = true
+			}
+		}
+		if !found {
+			have.Subkeys = append(have.Subkeys, sk)
+			changed = true
+		}
+	}
+	if len(add.Revocations) > len(have.Revocations) {
+		have.Revocations = add.Revocations
+		changed = true
+	}
+	return have, changed
+}
+
+type keyBlock struct {
+	raw    []byte
+	secret bool
+}
+
+// splitKeyBlocks cuts binary key data into transferable keys at each
+// primary key packet, without parsing secret packets: those go to
+// keyhelper as they are.
+func splitKeyBlocks(data []byte) ([]keyBlock, error) {
+	raws, err := pgp.SplitPackets(data)
+	if err != nil {
+		return nil, err
+	}
+	var blocks []keyBlock
+	for _, r := range raws {
+		tag := pgp.PacketTag(r)
+		if tag == 5 || tag == 6 {
+			blocks = append(blocks, keyBlock{secret: tag == 5})
+		}
+		if len(blocks) == 0 {
+			continue
+		}
+		b := &blocks[len(blocks)-1]
+		b.raw = append(b.raw, r...)
+	}
+	if len(blocks) == 0 {
+		return nil, errors.New("no keys")
+	}
+	return blocks, nil
+}
+
+func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
+	var ents openpgp.EntityList
+	if len(args) == 0 {
+		ents = a.loadCerts()
+	}
+	for _, s := range args {
+		ents = append(ents, a.findCerts(s)...)
+	}
+	var buf bytes.Buffer
+	if secret {
+		var fprs [][]byte
+		for _, e := range ents {
+			if a.isOwn(e) {
+				fprs = append(fprs, e.PrimaryKey.Fingerprint)
+			}
+		}
+		if len(fprs) > 0 {
+			var res ipc.ExportResult
+			if err := a.callKeyhelper(false, &ipc.ExportRequest{Fingerprints: fprs, SubkeysOnly: subkeysOnly}, &res); err != nil {
+				return &exitError{2, "export failed: " + err.Error()}
+			}
+			buf.Write(res.Data)
+		}
+	} else {
+		for _, e := range ents {
+			if err := e.Serialize(&buf); err != nil {
+				return err
+			}
+		}
+	}
+	if buf.Len() == 0 {
+		a.infof("WARNING: nothing exported")
+		return nil
+	}
+	out, err := a.openOutput("")
+	if err != nil {
+		return err
+	}
+	w := out.w
+	var aw io.WriteCloser
+	if a.armor() {
+		typ := "PGP PUBLIC KEY BLOCK"
+		if secret {
+			typ = "PGP PRIVATE KEY BLOCK"
+		}
+		aw, err = armor.Encode(out.w, typ, nil)
+		if err != nil {
+			return err
+		}
+		w = aw
+	}
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		out.abort()
+		return err
+	}
+	if aw != nil {
+		aw.Close()
+		io.WriteString(out.w, "\n")
+	}
+	return out.commit()
+}
+
+func (a *app) armor() bool {
+	for i := len(a.opts.order) - 1; i >= 0; i-- {
+		switch a.opts.order[i] {
+		case "armor":
+			return true
+		case "no-armor":
+			return false
+		}
+	}
+	return false
+}
+
+func (a *app) deleteCmd(args []string, secret, public bool) error {
+	if !a.opts.has("batch") || !a.opts.has("yes") {
+		if secret {
+			return &exitError{2, "deleting secret keys needs --batch --yes (no interactive confirmation here)"}
+		}
+	}
+	for _, spec := range args {
+		ents := a.findCerts(spec)
+		if len(ents) == 0 {
+			a.errorf("key \"%s\" not found: No public key", spec)
+			a.status.Emit("DELETE_PROBLEM", "1")
+			continue
+		}
+		for _, e := range ents {
+			own := a.isOwn(e)
+			if public && !secret && own {
+				a.errorf("there is a secret key for public key \"%s\"!", spec)
+				a.infof("use option \"--delete-secret-keys\" to delete it first.")
+				a.status.Emit("DELETE_PROBLEM", "2")
+				continue
+			}
+			if secret && own {
+				var res ipc.DeleteResult
+				if err := a.callKeyhelper(true, &ipc.DeleteRequest{Fingerprint: e.PrimaryKey.Fingerprint}, &res); err != nil {
+					a.errorf("deleting secret key failed: %v", err)
+					continue
+				}
+				a.recordListing(res.Listing)
+			} else if secret && !public {
+				a.errorf("key \"%s\" not found: No secret key", spec)
+				a.status.Emit("DELETE_PROBLEM", "1")
+				continue
+			}
+			if public {
+				unlock, err := a.store.Lock()
+				if err != nil {
+					return err
+				}
+				err = a.store.Delete(e.PrimaryKey.Fingerprint)
+				unlock()
+				if err != nil {
+					a.errorf("deleting public key failed: %v", err)
+				}
+			}
+		}
+	}
+	a.certsLoaded = false
+	return nil
+}
+
+func (a *app) listCmd(args []string, secret bool) error {
+	var ents openpgp.EntityList
+	header := ""
+	if len(args) == 0 {
+		ents = a.loadCerts()
+		header = filepath.Join(a.home, "pubring.cert.d")
+	}
+	for _, s := range args {
+		found := a.findCerts(s)
+		if len(found) == 0 {
+			a.errorf("error reading key: No public key")
+		}
+		ents = append(ents, found...)
+	}
+	return a.writeListing(ents, secret, header)
+}
+
+func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) error {
+	var keys []keylist.Key
+	for _, e := range ents {
+		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
+		if a.isOwn(e) {
+			k.Validity, k.Ownertrust = 'u', 'u'
+		}
+		for _, pk := range allKeys(e) {
+			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
+				st := keylist.SecretPresent
+				if s.Stub {
+					st = keylist.SecretStub
+				}
+				k.Secret[pk.PublicKey.KeyId] = st
+			}
+		}
+		if secret && len(k.Secret) == 0 {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	fps := a.opts.count("fingerprint") + a.opts.count("with-fingerprint")
+	format := strings.ToLower(a.opts.last("keyid-format"))
+	opt := keylist.Options{
+		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps,
+		KeyIDFormat: format, Now: a.now, Homedir: header,
+	}
+	bw := bufio.NewWriter(a.stdout)
+	if err := keylist.Write(bw, keys, opt); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+

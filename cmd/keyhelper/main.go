@@ -1,0 +1,392 @@
+// Command keyhelper is the only process that reads secret keys. front starts
+// it for one operation; it locks itself down (landlock, seccomp, no core
+// dumps) before it reads its first request, does that one request over its
+// stdin/stdout pipes, and exits.
+package main
+
+import (
+	"bytes"
+	"encoding"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/sandbox"
+)
+
+// SecretDirName is the secret store inside the home; front never opens it.
+const SecretDirName = "private-keys.d"
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--sandbox-self-test" {
+		os.Exit(runSelfTest(os.Args[2:]))
+	}
+	os.Exit(run())
+}
+
+func run() int {
+	home := flag.String("home", "", "home directory")
+	mode := flag.String("mode", "read", "read (sign, decrypt, export, list) or write (generate, import, delete)")
+	flag.Parse()
+	if *home == "" || (*mode != "read" && *mode != "write") {
+		fmt.Fprintln(os.Stderr, "keyhelper: usage: keyhelper --home DIR --mode read|write")
+		return 2
+	}
+	writable := *mode == "write"
+	store := &secretStore{dir: filepath.Join(*home, SecretDirName)}
+	if err := sandbox.Prepare(); err != nil {
+		fmt.Fprintln(os.Stderr, "keyhelper: lockdown:", err)
+		return 2
+	}
+	// Landlock rules need an existing directory, so it is made before lockdown.
+	if err := os.MkdirAll(store.dir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "keyhelper:", err)
+		return 2
+	}
+	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable)); err != nil {
+		fmt.Fprintln(os.Stderr, "keyhelper: refusing to run without sandbox:", err)
+		return 2
+	}
+	conn := ipc.NewConn(os.Stdin, os.Stdout)
+	if err := conn.WriteHello(ipc.RoleKey); err != nil {
+		return 2
+	}
+	if err := conn.ReadHello(ipc.RoleKey); err != nil {
+		fmt.Fprintln(os.Stderr, "keyhelper:", err)
+		return 2
+	}
+	h := &handler{conn: conn, store: store}
+	allowed := map[ipc.MsgType]func() ipc.Message{
+		ipc.TypeSignRequest:    func() ipc.Message { return new(ipc.SignRequest) },
+		ipc.TypeDecryptRequest: func() ipc.Message { return new(ipc.DecryptRequest) },
+		ipc.TypeExportRequest:  func() ipc.Message { return new(ipc.ExportRequest) },
+		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
+	}
+	if writable {
+		allowed = map[ipc.MsgType]func() ipc.Message{
+			ipc.TypeGenerateRequest: func() ipc.Message { return new(ipc.GenerateRequest) },
+			ipc.TypeImportRequest:   func() ipc.Message { return new(ipc.ImportRequest) },
+			ipc.TypeDeleteRequest:   func() ipc.Message { return new(ipc.DeleteRequest) },
+			ipc.TypeListRequest:     func() ipc.Message { return new(ipc.ListRequest) },
+		}
+	}
+	req, err := conn.ReadRequest(allowed)
+	if err != nil {
+		return h.fail(err)
+	}
+	res, err := h.serve(req)
+	if err != nil {
+		return h.fail(err)
+	}
+	if err := conn.Write(res); err != nil {
+		return 2
+	}
+	return 0
+}
+
+type handler struct {
+	conn  *ipc.Conn
+	store *secretStore
+}
+
+// fail sends a structured error. Internal errors keep their text generic
+// enough to never include key material (none of our messages do).
+func (h *handler) fail(err error) int {
+	var e *ipc.Error
+	if !errors.As(err, &e) {
+		e = &ipc.Error{Code: ipc.ErrCodeInternal, Message: err.Error()}
+		if errors.Is(err, ipc.ErrMalformed) || errors.Is(err, ipc.ErrTruncated) || errors.Is(err, ipc.ErrTooLarge) || errors.Is(err, ipc.ErrUnknownType) {
+			e.Code = ipc.ErrCodeBadRequest
+		}
+	}
+	h.conn.Write(e)
+	return 2
+}
+
+func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
+	switch r := req.(type) {
+	case *ipc.SignRequest:
+		return h.sign(r)
+	case *ipc.DecryptRequest:
+		return h.decrypt(r)
+	case *ipc.ExportRequest:
+		return h.export(r)
+	case *ipc.ListRequest:
+		l, err := h.store.listing()
+		return &ipc.ListResult{Listing: l}, err
+	case *ipc.GenerateRequest:
+		return h.generate(r)
+	case *ipc.ImportRequest:
+		return h.importKeys(r)
+	case *ipc.DeleteRequest:
+		return h.delete(r)
+	}
+	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
+}
+
+// maxUnlockAttempts matches gpg-agent's default of three tries.
+const maxUnlockAttempts = 3
+
+// unlock decrypts priv, asking front for the passphrase. The prompt is
+// composed here from the key itself, so front cannot make the user unlock
+// one key while believing it is another.
+func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey) error {
+	if priv.Dummy() {
+		return &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
+	}
+	if !priv.Encrypted {
+		return nil
+	}
+	uid := primaryUID(e)
+	bits, _ := priv.PublicKey.BitLength()
+	prompt := fmt.Sprintf("Please enter the passphrase to unlock the OpenPGP secret key:\n\"%s\"\n%d-bit %s key, ID %016X,\ncreated %s",
+		uid, bits, algoWord(priv.PubKeyAlgo), priv.KeyId, priv.CreationTime.UTC().Format("2006-01-02"))
+	if priv.KeyId != e.PrimaryKey.KeyId {
+		prompt += fmt.Sprintf(" (main key ID %016X)", e.PrimaryKey.KeyId)
+	}
+	prompt += "."
+	for attempt := 1; attempt <= maxUnlockAttempts; attempt++ {
+		pass, err := h.conn.Inquire(&ipc.Inquiry{
+			Kind: ipc.InquirePassphrase, KeyFingerprint: priv.Fingerprint,
+			UserIDHint: fmt.Sprintf("%016X %s", priv.KeyId, uid), Prompt: prompt, Attempt: uint8(attempt),
+		})
+		if err != nil {
+			return err
+		}
+		if err := priv.Decrypt(pass); err == nil {
+			return nil
+		}
+	}
+	return &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "bad passphrase"}
+}
+
+func primaryUID(e *openpgp.Entity) string {
+	if id := e.PrimaryIdentity(); id != nil {
+		return id.Name
+	}
+	return "[?]"
+}
+
+func algoWord(a packet.PublicKeyAlgorithm) string {
+	switch a {
+	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly, packet.PubKeyAlgoRSAEncryptOnly:
+		return "RSA"
+	case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519, packet.PubKeyAlgoEd448:
+		return "EDDSA"
+	case packet.PubKeyAlgoECDSA:
+		return "ECDSA"
+	case packet.PubKeyAlgoECDH, packet.PubKeyAlgoX25519, packet.PubKeyAlgoX448:
+		return "ECDH"
+	}
+	return "unknown"
+}
+
+// canSign reports whether priv may make data signatures: the primary key
+// when its self-signature allows signing, or a subkey bound for signing.
+func canSign(e *openpgp.Entity, priv *packet.PrivateKey) bool {
+	if bytes.Equal(priv.Fingerprint, e.PrimaryKey.Fingerprint) {
+		sig, _ := e.PrimarySelfSignature()
+		return sig != nil && (!sig.FlagsValid || sig.FlagSign)
+	}
+	for _, sk := range e.Subkeys {
+		if bytes.Equal(sk.PublicKey.Fingerprint, priv.Fingerprint) {
+			return sk.Sig != nil && sk.Sig.FlagsValid && sk.Sig.FlagSign
+		}
+	}
+	return false
+}
+
+func (h *handler) sign(r *ipc.SignRequest) (ipc.Message, error) {
+	st := packet.SignatureType(r.SigType)
+	if st != packet.SigTypeBinary && st != packet.SigTypeText {
+		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "only document signatures are made here"}
+	}
+	hashAlgo, ok := pgp.HashByID(r.HashAlgo)
+	if !ok {
+		return nil, &ipc.Error{Code: ipc.ErrCodeUnsupported, Message: "unsupported hash algorithm"}
+	}
+	e, priv, err := h.store.find(r.KeyFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if !canSign(e, priv) {
+		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "key is not a signing key"}
+	}
+	if err := h.unlock(e, priv); err != nil {
+		return nil, err
+	}
+	hs := hashAlgo.New()
+	um, ok := hs.(encoding.BinaryUnmarshaler)
+	if !ok || um.UnmarshalBinary(r.HashState) != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "invalid hash state"}
+	}
+	keyID := priv.KeyId
+	sig := &packet.Signature{
+		Version: priv.Version, SigType: st, PubKeyAlgo: priv.PubKeyAlgo, Hash: hashAlgo,
+		CreationTime: time.Unix(r.Created, 0), IssuerKeyId: &keyID,
+	}
+	if priv.Version == 6 {
+		if err := sig.SetSalt(r.Salt); err != nil {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "invalid salt"}
+		}
+	}
+	noNotation := false
+	cfg := &packet.Config{NonDeterministicSignaturesViaNotation: &noNotation}
+	if err := sig.Sign(hs, priv, cfg); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := sig.Serialize(&out); err != nil {
+		return nil, err
+	}
+	return &ipc.SignResult{Signature: out.Bytes()}, nil
+}
+
+func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
+	p, err := packet.Read(bytes.NewReader(r.PKESK))
+	ek, ok := p.(*packet.EncryptedKey)
+	if err != nil || !ok {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid public key encrypted session key packet"}
+	}
+	e, priv, err := h.store.find(r.KeyFingerprint)
+	if err != nil {
+		return nil, err
+	}
+	if ek.KeyId != 0 && ek.KeyId != priv.KeyId {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "session key packet is for another key"}
+	}
+	if err := h.unlock(e, priv); err != nil {
+		return nil, err
+	}
+	if err := ek.Decrypt(priv, nil); err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "decryption of the session key failed"}
+	}
+	return &ipc.DecryptResult{Cipher: uint8(ek.CipherFunc), SessionKey: ek.Key}, nil
+}
+
+func (h *handler) export(r *ipc.ExportRequest) (ipc.Message, error) {
+	var out bytes.Buffer
+	for _, fpr := range r.Fingerprints {
+		e, err := h.store.load(fpr)
+		if err != nil {
+			return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: fmt.Sprintf("no secret key for %X", fpr)}
+		}
+		if r.SubkeysOnly {
+			if err := writeSubkeysOnly(&out, e); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := e.SerializePrivateWithoutSigning(&out, nil); err != nil {
+			return nil, err
+		}
+	}
+	return &ipc.ExportResult{Data: out.Bytes()}, nil
+}
+
+func (h *handler) generate(r *ipc.GenerateRequest) (ipc.Message, error) {
+	e, err := pgp.Generate(r)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeUnsupported, Message: err.Error()}
+	}
+	if !r.NoProtection {
+		pass, err := h.conn.Inquire(&ipc.Inquiry{
+			Kind: ipc.InquireNewPassphrase, KeyFingerprint: e.PrimaryKey.Fingerprint, UserIDHint: r.UserID,
+			Prompt: "Please enter the passphrase to\nprotect your new key", Attempt: 1,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(pass) > 0 {
+			if err := e.EncryptPrivateKeys(pass, s2kConfig); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var sec, pub bytes.Buffer
+	if err := e.SerializePrivateWithoutSigning(&sec, nil); err != nil {
+		return nil, err
+	}
+	if err := e.Serialize(&pub); err != nil {
+		return nil, err
+	}
+	if err := h.store.lock(); err != nil {
+		return nil, err
+	}
+	if err := h.store.write(e.PrimaryKey.Fingerprint, sec.Bytes()); err != nil {
+		return nil, err
+	}
+	l, err := h.store.listing()
+	return &ipc.GenerateResult{Public: pub.Bytes(), Listing: l}, err
+}
+
+// s2kConfig protects keys at rest with iterated+salted SHA-256 and AES-256,
+// the scheme gpg 2.2 reads; the count costs about as much as gpg's calibration.
+var s2kConfig = &packet.Config{DefaultCipher: packet.CipherAES256, S2KCount: 16777216}
+
+func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
+	el, err := readKeyRing(r.Data)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key data"}
+	}
+	if err := h.store.lock(); err != nil {
+		return nil, err
+	}
+	res := &ipc.ImportResult{}
+	var pub bytes.Buffer
+	for _, e := range el {
+		if e.PrivateKey == nil {
+			continue
+		}
+		if err := e.Serialize(&pub); err != nil {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key: " + err.Error()}
+		}
+		fpr := e.PrimaryKey.Fingerprint
+		_, statErr := os.Stat(h.store.path(fpr))
+		isNew := errors.Is(statErr, os.ErrNotExist)
+		if isNew {
+			var sec bytes.Buffer
+			if err := e.SerializePrivateWithoutSigning(&sec, nil); err != nil {
+				return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key: " + err.Error()}
+			}
+			if err := h.store.write(fpr, sec.Bytes()); err != nil {
+				return nil, err
+			}
+		}
+		res.Keys = append(res.Keys, ipc.ImportedKey{Fingerprint: fpr, New: isNew})
+	}
+	res.Public = pub.Bytes()
+	res.Listing, err = h.store.listing()
+	return res, err
+}
+
+func (h *handler) delete(r *ipc.DeleteRequest) (ipc.Message, error) {
+	if err := h.store.lock(); err != nil {
+		return nil, err
+	}
+	if err := h.store.remove(r.Fingerprint); err != nil {
+		return nil, err
+	}
+	l, err := h.store.listing()
+	return &ipc.DeleteResult{Listing: l}, err
+}
+
+func writeSubkeysOnly(out *bytes.Buffer, e *openpgp.Entity) error {
+	var full bytes.Buffer
+	if err := e.SerializePrivateWithoutSigning(&full, nil); err != nil {
+		return err
+	}
+	stub, err := pgp.StubPrimary(full.Bytes())
+	if err != nil {
+		return err
+	}
+	out.Write(stub)
+	return nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/ipc"
+)
+
+// secretStore is the directory of secret keys: one file per primary key,
+// named by its lowercase hex fingerprint plus ".key", holding the binary
+// transferable secret key exactly as it is protected at rest.
+type secretStore struct{ dir string }
+
+const (
+	keySuffix      = ".key"
+	maxSecretFile  = 4 << 20
+	maxSecretFiles = 4096
+)
+
+func (s *secretStore) path(primary []byte) string {
+	return filepath.Join(s.dir, hex.EncodeToString(primary)+keySuffix)
+}
+
+// load reads one secret key file. It is capped and must hold exactly one key
+// whose primary fingerprint matches the file name (bad input 30).
+func (s *secretStore) load(primary []byte) (*openpgp.Entity, error) {
+	f, err := os.Open(s.path(primary))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxSecretFile {
+		return nil, fmt.Errorf("secret key file too large")
+	}
+	el, err := readKeyRing(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(el) != 1 || !bytes.Equal(el[0].PrimaryKey.Fingerprint, primary) || el[0].PrivateKey == nil {
+		return nil, fmt.Errorf("secret key file %x does not hold that key", primary)
+	}
+	return el[0], nil
+}
+
+// readKeyRing parses with a recover: go-crypto has known panics on hostile
+// input (bad input 27), and a helper must answer with an error, not die.
+func readKeyRing(data []byte) (el openpgp.EntityList, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			el, err = nil, fmt.Errorf("invalid key data")
+		}
+	}()
+	return openpgp.ReadKeyRing(bytes.NewReader(data))
+}
+
+// primaries lists the fingerprints of stored keys from the file names;
+// stray names are ignored.
+func (s *secretStore) primaries() ([][]byte, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || !strings.HasSuffix(name, keySuffix) {
+			continue
+		}
+		fpr, err := hex.DecodeString(strings.TrimSuffix(name, keySuffix))
+		if err != nil || (len(fpr) != 20 && len(fpr) != 32) {
+			continue
+		}
+		out = append(out, fpr)
+		if len(out) >= maxSecretFiles {
+			break
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i], out[j]) < 0 })
+	return out, nil
+}
+
+// find returns the key holding the (sub)key fingerprint fpr.
+func (s *secretStore) find(fpr []byte) (*openpgp.Entity, *packet.PrivateKey, error) {
+	prims, err := s.primaries()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, p := range prims {
+		e, err := s.load(p)
+		if err != nil {
+			continue
+		}
+		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
+			return e, e.PrivateKey, nil
+		}
+		for _, sk := range e.Subkeys {
+			if bytes.Equal(sk.PublicKey.Fingerprint, fpr) && sk.PrivateKey != nil {
+				return e, sk.PrivateKey, nil
+			}
+		}
+	}
+	return nil, nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}
+}
+
+// listing describes every stored secret (sub)key.
+func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
+	prims, err := s.primaries()
+	if err != nil {
+		return nil, err
+	}
+	var out []ipc.SecretEntry
+	for _, p := range prims {
+		e, err := s.load(p)
+		if err != nil {
+			continue
+		}
+		add := func(k *packet.PrivateKey) {
+			if k == nil {
+				return
+			}
+			out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
+		}
+		add(e.PrivateKey)
+		for _, sk := range e.Subkeys {
+			add(sk.PrivateKey)
+		}
+	}
+	return out, nil
+}
+
+// lock takes the store's write lock for the life of the process (one
+// operation per process, so the lock ends when the helper exits, even by
+// kill -9: flock locks die with their file descriptor).
+func (s *secretStore) lock() error {
+	f, err := os.OpenFile(filepath.Join(s.dir, "writelock"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+}
+
+// write stores data for primary atomically: temp file, fsync, rename,
+// fsync of the directory. A crash leaves either the old or the new file
+// and at worst a stray temp file, which readers ignore.
+func (s *secretStore) write(primary []byte, data []byte) error {
+	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), s.path(primary)); err != nil {
+		return err
+	}
+	return s.syncDir()
+}
+
+func (s *secretStore) remove(primary []byte) error {
+	if err := os.Remove(s.path(primary)); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}
+		}
+		return err
+	}
+	return s.syncDir()
+}
+
+func (s *secretStore) syncDir() error {
+	d, err := os.Open(s.dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

@@ -1,0 +1,400 @@
+package ipc
+
+import "fmt"
+
+// Message is one typed frame payload.
+type Message interface {
+	Type() MsgType
+	encode(e *encoder)
+	decode(d *decoder)
+}
+
+// Field limits. They bound what a helper will ever hold for one field.
+const (
+	maxFingerprint = 32
+	maxText        = 2 * kib
+	maxUserID      = 2 * kib
+	maxHashState   = 1 * kib
+	maxPacket      = 60 * kib
+	maxKeyList     = 4096
+	maxBlob        = 32*mib - 64
+)
+
+// SignRequest asks for a signature over a hash front computed. front
+// streams the data into the hash; the helper only finishes it, so it never
+// sees the data and front never sees the secret key.
+type SignRequest struct {
+	KeyFingerprint []byte // primary or subkey that signs
+	SigType        uint8
+	HashAlgo       uint8 // OpenPGP hash algorithm id
+	Created        int64 // signature creation time (unix)
+	HashState      []byte
+	Salt           []byte // v6 signatures only; already hashed by front
+}
+
+// SignResult carries the serialized signature packet.
+type SignResult struct{ Signature []byte }
+
+// DecryptRequest asks to decrypt one PKESK packet (header included).
+type DecryptRequest struct {
+	KeyFingerprint []byte
+	PKESK          []byte
+}
+
+// DecryptResult is the session key. Cipher is 0 for v6 PKESKs, whose cipher
+// comes from the encrypted data packet.
+type DecryptResult struct {
+	Cipher     uint8
+	SessionKey []byte
+}
+
+// KeySpec describes one key to generate: Algo is gpg's name ("ed25519",
+// "cv25519", "rsa3072", "nistp256", …) and Usage a subset of "sign,cert,encr,auth".
+type KeySpec struct {
+	Algo       string
+	Usage      string
+	ExpireSecs int64 // 0: never
+}
+
+// GenerateRequest creates a new key with one user ID.
+type GenerateRequest struct {
+	UserID       string
+	Primary      KeySpec
+	Subkeys      []KeySpec
+	Created      int64
+	V6           bool
+	NoProtection bool // %no-protection: store unencrypted without asking
+}
+
+// GenerateResult returns the public certificate and the new secret listing.
+type GenerateResult struct {
+	Public  []byte
+	Listing []SecretEntry
+}
+
+// ImportRequest carries binary transferable secret keys.
+type ImportRequest struct{ Data []byte }
+
+// ImportedKey reports one secret key of an import.
+type ImportedKey struct {
+	Fingerprint []byte // primary
+	New         bool   // false: it was already present (gpg's "secret key already imported")
+}
+
+// ImportResult returns the public parts of what was read.
+type ImportResult struct {
+	Public  []byte
+	Keys    []ImportedKey
+	Listing []SecretEntry
+}
+
+// ExportRequest names primary fingerprints to export as stored (still protected).
+type ExportRequest struct {
+	Fingerprints [][]byte
+	SubkeysOnly  bool // primary secret replaced by a gnu-dummy stub
+}
+
+// ExportResult is binary transferable secret keys.
+type ExportResult struct{ Data []byte }
+
+// DeleteRequest removes the secret key with this primary fingerprint.
+type DeleteRequest struct{ Fingerprint []byte }
+
+// DeleteResult is the new secret listing.
+type DeleteResult struct{ Listing []SecretEntry }
+
+// ListRequest asks which secret keys exist.
+type ListRequest struct{}
+
+// ListResult answers a ListRequest.
+type ListResult struct{ Listing []SecretEntry }
+
+// SecretEntry is public metadata about one stored secret (sub)key.
+type SecretEntry struct {
+	Fingerprint []byte // this key
+	Primary     []byte // its primary key
+	Protected   bool
+	Stub        bool // no secret material (gnu-dummy)
+}
+
+// InquiryKind says what the helper asks for.
+type InquiryKind uint8
+
+const (
+	InquirePassphrase    InquiryKind = 1 // unlock an existing key
+	InquireNewPassphrase InquiryKind = 2 // protect a new key
+)
+
+// Inquiry asks front for a secret. The helper composes Prompt itself.
+type Inquiry struct {
+	Kind           InquiryKind
+	KeyFingerprint []byte
+	UserIDHint     string
+	Prompt         string
+	Attempt        uint8 // 1 for the first try
+}
+
+// InquiryAnswer answers an Inquiry.
+type InquiryAnswer struct{ Passphrase []byte }
+
+// InquiryCancel declines an Inquiry; the helper ends with ErrCodeCanceled.
+type InquiryCancel struct{}
+
+// ErrorCode is a structured failure, mapped by front to gpg's status lines
+// and exit codes. Messages never contain secrets.
+type ErrorCode uint16
+
+const (
+	ErrCodeInternal      ErrorCode = 1
+	ErrCodeBadRequest    ErrorCode = 2
+	ErrCodeNoSecretKey   ErrorCode = 3
+	ErrCodeBadPassphrase ErrorCode = 4
+	ErrCodeCanceled      ErrorCode = 5
+	ErrCodeUnsupported   ErrorCode = 6
+	ErrCodeBadData       ErrorCode = 7
+	ErrCodeNotPermitted  ErrorCode = 8 // request outside the helper's mode
+)
+
+// Error is the final frame of a failed session.
+type Error struct {
+	Code    ErrorCode
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func (*SignRequest) Type() MsgType     { return TypeSignRequest }
+func (*DecryptRequest) Type() MsgType  { return TypeDecryptRequest }
+func (*GenerateRequest) Type() MsgType { return TypeGenerateRequest }
+func (*ImportRequest) Type() MsgType   { return TypeImportRequest }
+func (*ExportRequest) Type() MsgType   { return TypeExportRequest }
+func (*DeleteRequest) Type() MsgType   { return TypeDeleteRequest }
+func (*ListRequest) Type() MsgType     { return TypeListRequest }
+func (*Inquiry) Type() MsgType         { return TypeInquiry }
+func (*InquiryAnswer) Type() MsgType   { return TypeInquiryAnswer }
+func (*InquiryCancel) Type() MsgType   { return TypeInquiryCancel }
+func (*Error) Type() MsgType           { return TypeError }
+
+// Results share one frame type; the request type says which result to expect.
+func (*SignResult) Type() MsgType     { return TypeResult }
+func (*DecryptResult) Type() MsgType  { return TypeResult }
+func (*GenerateResult) Type() MsgType { return TypeResult }
+func (*ImportResult) Type() MsgType   { return TypeResult }
+func (*ExportResult) Type() MsgType   { return TypeResult }
+func (*DeleteResult) Type() MsgType   { return TypeResult }
+func (*ListResult) Type() MsgType     { return TypeResult }
+
+func (m *SignRequest) encode(e *encoder) {
+	e.bytes(m.KeyFingerprint)
+	e.uint(uint64(m.SigType))
+	e.uint(uint64(m.HashAlgo))
+	e.uint(uint64(m.Created))
+	e.bytes(m.HashState)
+	e.bytes(m.Salt)
+}
+func (m *SignRequest) decode(d *decoder) {
+	m.KeyFingerprint = d.bytes(maxFingerprint)
+	m.SigType = d.uint8()
+	m.HashAlgo = d.uint8()
+	m.Created = d.int63()
+	m.HashState = d.bytes(maxHashState)
+	m.Salt = d.bytes(64)
+}
+
+func (m *SignResult) encode(e *encoder) { e.bytes(m.Signature) }
+func (m *SignResult) decode(d *decoder) { m.Signature = d.bytes(maxPacket) }
+
+func (m *DecryptRequest) encode(e *encoder) { e.bytes(m.KeyFingerprint); e.bytes(m.PKESK) }
+func (m *DecryptRequest) decode(d *decoder) {
+	m.KeyFingerprint = d.bytes(maxFingerprint)
+	m.PKESK = d.bytes(maxPacket)
+}
+
+func (m *DecryptResult) encode(e *encoder) { e.uint(uint64(m.Cipher)); e.bytes(m.SessionKey) }
+func (m *DecryptResult) decode(d *decoder) {
+	m.Cipher = d.uint8()
+	m.SessionKey = d.bytes(64)
+}
+
+func (k *KeySpec) encode(e *encoder) {
+	e.string(k.Algo)
+	e.string(k.Usage)
+	e.uint(uint64(k.ExpireSecs))
+}
+func (k *KeySpec) decode(d *decoder) {
+	k.Algo = d.string(32)
+	k.Usage = d.string(64)
+	k.ExpireSecs = d.int63()
+}
+
+func (m *GenerateRequest) encode(e *encoder) {
+	e.string(m.UserID)
+	m.Primary.encode(e)
+	e.uint(uint64(len(m.Subkeys)))
+	for i := range m.Subkeys {
+		m.Subkeys[i].encode(e)
+	}
+	e.uint(uint64(m.Created))
+	e.bool(m.V6)
+	e.bool(m.NoProtection)
+}
+func (m *GenerateRequest) decode(d *decoder) {
+	m.UserID = d.string(maxUserID)
+	m.Primary.decode(d)
+	m.Subkeys = make([]KeySpec, d.count(8))
+	for i := range m.Subkeys {
+		m.Subkeys[i].decode(d)
+	}
+	m.Created = d.int63()
+	m.V6 = d.bool()
+	m.NoProtection = d.bool()
+}
+
+func encodeListing(e *encoder, l []SecretEntry) {
+	e.uint(uint64(len(l)))
+	for _, s := range l {
+		e.bytes(s.Fingerprint)
+		e.bytes(s.Primary)
+		e.bool(s.Protected)
+		e.bool(s.Stub)
+	}
+}
+func decodeListing(d *decoder) []SecretEntry {
+	l := make([]SecretEntry, d.count(maxKeyList))
+	for i := range l {
+		l[i].Fingerprint = d.bytes(maxFingerprint)
+		l[i].Primary = d.bytes(maxFingerprint)
+		l[i].Protected = d.bool()
+		l[i].Stub = d.bool()
+	}
+	return l
+}
+
+func (m *GenerateResult) encode(e *encoder) { e.bytes(m.Public); encodeListing(e, m.Listing) }
+func (m *GenerateResult) decode(d *decoder) {
+	m.Public = d.bytes(maxBlob)
+	m.Listing = decodeListing(d)
+}
+
+func (m *ImportRequest) encode(e *encoder) { e.bytes(m.Data) }
+func (m *ImportRequest) decode(d *decoder) { m.Data = d.bytes(maxBlob) }
+
+func (m *ImportResult) encode(e *encoder) {
+	e.bytes(m.Public)
+	e.uint(uint64(len(m.Keys)))
+	for _, k := range m.Keys {
+		e.bytes(k.Fingerprint)
+		e.bool(k.New)
+	}
+	encodeListing(e, m.Listing)
+}
+func (m *ImportResult) decode(d *decoder) {
+	m.Public = d.bytes(maxBlob)
+	m.Keys = make([]ImportedKey, d.count(maxKeyList))
+	for i := range m.Keys {
+		m.Keys[i].Fingerprint = d.bytes(maxFingerprint)
+		m.Keys[i].New = d.bool()
+	}
+	m.Listing = decodeListing(d)
+}
+
+func (m *ExportRequest) encode(e *encoder) {
+	e.uint(uint64(len(m.Fingerprints)))
+	for _, f := range m.Fingerprints {
+		e.bytes(f)
+	}
+	e.bool(m.SubkeysOnly)
+}
+func (m *ExportRequest) decode(d *decoder) {
+	m.Fingerprints = make([][]byte, d.count(maxKeyList))
+	for i := range m.Fingerprints {
+		m.Fingerprints[i] = d.bytes(maxFingerprint)
+	}
+	m.SubkeysOnly = d.bool()
+}
+
+func (m *ExportResult) encode(e *encoder) { e.bytes(m.Data) }
+func (m *ExportResult) decode(d *decoder) { m.Data = d.bytes(maxBlob) }
+
+func (m *DeleteRequest) encode(e *encoder) { e.bytes(m.Fingerprint) }
+func (m *DeleteRequest) decode(d *decoder) { m.Fingerprint = d.bytes(maxFingerprint) }
+
+func (m *DeleteResult) encode(e *encoder) { encodeListing(e, m.Listing) }
+func (m *DeleteResult) decode(d *decoder) { m.Listing = decodeListing(d) }
+
+func (*ListRequest) encode(*encoder) {}
+func (*ListRequest) decode(*decoder) {}
+
+func (m *ListResult) encode(e *encoder) { encodeListing(e, m.Listing) }
+func (m *ListResult) decode(d *decoder) { m.Listing = decodeListing(d) }
+
+func (m *Inquiry) encode(e *encoder) {
+	e.uint(uint64(m.Kind))
+	e.bytes(m.KeyFingerprint)
+	e.string(m.UserIDHint)
+	e.string(m.Prompt)
+	e.uint(uint64(m.Attempt))
+}
+func (m *Inquiry) decode(d *decoder) {
+	m.Kind = InquiryKind(d.uint8())
+	m.KeyFingerprint = d.bytes(maxFingerprint)
+	m.UserIDHint = d.string(maxUserID)
+	m.Prompt = d.string(maxText)
+	m.Attempt = d.uint8()
+	if m.Kind != InquirePassphrase && m.Kind != InquireNewPassphrase {
+		d.err = ErrMalformed
+	}
+}
+
+func (m *InquiryAnswer) encode(e *encoder) { e.bytes(m.Passphrase) }
+func (m *InquiryAnswer) decode(d *decoder) { m.Passphrase = d.bytes(1 * kib) }
+
+func (*InquiryCancel) encode(*encoder) {}
+func (*InquiryCancel) decode(*decoder) {}
+
+func (m *Error) encode(e *encoder) { e.uint(uint64(m.Code)); e.string(m.Message) }
+func (m *Error) decode(d *decoder) {
+	code := d.uint()
+	if code > 0xffff {
+		d.err = ErrMalformed
+	}
+	m.Code = ErrorCode(code)
+	m.Message = d.string(maxText)
+}
+
+// int63 reads a non-negative int64 (times and durations).
+func (d *decoder) int63() int64 {
+	v := d.uint()
+	if v > 1<<63-1 {
+		d.err = ErrMalformed
+	}
+	return int64(v)
+}
+
+func (d *decoder) uint8() uint8 {
+	v := d.uint()
+	if v > 0xff {
+		d.err = ErrMalformed
+	}
+	return uint8(v)
+}
+
+// Marshal encodes m's payload.
+func Marshal(m Message) []byte {
+	var e encoder
+	m.encode(&e)
+	return e.b
+}
+
+// Unmarshal decodes payload into m, which must match the frame type.
+func Unmarshal(t MsgType, payload []byte, m Message) error {
+	if m.Type() != t {
+		return fmt.Errorf("ipc: got frame type %#x, want %#x", uint16(t), uint16(m.Type()))
+	}
+	d := decoder{b: payload}
+	m.decode(&d)
+	return d.done()
+}
+
+// Write sends m as one frame.
+func (c *Conn) Write(m Message) error { return c.Send(m.Type(), Marshal(m)) }

@@ -1,0 +1,113 @@
+package ipc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// maxInquiries bounds how often a helper may ask within one session, so a
+// confused or hostile helper cannot loop on front's prompt.
+const maxInquiries = 6
+
+// InquiryHandler answers an inquiry. ok=false cancels it.
+type InquiryHandler func(q *Inquiry) (passphrase []byte, ok bool, err error)
+
+// ErrUnexpected is a frame that has no place at this point of the session.
+var ErrUnexpected = errors.New("ipc: unexpected frame")
+
+// Call is front's side of one session after the hellos: send req, answer
+// inquiries, decode the final Result into res. A helper Error is returned
+// as *Error.
+func (c *Conn) Call(req, res Message, inquire InquiryHandler) error {
+	if err := c.Write(req); err != nil {
+		return fmt.Errorf("ipc: sending request: %w", err)
+	}
+	for asked := 0; ; {
+		t, p, err := c.Recv()
+		if err == io.EOF {
+			return fmt.Errorf("ipc: helper exited without an answer")
+		}
+		if err != nil {
+			return err
+		}
+		switch t {
+		case TypeInquiry:
+			asked++
+			if asked > maxInquiries {
+				return fmt.Errorf("ipc: helper asked too often")
+			}
+			var q Inquiry
+			if err := Unmarshal(t, p, &q); err != nil {
+				return err
+			}
+			pass, ok, err := inquire(&q)
+			if err != nil {
+				return err
+			}
+			if ok {
+				err = c.Write(&InquiryAnswer{Passphrase: pass})
+			} else {
+				err = c.Write(&InquiryCancel{})
+			}
+			if err != nil {
+				return fmt.Errorf("ipc: answering inquiry: %w", err)
+			}
+		case TypeResult:
+			return Unmarshal(t, p, res)
+		case TypeError:
+			var e Error
+			if err := Unmarshal(t, p, &e); err != nil {
+				return err
+			}
+			return &e
+		default:
+			return ErrUnexpected
+		}
+	}
+}
+
+// ReadRequest is the helper's side: it reads the one request and decodes it
+// if its type is in the helper's closed set (allowed maps type to a new,
+// empty message). Anything else is an error and the helper must exit.
+func (c *Conn) ReadRequest(allowed map[MsgType]func() Message) (Message, error) {
+	t, p, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	mk, ok := allowed[t]
+	if !ok {
+		return nil, &Error{Code: ErrCodeNotPermitted, Message: fmt.Sprintf("request type %#x not accepted here", uint16(t))}
+	}
+	m := mk()
+	if err := Unmarshal(t, p, m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Inquire sends q and waits for the answer. A cancel becomes *Error with
+// ErrCodeCanceled; EOF means front is gone and the helper must exit.
+func (c *Conn) Inquire(q *Inquiry) ([]byte, error) {
+	if err := c.Write(q); err != nil {
+		return nil, err
+	}
+	t, p, err := c.Recv()
+	if err != nil {
+		return nil, err
+	}
+	switch t {
+	case TypeInquiryAnswer:
+		var a InquiryAnswer
+		if err := Unmarshal(t, p, &a); err != nil {
+			return nil, err
+		}
+		return a.Passphrase, nil
+	case TypeInquiryCancel:
+		if len(p) != 0 {
+			return nil, ErrMalformed
+		}
+		return nil, &Error{Code: ErrCodeCanceled, Message: "operation cancelled"}
+	}
+	return nil, ErrUnexpected
+}

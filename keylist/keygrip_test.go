@@ -1,0 +1,53 @@
+package keylist
+
+import (
+	"crypto/elliptic"
+	"math/big"
+	"testing"
+
+	"github.com/ProtonMail/go-crypto/brainpool"
+)
+
+// The brainpool coefficients are typed in from RFC 5639; check that each
+// generator satisfies y^2 = x^3 + ax + b.
+func TestBrainpoolCoefficients(t *testing.T) {
+	for name, c := range map[string]elliptic.Curve{
+		"brainpoolP256r1": brainpool.P256r1(),
+		"brainpoolP384r1": brainpool.P384r1(),
+		"brainpoolP512r1": brainpool.P512r1(),
+	} {
+		d := brainpoolDomain(c, brainpoolCoeffs[name])
+		prm := c.Params()
+		x, y, p := prm.Gx, prm.Gy, prm.P
+		lhs := new(big.Int).Exp(y, big.NewInt(2), p)
+		rhs := new(big.Int).Exp(x, big.NewInt(3), p)
+		rhs.Add(rhs, new(big.Int).Mul(d.a, x))
+		rhs.Add(rhs, d.b)
+		rhs.Mod(rhs, p)
+		if lhs.Cmp(rhs) != 0 {
+			t.Errorf("%s: generator not on curve with typed coefficients", name)
+		}
+	}
+}
+
+func TestRMD160Vectors(t *testing.T) {
+	for in, want := range map[string]string{
+		"":    "9C1185A5C5E9FC54612808977EE8F548B2258D31",
+		"abc": "8EB208F7E05D987A9B044A8E98C6B087F15A0BFC",
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq": "12A053384A9C0C88E405A06C27DCF49ADA62EB2B",
+	} {
+		h := rmd160([]byte(in))
+		if got := hexUpper(h[:]); got != want {
+			t.Errorf("rmd160(%q) = %s want %s", in, got, want)
+		}
+	}
+}
+
+func hexUpper(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}

@@ -1,0 +1,282 @@
+package keylist
+
+import (
+	"bufio"
+	"fmt"
+	"strings"
+)
+
+// trustTag is the fixed-width validity label of human uid lines
+// (gpg's uid_trust_string_fixed).
+func trustTag(v byte) string {
+	switch v {
+	case 'u':
+		return "[ultimate]"
+	case 'f':
+		return "[  full  ]"
+	case 'm':
+		return "[marginal]"
+	case 'n':
+		return "[  never ]"
+	case 'q':
+		return "[  undef ]"
+	case 'e':
+		return "[ expired]"
+	case 'r':
+		return "[ revoked]"
+	}
+	return "[ unknown]"
+}
+
+// uidValidity is the validity of one user ID as gpg's get_validity reports
+// it: a revoked key wins over everything, then expiry, then the trustdb.
+func uidValidity(k *Key, m *merged, u *uidState) byte {
+	if m.primary.revoked {
+		return 'r'
+	}
+	if m.primary.expired {
+		return 'e'
+	}
+	if v, ok := k.UIDValidity[u.name]; ok {
+		return v
+	}
+	return k.Validity
+}
+
+// secretMarker: ' ' usable secret, '#' stub or missing, '>' on a card.
+func secretMarker(k *Key, keyID uint64) byte {
+	switch k.Secret[keyID] {
+	case SecretPresent:
+		return ' '
+	case SecretCard:
+		return '>'
+	}
+	return '#'
+}
+
+func hexFpr(fp []byte) string { return fmt.Sprintf("%X", fp) }
+
+// formatFpr groups a v4 fingerprint in blocks of four with a double space in
+// the middle, as gpg's format_hexfingerprint does.
+func formatFpr(hex string) string {
+	if len(hex) != 40 {
+		return hex
+	}
+	var b strings.Builder
+	for i := 0; i < 40; i += 4 {
+		if i == 20 {
+			b.WriteString("  ")
+		} else if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(hex[i : i+4])
+	}
+	return b.String()
+}
+
+func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
+	secret := opt.Secret
+	noneFmt := isNoneFormat(opt.KeyIDFormat)
+
+	keyLine := func(s *keyState) {
+		kind := "pub"
+		switch {
+		case s.primary && secret:
+			kind = "sec"
+		case !s.primary && secret:
+			kind = "ssb"
+		case !s.primary:
+			kind = "sub"
+		}
+		marker := byte(' ')
+		if secret {
+			marker = secretMarker(k, s.pk.KeyId)
+		}
+		fmt.Fprintf(w, "%s%c  %s", kind, marker, s.mat.algoString())
+		if !noneFmt {
+			w.WriteString("/" + KeyIDString(s.pk.KeyId, opt.KeyIDFormat))
+		}
+		w.WriteString(" " + dateString(s.pk.CreationTime.Unix()))
+		w.WriteString(" [" + usageBracket(s.usage) + "]")
+		switch {
+		case s.revoked:
+			w.WriteString(" [revoked: " + dateString(s.revokedAt) + "]")
+		case s.expired:
+			w.WriteString(" [expired: " + dateString(s.expires) + "]")
+		case s.expires != 0:
+			w.WriteString(" [expires: " + dateString(s.expires) + "]")
+		}
+		w.WriteString("\n")
+	}
+	fprLine := func(s *keyState) {
+		hex := hexFpr(s.pk.Fingerprint)
+		if noneFmt {
+			w.WriteString("      " + formatFpr(hex) + "\n")
+		} else {
+			w.WriteString("      Key fingerprint = " + formatFpr(hex) + "\n")
+		}
+	}
+	cardLine := func(s *keyState) {
+		if !secret || k.Secret[s.pk.KeyId] != SecretCard {
+			return
+		}
+		serial := k.CardSerial[s.pk.KeyId]
+		w.WriteString("      Card serial no. = ")
+		if len(serial) == 32 && strings.HasPrefix(serial, "D27600012401") {
+			// OpenPGP card: manufacturer and serial part only.
+			w.WriteString(serial[16:20] + " " + serial[20:28])
+		} else {
+			w.WriteString(serial)
+		}
+		w.WriteString("\n")
+	}
+
+	p := &m.primary
+	keyLine(p)
+	if opt.Fingerprints == 0 {
+		// Without --fingerprint gpg 2.2 still shows the compact fingerprint.
+		w.WriteString("      " + hexFpr(p.pk.Fingerprint) + "\n")
+	} else {
+		fprLine(p)
+	}
+	if opt.WithKeygrip {
+		w.WriteString("      Keygrip = " + Keygrip(p.pk) + "\n")
+	}
+	cardLine(p)
+
+	kl := keyIDWidth(opt.KeyIDFormat)
+	for _, u := range m.uids {
+		// Revoked and expired user IDs are hidden (show-unusable-uids off).
+		if u.revoked || u.expired {
+			continue
+		}
+		// gpg indents the tag so it lines up after the key ID column:
+		// kl + 11 - 10 spaces, where 10 is the tag width.
+		fmt.Fprintf(w, "uid%s%s %s\n", strings.Repeat(" ", kl+1),
+			trustTag(uidValidity(k, m, u)), humanName(u.name, opt.Charset))
+	}
+	for i := range m.subs {
+		s := &m.subs[i]
+		// Revoked and expired subkeys are hidden (show-unusable-subkeys off).
+		if s.revoked || s.expired {
+			continue
+		}
+		keyLine(s)
+		if opt.Fingerprints > 1 {
+			fprLine(s)
+			cardLine(s)
+		}
+		if opt.WithKeygrip {
+			w.WriteString("      Keygrip = " + Keygrip(s.pk) + "\n")
+		}
+	}
+	w.WriteString("\n")
+}
+
+func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
+	secret := opt.Secret
+	hasSecret := secret || (opt.WithSecret && len(k.Secret) > 0)
+	withGrip := secret || hasSecret || opt.WithKeygrip
+
+	field15 := func(id uint64) string {
+		if !hasSecret {
+			return ""
+		}
+		switch k.Secret[id] {
+		case SecretPresent:
+			return "+"
+		case SecretCard:
+			return k.CardSerial[id]
+		}
+		return "#"
+	}
+	compliance := func(s *keyState) string {
+		if s.mat.deVSCompliant() {
+			return "23"
+		}
+		return ""
+	}
+
+	p := &m.primary
+	var trust byte // key validity from the trustdb; also used for subkeys
+	var letter byte
+	switch {
+	case !p.valid:
+		letter = 'i'
+	case p.revoked:
+		letter = 'r'
+	case p.expired:
+		letter = 'e'
+	default:
+		trust = k.Validity
+		letter = trust
+	}
+	ultimate := trust == 'u'
+
+	kind := "pub"
+	if secret {
+		kind = "sec"
+	}
+	w.WriteString(kind + ":")
+	if letter != 0 {
+		w.WriteByte(letter)
+	}
+	fmt.Fprintf(w, ":%d:%d:%016X:%d:%s::", p.mat.nbits(), p.mat.algo, p.pk.KeyId,
+		p.pk.CreationTime.Unix(), colonTime(p.expires))
+	if k.Ownertrust != 0 {
+		w.WriteByte(k.Ownertrust)
+	}
+	fmt.Fprintf(w, ":::%s%s:::%s::%s:%s::0:\n", capsLower(p), capsUpper(m, k.Disabled),
+		field15(p.pk.KeyId), p.mat.curveName(), compliance(p))
+	w.WriteString("fpr:::::::::" + hexFpr(p.pk.Fingerprint) + ":\n")
+	if withGrip {
+		w.WriteString("grp:::::::::" + Keygrip(p.pk) + ":\n")
+	}
+
+	for _, u := range m.uids {
+		var v byte
+		switch {
+		case u.revoked:
+			v = 'r'
+		case u.expired:
+			v = 'e'
+		case ultimate:
+			v = 'u'
+		default:
+			v = uidValidity(k, m, u)
+		}
+		w.WriteString("uid:")
+		if v != 0 {
+			w.WriteByte(v)
+		}
+		h := rmd160([]byte(u.name))
+		fmt.Fprintf(w, "::::%s:%s:%X::%s::::::::::0:\n",
+			colonTime(u.created), colonTime(u.expires), h[:], escapeColon(u.name))
+	}
+
+	for i := range m.subs {
+		s := &m.subs[i]
+		kind := "sub"
+		if secret {
+			kind = "ssb"
+		}
+		w.WriteString(kind + ":")
+		switch {
+		case !s.valid:
+			w.WriteByte('i')
+		case s.revoked:
+			w.WriteByte('r')
+		case s.expired:
+			w.WriteByte('e')
+		case trust != 0:
+			w.WriteByte(trust)
+		}
+		fmt.Fprintf(w, ":%d:%d:%016X:%d:%s:::::%s:::%s::%s:%s:\n", s.mat.nbits(), s.mat.algo,
+			s.pk.KeyId, s.pk.CreationTime.Unix(), colonTime(s.expires), capsLower(s),
+			field15(s.pk.KeyId), s.mat.curveName(), compliance(s))
+		w.WriteString("fpr:::::::::" + hexFpr(s.pk.Fingerprint) + ":\n")
+		if withGrip {
+			w.WriteString("grp:::::::::" + Keygrip(s.pk) + ":\n")
+		}
+	}
+}

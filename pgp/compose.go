@@ -1,0 +1,173 @@
+package pgp
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// Compose describes one message to write: optionally encrypted (to
+// recipients and/or a passphrase), compressed, signed, always with exactly
+// one literal data packet.
+type Compose struct {
+	Recipients  []*packet.PublicKey // encryption-capable (sub)keys
+	Passphrase  []byte              // symmetric encryption when non-nil
+	Cipher      packet.CipherFunction
+	Compression packet.CompressionAlgo
+	Level       int
+	Signers     []SignKey
+	Sign        SignFunc
+	TextMode    bool // literal 't' and text signatures
+	FileName    string
+	ModTime     time.Time
+	Created     time.Time
+	S2K         *packet.Config // S2K parameters for the passphrase (nil: defaults)
+}
+
+// nopCloser turns a writer into a WriteCloser whose Close does nothing, for
+// the outermost layer that the caller owns.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
+
+// Write streams in to out as one message and returns the signatures made.
+// Layers are closed innermost first so every packet is complete before its
+// container ends.
+func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error) {
+	var w io.WriteCloser = nopCloser{out}
+	var closers []io.Closer
+	if len(c.Recipients) > 0 || c.Passphrase != nil {
+		key := make([]byte, c.Cipher.KeySize())
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		cfg := &packet.Config{DefaultCipher: c.Cipher}
+		for _, pk := range c.Recipients {
+			if err := packet.SerializeEncryptedKeyAEAD(w, pk, c.Cipher, false, key, cfg); err != nil {
+				return nil, err
+			}
+		}
+		if c.Passphrase != nil {
+			s2k := c.S2K
+			if s2k == nil {
+				s2k = &packet.Config{}
+			}
+			s2k.DefaultCipher = c.Cipher
+			if err := packet.SerializeSymmetricKeyEncryptedReuseKey(w, key, c.Passphrase, s2k); err != nil {
+				return nil, err
+			}
+		}
+		enc, err := packet.SerializeSymmetricallyEncrypted(w, c.Cipher, false, packet.CipherSuite{}, key, cfg)
+		if err != nil {
+			return nil, err
+		}
+		w = enc
+		closers = append(closers, enc)
+	}
+	if c.Compression != packet.CompressionNone {
+		cw, err := packet.SerializeCompressed(w, c.Compression, &packet.CompressionConfig{Level: c.Level})
+		if err != nil {
+			return nil, err
+		}
+		w = cw
+		closers = append(closers, cw)
+	}
+	sigType := packet.SigTypeBinary
+	if c.TextMode {
+		sigType = packet.SigTypeText
+	}
+	pending, hashW, err := newPendingSigs(c.Signers, sigType, c.Created)
+	if err != nil {
+		return nil, err
+	}
+	// One-pass signatures nest: the first written belongs to the last
+	// signature packet, and only the innermost has IsLast set.
+	for i, p := range pending {
+		ops := &packet.OnePassSignature{
+			Version: 3, SigType: sigType, Hash: p.hash, PubKeyAlgo: p.key.PubKeyAlgo,
+			KeyId: p.key.KeyId, IsLast: i == len(pending)-1,
+		}
+		if p.key.Version == 6 {
+			ops.Version, ops.Salt, ops.KeyFingerprint = 6, p.salt, p.key.Fingerprint
+		}
+		if err := ops.Serialize(w); err != nil {
+			return nil, err
+		}
+	}
+	lit, err := packet.SerializeLiteral(w, !c.TextMode, c.FileName, uint32(c.ModTime.Unix()))
+	if err != nil {
+		return nil, err
+	}
+	dst := io.Writer(lit)
+	if len(pending) > 0 {
+		dst = io.MultiWriter(lit, hashW)
+	}
+	if _, err := io.CopyBuffer(dst, in, make([]byte, copyBuffer)); err != nil {
+		return nil, err
+	}
+	if err := lit.Close(); err != nil {
+		return nil, err
+	}
+	var sigs []*packet.Signature
+	for i := len(pending) - 1; i >= 0; i-- {
+		sig, err := pending[i].finish(c.Sign)
+		if err != nil {
+			return nil, err
+		}
+		if err := sig.Serialize(w); err != nil {
+			return nil, err
+		}
+		sigs = append([]*packet.Signature{sig}, sigs...)
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i].Close(); err != nil {
+			return nil, err
+		}
+	}
+	return sigs, nil
+}
+
+func bufioWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 64<<10) }
+
+// lineReader yields lines without their '\n', bounded in length.
+type lineReader struct {
+	r   *bufio.Reader
+	max int
+	buf []byte
+}
+
+// ErrLineTooLong is returned for cleartext lines over the cap.
+var ErrLineTooLong = errors.New("line too long")
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
+}
+
+func (l *lineReader) next() ([]byte, error) {
+	l.buf = l.buf[:0]
+	for {
+		chunk, err := l.r.ReadSlice('\n')
+		l.buf = append(l.buf, chunk...)
+		if len(l.buf) > l.max {
+			return nil, ErrLineTooLong
+		}
+		switch err {
+		case nil:
+			return bytes.TrimSuffix(l.buf, []byte("\n")), nil
+		case bufio.ErrBufferFull:
+			continue
+		case io.EOF:
+			if len(l.buf) == 0 {
+				return nil, io.EOF
+			}
+			return l.buf, nil
+		default:
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,361 @@
+package pgp
+
+import (
+	"bytes"
+	"crypto"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// KeyRing finds public keys by key ID; openpgp.EntityList satisfies it.
+type KeyRing interface {
+	KeysById(id uint64) []openpgp.Key
+}
+
+// Verification is the outcome for one signature.
+type Verification struct {
+	Sig   *packet.Signature
+	Key   *openpgp.Key // nil: no public key
+	Err   error        // nil: good signature
+	KeyID uint64
+}
+
+// Errors that classify a verification.
+var (
+	ErrNoPublicKey = errors.New("no public key")
+	ErrBadSig      = errors.New("bad signature")
+)
+
+// Limits bound what reading a message may cost.
+const (
+	maxSigsPerMessage = 64
+	maxNesting        = 4
+	// Decompressed output may be at most this plus expansionRatio times the
+	// input consumed so far: ordinary data compresses far less, a bomb far more.
+	decompressSlack = 64 << 20
+	expansionRatio  = 1024
+	maxClearsigned  = 256 << 20
+)
+
+// ErrTooMuchExpansion is the decompression bomb guard (bad input 20).
+var ErrTooMuchExpansion = errors.New("decompressed data too large relative to input (possible compression bomb)")
+
+type checkedSig struct {
+	v       *Verification
+	sigType packet.SignatureType
+	h       hash.Hash
+	w       io.Writer
+	hash    crypto.Hash
+}
+
+func newCheckedSig(keys KeyRing, sigType packet.SignatureType, h crypto.Hash, salt []byte, keyID uint64) *checkedSig {
+	c := &checkedSig{v: &Verification{KeyID: keyID}, hash: h, sigType: sigType}
+	if !h.Available() {
+		c.w = io.Discard
+		return c
+	}
+	c.h = h.New()
+	c.h.Write(salt)
+	c.w = c.h
+	if sigType == packet.SigTypeText {
+		c.w = openpgp.NewCanonicalTextHash(c.h)
+	}
+	return c
+}
+
+// check finishes one verification against the keyring.
+func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
+	c.v.Sig = sig
+	if sig.IssuerKeyId != nil {
+		c.v.KeyID = *sig.IssuerKeyId
+	}
+	candidates := keys.KeysById(c.v.KeyID)
+	if len(candidates) == 0 {
+		c.v.Err = ErrNoPublicKey
+		return
+	}
+	if c.h == nil {
+		c.v.Err = pgperrors.UnsupportedError("hash algorithm")
+		return
+	}
+	// A key ID may be shared by several keys; the signature is good if one verifies.
+	state := c.h
+	var firstErr error
+	for i := range candidates {
+		k := candidates[i]
+		h := cloneHash(state, c.hash)
+		if h == nil {
+			c.v.Err = pgperrors.UnsupportedError("hash state")
+			return
+		}
+		if err := k.PublicKey.VerifySignature(h, sig); err == nil {
+			c.v.Key, c.v.Err = &k, nil
+			return
+		} else if firstErr == nil {
+			firstErr = err
+			c.v.Key = &candidates[i]
+		}
+	}
+	c.v.Err = fmt.Errorf("%w: %v", ErrBadSig, firstErr)
+}
+
+// Message is what ReadSigned found.
+type Message struct {
+	Literal *packet.LiteralData
+	Sigs    []*Verification
+}
+
+// ReadSigned reads an unencrypted (or already decrypted) message: optional
+// compression, one-pass or old-style signatures, exactly one literal data
+// packet. The body is streamed to out. It rejects anything else (bad input
+// 26) and bounds decompression (bad input 20).
+func ReadSigned(r io.Reader, out io.Writer, keys KeyRing) (msg *Message, err error) {
+	defer recoverParse(&err)
+	counted := &countingReader{r: r}
+	packets := packet.NewReader(counted)
+	msg = &Message{}
+	var onePass []*checkedSig // in packet order
+	var prefix []*checkedSig  // old style: signatures before the data
+	nesting := 0
+	for {
+		p, err := packets.Next()
+		if err == io.EOF {
+			if msg.Literal == nil {
+				return nil, errors.New("no literal data found")
+			}
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch p := p.(type) {
+		case *packet.Compressed:
+			nesting++
+			if nesting > maxNesting || msg.Literal != nil {
+				return nil, errors.New("unexpected compressed packet")
+			}
+			if err := packets.Push(&expansionGuard{r: p.Body, in: counted}); err != nil {
+				return nil, err
+			}
+		case *packet.OnePassSignature:
+			if msg.Literal != nil || len(onePass)+len(prefix) >= maxSigsPerMessage {
+				return nil, errors.New("unexpected one-pass signature packet")
+			}
+			onePass = append(onePass, newCheckedSig(keys, p.SigType, p.Hash, p.Salt, p.KeyId))
+		case *packet.Signature:
+			if msg.Literal == nil {
+				if len(onePass) > 0 || len(prefix) >= maxSigsPerMessage {
+					return nil, errors.New("unexpected signature packet")
+				}
+				c := newCheckedSig(keys, p.SigType, p.Hash, p.Salt(), 0)
+				c.v.Sig = p
+				prefix = append(prefix, c)
+				continue
+			}
+			// Trailing signatures close the one-pass ones innermost first.
+			if len(onePass) == 0 {
+				return nil, errors.New("signature without one-pass signature")
+			}
+			c := onePass[len(onePass)-1]
+			onePass = onePass[:len(onePass)-1]
+			if c.h != nil && (p.Hash != c.hash || p.SigType != c.sigType) {
+				c.v.Sig, c.v.Err = p, fmt.Errorf("%w: one-pass parameters differ", ErrBadSig)
+				msg.Sigs = append([]*Verification{c.v}, msg.Sigs...)
+				continue
+			}
+			c.check(keys, p)
+			msg.Sigs = append([]*Verification{c.v}, msg.Sigs...)
+		case *packet.LiteralData:
+			if msg.Literal != nil {
+				return nil, errors.New("more than one literal data packet")
+			}
+			msg.Literal = p
+			ws := []io.Writer{out}
+			for _, c := range append(onePass, prefix...) {
+				ws = append(ws, c.w)
+			}
+			if _, err := io.CopyBuffer(io.MultiWriter(ws...), p.Body, make([]byte, copyBuffer)); err != nil {
+				return nil, err
+			}
+		case *packet.Marker:
+		default:
+			return nil, fmt.Errorf("unexpected packet %T in message", p)
+		}
+	}
+	if len(onePass) > 0 {
+		return nil, errors.New("one-pass signature without signature")
+	}
+	for _, c := range prefix {
+		c.check(keys, c.v.Sig)
+		msg.Sigs = append(msg.Sigs, c.v)
+	}
+	return msg, nil
+}
+
+// VerifyDetached checks the signatures in sigData over data.
+func VerifyDetached(sigData, data io.Reader, keys KeyRing) (vs []*Verification, err error) {
+	defer recoverParse(&err)
+	sigs, err := readSignatures(sigData)
+	if err != nil {
+		return nil, err
+	}
+	checks, w := prepareChecks(keys, sigs)
+	if _, err := io.CopyBuffer(w, data, make([]byte, copyBuffer)); err != nil {
+		return nil, err
+	}
+	return finishChecks(keys, sigs, checks), nil
+}
+
+func prepareChecks(keys KeyRing, sigs []*packet.Signature) ([]*checkedSig, io.Writer) {
+	var checks []*checkedSig
+	var ws []io.Writer
+	for _, s := range sigs {
+		c := newCheckedSig(keys, s.SigType, s.Hash, s.Salt(), 0)
+		checks = append(checks, c)
+		ws = append(ws, c.w)
+	}
+	return checks, io.MultiWriter(ws...)
+}
+
+func finishChecks(keys KeyRing, sigs []*packet.Signature, checks []*checkedSig) []*Verification {
+	var vs []*Verification
+	for i, c := range checks {
+		c.check(keys, sigs[i])
+		vs = append(vs, c.v)
+	}
+	return vs
+}
+
+// ErrNoSignature means the input held no signature packet.
+var ErrNoSignature = errors.New("no signature found")
+
+func readSignatures(r io.Reader) ([]*packet.Signature, error) {
+	packets := packet.NewReader(r)
+	var sigs []*packet.Signature
+	for {
+		p, err := packets.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		sig, ok := p.(*packet.Signature)
+		if !ok {
+			continue
+		}
+		if len(sigs) >= maxSigsPerMessage {
+			return nil, errors.New("too many signatures")
+		}
+		sigs = append(sigs, sig)
+	}
+	if len(sigs) == 0 {
+		return nil, ErrNoSignature
+	}
+	return sigs, nil
+}
+
+// ClearSigned is a verified cleartext message.
+type ClearSigned struct {
+	Plaintext []byte
+	Sigs      []*Verification
+}
+
+// ErrNotClearsigned means the input has no cleartext signature framing.
+var ErrNotClearsigned = errors.New("not a cleartext signed message")
+
+// VerifyClearsigned reads a whole cleartext-signed message (capped) and checks its signatures.
+func VerifyClearsigned(r io.Reader, keys KeyRing) (cs *ClearSigned, err error) {
+	defer recoverParse(&err)
+	data, err := io.ReadAll(io.LimitReader(r, maxClearsigned+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxClearsigned {
+		return nil, errors.New("cleartext signed message too large")
+	}
+	b, _ := clearsign.Decode(data)
+	if b == nil {
+		return nil, ErrNotClearsigned
+	}
+	sigs, err := readSignatures(b.ArmoredSignature.Body)
+	if err != nil {
+		return nil, err
+	}
+	var checks []*checkedSig
+	for _, s := range sigs {
+		// b.Bytes is already canonical; hash it raw whatever the class says.
+		c := newCheckedSig(keys, packet.SigTypeBinary, s.Hash, s.Salt(), 0)
+		checks = append(checks, c)
+		c.w.Write(b.Bytes)
+	}
+	return &ClearSigned{Plaintext: b.Plaintext, Sigs: finishChecks(keys, sigs, checks)}, nil
+}
+
+// recoverParse turns a panic inside go-crypto's parsers into an error at
+// this boundary (bad input 27): hostile input must never crash front.
+func recoverParse(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("invalid packet (parser panic: %v)", r)
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type expansionGuard struct {
+	r   io.Reader
+	in  *countingReader
+	out int64
+}
+
+func (g *expansionGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	g.out += int64(n)
+	if g.out > decompressSlack+expansionRatio*g.in.n {
+		return 0, ErrTooMuchExpansion
+	}
+	return n, err
+}
+
+// cloneHash copies h's state into a new hash so one data pass can be
+// checked against several candidate keys.
+func cloneHash(h hash.Hash, algo crypto.Hash) hash.Hash {
+	type marshaler interface {
+		MarshalBinary() ([]byte, error)
+		UnmarshalBinary([]byte) error
+	}
+	m, ok := h.(marshaler)
+	if !ok {
+		return nil
+	}
+	state, err := m.MarshalBinary()
+	if err != nil {
+		return nil
+	}
+	c := algo.New()
+	if err := c.(marshaler).UnmarshalBinary(state); err != nil {
+		return nil
+	}
+	return c
+}
+
+// IsArmored reports whether data starts like ASCII armor (after whitespace).
+func IsArmored(data []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("-----BEGIN PGP"))
+}

@@ -1,0 +1,223 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// testRoot holds what all tests share: the built helper binary. It is
+// world-readable so that runs under setpriv as nobody can use it.
+var testRoot string
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(childEnv); mode != "" {
+		os.Exit(runChild(mode))
+	}
+	dir, err := os.MkdirTemp("", "sandbox-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	testRoot = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const nobody = "65534"
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	builtFrom string
+	buildErr  error
+)
+
+// helperBinary builds the binary whose --sandbox-self-test mode the tests
+// run: the real cmd/keyhelper as soon as that package has a main (any Go
+// file besides selftest.go), else the stand-in internal/selftestmain that
+// calls the same SelfTestMain with the same policy. A real keyhelper that
+// does not build, or does not dispatch --sandbox-self-test, fails the tests:
+// there is deliberately no fallback from it.
+func helperBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		pkg := "./sandbox/internal/selftestmain"
+		if realKeyhelperExists() {
+			pkg = "./cmd/keyhelper"
+		}
+		out := filepath.Join(testRoot, "keyhelper")
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir = ".."
+		if b, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+			return
+		}
+		builtBin, builtFrom = out, pkg
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	t.Logf("self-test binary built from %s", builtFrom)
+	return builtBin
+}
+
+func realKeyhelperExists() bool {
+	ents, err := os.ReadDir("../cmd/keyhelper")
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		n := e.Name()
+		if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && n != "selftest.go" {
+			return true
+		}
+	}
+	return false
+}
+
+// fixture is a secret directory with one key file, a canary file outside it,
+// and a listening unix socket, all usable by nobody.
+type fixture struct {
+	secret, canary, sock string
+}
+
+func newFixture(t *testing.T, owner string) fixture {
+	t.Helper()
+	dir := t.TempDir()
+	// t.TempDir's parent is created 0700; nobody must traverse both.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := fixture{
+		secret: filepath.Join(dir, "secret"),
+		canary: filepath.Join(dir, "canary"),
+		sock:   filepath.Join(dir, "sock"),
+	}
+	if err := os.Mkdir(f.secret, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.secret, "key"), []byte("secret key bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.canary, []byte("canary"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if owner == nobody {
+		if err := os.Chown(f.secret, 65534, 65534); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ln, err := net.Listen("unix", f.sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	// connect(2) to a pathname socket needs write permission on it.
+	if err := os.Chmod(f.sock, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return f
+}
+
+// cleanEnv is the test's environment without the sandbox kill switch, so a
+// developer's shell cannot turn the sandboxed runs into unconfined ones.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, UnsafeNoSandboxEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	return env
+}
+
+// helperCommand runs bin with args as user ("" = the test's own uid, or
+// nobody via setpriv). With viaShell the helper's parent is a throwaway
+// /bin/sh of the same uid, never the test process: the ptrace, kill and
+// process_vm_readv probes aim at the parent, and unconfined they succeed.
+// Without it the helper is the direct child, so its wait status (death by
+// SIGSYS) is visible.
+func helperCommand(ctx context.Context, user string, viaShell bool, bin string, args ...string) *exec.Cmd {
+	argv := append([]string{bin}, args...)
+	if viaShell {
+		argv = append([]string{"/bin/sh", "-c", `"$@"; exit $?`, "sh"}, argv...)
+	}
+	if user == nobody {
+		argv = append([]string{"setpriv", "--reuid=" + nobody, "--regid=" + nobody, "--clear-groups", "--"}, argv...)
+	}
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = cleanEnv()
+	return cmd
+}
+
+type runResult struct {
+	stdout, stderr string
+	err            error
+	probes         map[string]ProbeResult
+}
+
+func runHelper(t *testing.T, user string, viaShell bool, env []string, args ...string) runResult {
+	t.Helper()
+	bin := helperBinary(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := helperCommand(ctx, user, viaShell, bin, append([]string{"--sandbox-self-test"}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	r := runResult{stdout: so.String(), stderr: se.String(), err: err, probes: map[string]ProbeResult{}}
+	for _, line := range strings.Split(r.stdout, "\n") {
+		fields := strings.SplitN(line, " ", 4)
+		if len(fields) < 3 || fields[0] != "PROBE" {
+			continue
+		}
+		pr := ProbeResult{Name: fields[1], Denied: fields[2] == "denied"}
+		if len(fields) == 4 {
+			pr.Detail = fields[3]
+		}
+		if fields[2] != "denied" && fields[2] != "allowed" {
+			t.Fatalf("bad verdict in %q", line)
+		}
+		if _, dup := r.probes[pr.Name]; dup {
+			t.Fatalf("probe %s reported twice", pr.Name)
+		}
+		r.probes[pr.Name] = pr
+	}
+	return r
+}
+
+func requireRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to switch to uid 65534 with setpriv")
+	}
+	if _, err := exec.LookPath("setpriv"); err != nil {
+		t.Skip("setpriv not installed")
+	}
+}

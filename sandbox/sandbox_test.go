@@ -1,0 +1,200 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	seccomp "github.com/seccomp/libseccomp-golang"
+	"golang.org/x/sys/unix"
+)
+
+func TestCheckLandlockABI(t *testing.T) {
+	for _, tc := range []struct {
+		abi  int
+		err  error
+		min  int
+		fail bool
+	}{
+		{abi: 0, min: 1, fail: true},                        // compiled in but reporting nothing
+		{abi: -1, err: unix.EOPNOTSUPP, min: 1, fail: true}, // disabled at boot
+		{abi: -1, err: unix.ENOSYS, min: 1, fail: true},     // kernel without landlock
+		{abi: 7, err: unix.ENOSYS, min: 1, fail: true},      // an error wins over a number
+		{abi: 3, min: 4, fail: true},
+		{abi: 1, min: 1},
+		{abi: 4, min: 4},
+		{abi: 7, min: 1},
+	} {
+		err := checkLandlockABI(tc.abi, tc.err, tc.min)
+		if (err != nil) != tc.fail {
+			t.Errorf("checkLandlockABI(%d, %v, %d) = %v, want failure %v", tc.abi, tc.err, tc.min, err, tc.fail)
+		}
+	}
+}
+
+func TestRequiredLandlockABI(t *testing.T) {
+	if got := requiredLandlockABI(KeyhelperPolicy("/x", true)); got != minLandlockABI {
+		t.Errorf("keyhelper: %d", got)
+	}
+	if got := requiredLandlockABI(Policy{Name: "n", SocketDomains: []int{unix.AF_INET6}}); got != 4 {
+		t.Errorf("inet6 policy: %d, want 4 (TCP rules)", got)
+	}
+}
+
+func TestKeyhelperPolicy(t *testing.T) {
+	ro := KeyhelperPolicy("/s", false)
+	if ro.Name != "keyhelper" || len(ro.ReadDirs) != 1 || ro.ReadDirs[0] != "/s" || ro.writable() || len(ro.SocketDomains) != 0 {
+		t.Errorf("read-only policy: %+v", ro)
+	}
+	rw := KeyhelperPolicy("/s", true)
+	if len(rw.WriteDirs) != 1 || rw.WriteDirs[0] != "/s" || len(rw.SocketDomains) != 0 {
+		t.Errorf("writable policy: %+v", rw)
+	}
+}
+
+// TestUnsafeEnvWarning checks the in-process decision (nothing is applied
+// to the test process on these paths).
+func TestUnsafeEnvWarning(t *testing.T) {
+	var buf bytes.Buffer
+	if err := apply(KeyhelperPolicy("/nonexistent", false), "1", &buf); err != nil {
+		t.Fatal(err)
+	}
+	want := "WARNING: keyhelper: sandbox DISABLED by FRONTPGP_UNSAFE_NO_SANDBOX (testing only)\n"
+	if buf.String() != want {
+		t.Errorf("stderr %q, want %q", buf.String(), want)
+	}
+	if err := apply(Policy{}, "1", &buf); err == nil {
+		t.Error("a policy without a name was accepted")
+	}
+}
+
+// TestSyscallNamesResolve catches typos: buildFilter skips names the native
+// architecture lacks, so a misspelt one would vanish silently.
+func TestSyscallNamesResolve(t *testing.T) {
+	lists := [][]string{baseAllow, writeAllow, denyEPERM, socketCalls, neverSocket,
+		{"openat", "clone", "clone3", "kill", "tgkill", "fcntl", "socket", "sched_getaffinity"}}
+	for _, l := range lists {
+		for _, n := range l {
+			if _, err := seccomp.GetSyscallFromName(n); err != nil {
+				t.Errorf("%s: %v", n, err)
+			}
+		}
+	}
+}
+
+func TestBuildFilter(t *testing.T) {
+	for _, p := range []Policy{
+		KeyhelperPolicy("/s", false),
+		KeyhelperPolicy("/s", true),
+		{Name: "cardhelper", SocketDomains: []int{unix.AF_UNIX}},
+		{Name: "nethelper", SocketDomains: []int{unix.AF_INET, unix.AF_INET6}},
+	} {
+		f, err := buildFilter(p, os.Getpid())
+		if err != nil {
+			t.Errorf("%s: %v", p.Name, err)
+			continue
+		}
+		if nnp, err := f.GetNoNewPrivsBit(); err != nil || !nnp {
+			t.Errorf("%s: no_new_privs bit %v %v", p.Name, nnp, err)
+		}
+		if act, err := f.GetDefaultAction(); err != nil || act != seccomp.ActKillProcess {
+			t.Errorf("%s: default action %v %v", p.Name, act, err)
+		}
+		if act, err := f.GetBadArchAction(); err != nil || act != seccomp.ActKillProcess {
+			t.Errorf("%s: bad-arch action %v %v", p.Name, act, err)
+		}
+		f.Release()
+	}
+}
+
+// The socket-domain logic is not used by keyhelper; it is proved by
+// re-running this test binary as a child that locks itself down with a
+// socket policy and reports each socket(2) call.
+const childEnv = "FRONTPGP_SANDBOX_TEST_CHILD"
+
+type socketCase struct {
+	domain, typ, proto int
+}
+
+var socketChildren = map[string]struct {
+	domains []int
+	calls   []socketCase
+}{
+	"unix": {[]int{unix.AF_UNIX}, []socketCase{
+		{unix.AF_UNIX, unix.SOCK_STREAM, 0}, {unix.AF_INET, unix.SOCK_STREAM, 0},
+		{unix.AF_INET6, unix.SOCK_DGRAM, 0}, {unix.AF_NETLINK, unix.SOCK_RAW, 0}, {200, unix.SOCK_STREAM, 0},
+	}},
+	"inet": {[]int{unix.AF_INET}, []socketCase{
+		{unix.AF_INET, unix.SOCK_STREAM, 0}, {unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_NONBLOCK, unix.IPPROTO_TCP},
+		{unix.AF_INET, unix.SOCK_DGRAM, 0}, {unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_UDP},
+		{unix.AF_INET6, unix.SOCK_STREAM, 0}, {unix.AF_UNIX, unix.SOCK_STREAM, 0},
+	}},
+	"inet-mptcp": {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP}}},
+	"inet-raw":   {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP}}},
+}
+
+func runChild(mode string) int {
+	c, ok := socketChildren[mode]
+	if !ok {
+		fmt.Fprintln(os.Stderr, "unknown child mode", mode)
+		return 2
+	}
+	if err := Lockdown(Policy{Name: "socket-test", SocketDomains: c.domains}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, sc := range c.calls {
+		fd, err := unix.Socket(sc.domain, sc.typ|unix.SOCK_CLOEXEC, sc.proto)
+		res := "ok"
+		if err != nil {
+			res = unix.ErrnoName(err.(syscall.Errno))
+		} else {
+			unix.Close(fd)
+		}
+		fmt.Printf("%d/%d/%d %s\n", sc.domain, sc.typ, sc.proto, res)
+	}
+	return 0
+}
+
+func TestSocketDomainPolicy(t *testing.T) {
+	want := map[string]string{
+		"unix": "1/1/0 ok\n2/1/0 EPERM\n10/2/0 EPERM\n16/3/0 EPERM\n200/1/0 EPERM\n",
+		"inet": "2/1/0 ok\n2/2049/6 ok\n2/2/0 ok\n2/2/17 ok\n10/1/0 EPERM\n1/1/0 EPERM\n",
+	}
+	for mode, out := range want {
+		got, err := runTestChild(t, mode)
+		if err != nil || got != out {
+			t.Errorf("%s: err %v, output\n%s\nwant\n%s", mode, err, got, out)
+		}
+	}
+	// MPTCP and raw sockets in an allowed domain hit the default action.
+	for _, mode := range []string{"inet-mptcp", "inet-raw"} {
+		got, err := runTestChild(t, mode)
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGSYS {
+			t.Errorf("%s: err %v, output %q; want death by SIGSYS", mode, err, got)
+		}
+	}
+}
+
+func runTestChild(t *testing.T, mode string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
+	cmd.Env = append(cleanEnv(), childEnv+"="+mode)
+	var so, se strings.Builder
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	if se.Len() > 0 {
+		t.Logf("%s child stderr: %s", mode, se.String())
+	}
+	return so.String(), err
+}
