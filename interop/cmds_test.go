@@ -208,7 +208,6 @@ done:
 	if spec.strace != "" {
 		argv = append([]string{"strace", "-f", "-qq", "-e", "trace=execve", "-o", spec.strace}, argv...)
 	}
-	ts.Logf("run: %s", shellQuote(argv))
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if p, err := exec.LookPath(argv[0]); err == nil {
@@ -240,6 +239,7 @@ done:
 	if err := cmd.Start(); err != nil {
 		ts.Fatalf("start %s: %v", argv[0], err)
 	}
+	start := time.Now()
 	timedOut := false
 	timer := time.AfterFunc(spec.timeout, func() {
 		timedOut = true
@@ -247,6 +247,7 @@ done:
 	})
 	waitErr := cmd.Wait()
 	timer.Stop()
+	ts.Logf("run (%.2fs): %s", time.Since(start).Seconds(), shellQuote(argv))
 
 	ts.Stdout().Write(stdout.Bytes())
 	ts.Stderr().Write(stderr.Bytes())

@@ -235,7 +235,8 @@ func (h *gpgHome) trust(t *testing.T) (TrustHeader, map[string]byte) {
 			continue
 		}
 		f := strings.Split(l, ":")
-		if f[1] == "6" {
+		// The low bits are the trust value (6 = ultimate); 128 = disabled.
+		if n, _ := strconv.Atoi(f[1]); n&15 == 6 {
 			own[f[0]] = 'u'
 		}
 	}
@@ -400,4 +401,61 @@ func TestImportedHomeMatchesGPG(t *testing.T) {
 	compare(t, "sec# list", h.gpg(t, "--list-secret-keys"), skeys, sopt)
 	sopt.Colons = true
 	compare(t, "sec# colons", h.gpg(t, "--with-colons", "--list-secret-keys"), skeys, sopt)
+}
+
+// DSA/ElGamal, brainpool, secp256k1 and nistp521 keys (bits, curve names,
+// de-vs compliance flags, keygrips) and a key disabled in the trustdb.
+func TestMoreAlgorithmsMatchGPG(t *testing.T) {
+	needGPG(t)
+	h := newHome(t)
+	h.gpg(t, "--quick-gen-key", "Dee <dee@example.org>", "dsa2048", "default", "0")
+	h.gpg(t, "--quick-add-key", h.fpr(t, "dee@example.org"), "elg2048", "encr", "0")
+	h.gpg(t, "--quick-gen-key", "Bea <bea@example.org>", "brainpoolP256r1", "default", "0")
+	h.gpg(t, "--quick-add-key", h.fpr(t, "bea@example.org"), "brainpoolP384r1", "encr", "0")
+	h.gpg(t, "--quick-gen-key", "Bo <bo@example.org>", "brainpoolP512r1", "default", "0")
+	h.gpg(t, "--quick-gen-key", "Kay <kay@example.org>", "secp256k1", "default", "0")
+	h.gpg(t, "--quick-gen-key", "Nia <nia@example.org>", "nistp521", "default", "0")
+	h.gpgAt(t, fakeNow, "C.UTF-8", []byte("disable\nsave\n"), "--command-fd", "0", "--edit-key", "dee@example.org")
+
+	keys, th := h.keys(t, false)
+	for i := range keys {
+		if _, ok := keys[i].Entity.Identities["Dee <dee@example.org>"]; ok {
+			keys[i].Disabled = true
+		}
+	}
+	base := Options{Now: testNow, Homedir: header(h), Trust: th}
+	compare(t, "list-keys", h.gpg(t, "--list-keys"), keys, base)
+	opt := base
+	opt.Colons, opt.WithKeygrip = true, true
+	compare(t, "colons keygrip", h.gpg(t, "--with-colons", "--with-keygrip", "--list-keys"), keys, opt)
+}
+
+// A primary-uid flag on an older user ID wins over newer ones, a revoked
+// subkey disappears from the human listing, and re-signing changes the user
+// ID dates gpg reports.
+func TestPrimaryUIDAndRevokedSubkey(t *testing.T) {
+	needGPG(t)
+	h := newHome(t)
+	const t1, t2 = "20250102T000000!", "20250103T000000!"
+	h.gpg(t, "--quick-gen-key", "Hal <hal@example.org>", "ed25519", "default", "0")
+	f := h.fpr(t, "hal@example.org")
+	h.gpg(t, "--quick-add-key", f, "cv25519", "encr", "0")
+	h.gpg(t, "--quick-add-key", f, "cv25519", "encr", "0")
+	h.gpg(t, "--quick-add-uid", f, "Hal Longer Name <hal2@example.org>")
+	h.gpgAt(t, t1, "C.UTF-8", nil, "--quick-add-uid", f, "Hal Newest <hal3@example.org>")
+	h.gpgAt(t, t1, "C.UTF-8", []byte("key 1\nrevkey\ny\n0\n\ny\nsave\n"), "--command-fd", "0", "--edit-key", f)
+	h.gpgAt(t, t2, "C.UTF-8", nil, "--quick-set-primary-uid", f, "Hal <hal@example.org>")
+	h.gpgAt(t, t2, "C.UTF-8", nil, "--check-trustdb")
+
+	keys, th := h.keys(t, false)
+	now := time.Unix(nowEpoch+2*86400, 0)
+	list := func(args ...string) []byte { return h.gpgAt(t, t2, "C.UTF-8", nil, args...) }
+	compare(t, "list-keys", list("--list-keys"), keys, Options{Now: now, Homedir: header(h)})
+	compare(t, "colons", list("--with-colons", "--list-keys"), keys, Options{Now: now, Colons: true, Trust: th})
+
+	// Without the keyblock order the non-primary user IDs are ordered by
+	// their first self-signature, which is the keyblock order here too.
+	keys[0].UIDOrder = nil
+	compare(t, "colons without order", list("--with-colons", "--list-keys"), keys,
+		Options{Now: now, Colons: true, Trust: th})
 }

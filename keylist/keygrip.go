@@ -154,8 +154,8 @@ var brainpoolCoeffs = map[string][2]string{
 }
 
 func secp256k1Domain() *eccDomain {
-	prm := bitcurves.S256().Params()
-	return &eccDomain{p: prm.P, a: new(big.Int), b: prm.B, n: prm.N, g: uncompressed(prm.Gx, prm.Gy, 32)}
+	c := bitcurves.S256() // a Koblitz curve: a = 0
+	return &eccDomain{p: c.P, a: new(big.Int), b: c.B, n: c.N, g: uncompressed(c.Gx, c.Gy, 32)}
 }
 
 func (m *material) eccKeygrip() []byte {

@@ -114,9 +114,10 @@ type Message struct {
 
 // ReadSigned reads an unencrypted (or already decrypted) message: optional
 // compression, one-pass or old-style signatures, exactly one literal data
-// packet. The body is streamed to out. It rejects anything else (bad input
+// packet. The body is streamed to out; onLiteral sees the literal packet's
+// metadata before its body. It rejects anything else (bad input
 // 26) and bounds decompression (bad input 20).
-func ReadSigned(r io.Reader, out io.Writer, keys KeyRing) (msg *Message, err error) {
+func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, onLiteral func(*packet.LiteralData)) (msg *Message, err error) {
 	defer recoverParse(&err)
 	counted := &countingReader{r: r}
 	packets := packet.NewReader(counted)
@@ -177,6 +178,9 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing) (msg *Message, err err
 				return nil, errors.New("more than one literal data packet")
 			}
 			msg.Literal = p
+			if onLiteral != nil {
+				onLiteral(p)
+			}
 			ws := []io.Writer{out}
 			for _, c := range append(onePass, prefix...) {
 				ws = append(ws, c.w)

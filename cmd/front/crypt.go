@@ -10,6 +10,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
 )
@@ -195,13 +196,12 @@ func (a *app) decryptCmd(args []string) error {
 		return err
 	}
 	if env.Encrypted == nil {
-		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts())
+		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts(), a.plaintextStatus)
 		if err != nil {
 			out.abort()
 			a.status.Emit("NODATA", "1")
 			return &exitError{2, "processing message failed: " + err.Error()}
 		}
-		a.plaintextStatus(msg)
 		if err := out.commit(); err != nil {
 			return err
 		}
@@ -219,11 +219,8 @@ func isClearsigned(head []byte) bool {
 	return len(head) > 0 && string(head[:min(len(head), 34)]) == "-----BEGIN PGP SIGNED MESSAGE-----"
 }
 
-func (a *app) plaintextStatus(msg *pgp.Message) {
-	if msg.Literal == nil {
-		return
-	}
-	a.status.Emit("PLAINTEXT", fmt.Sprintf("%x", msg.Literal.Format), strconv.FormatUint(uint64(msg.Literal.Time), 10), status.Escape(msg.Literal.FileName))
+func (a *app) plaintextStatus(lit *packet.LiteralData) {
+	a.status.Emit("PLAINTEXT", fmt.Sprintf("%x", lit.Format), strconv.FormatUint(uint64(lit.Time), 10), status.Escape(lit.FileName))
 }
 
 // sessionKey finds the session key: first through our secret keys, then a
@@ -256,7 +253,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (packet.CipherFunction, []byte, erro
 			if k := a.keyByFingerprint(c.Fingerprint); k != nil {
 				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "0")
 				a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.Fingerprint), fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "u")
-				bits, _ := c.BitLength()
+				bits := keylist.KeyBits(c)
 				a.infof("encrypted with %d-bit %s key, ID %016X, created %s", bits, pubkeyWord(c.PubKeyAlgo), c.KeyId, c.CreationTime.UTC().Format("2006-01-02"))
 				fmt.Fprintf(a.stderr, "      \"%s\"\n", primaryUID(k.Entity))
 			}
@@ -329,7 +326,7 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		}
 		return failed(err.Error())
 	}
-	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts())
+	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts(), a.plaintextStatus)
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())
@@ -342,7 +339,6 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		a.status.Emit("BADMDC")
 		return failed("integrity check failed")
 	}
-	a.plaintextStatus(msg)
 	if err := a.reportSigs(msg.Sigs); err != nil {
 		return err
 	}

@@ -817,5 +817,3 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 	}
 	return bw.Flush()
 }
-
-

@@ -89,16 +89,16 @@ var optSpecs = []optSpec{
 
 // aliases maps gpg's alternative spellings to the names above.
 var aliases = map[string]string{
-	"clear-sign":          "clearsign",
-	"list-key":            "list-keys",
-	"list-public-keys":    "list-keys",
-	"list-secret-key":     "list-secret-keys",
-	"quick-gen-key":       "quick-generate-key",
-	"gen-key":             "generate-key",
-	"delete-key":          "delete-keys",
-	"delete-secret-key":   "delete-secret-keys",
-	"fingerprints":        "fingerprint",
-	"export-secret-key":   "export-secret-keys",
+	"clear-sign":           "clearsign",
+	"list-key":             "list-keys",
+	"list-public-keys":     "list-keys",
+	"list-secret-key":      "list-secret-keys",
+	"quick-gen-key":        "quick-generate-key",
+	"gen-key":              "generate-key",
+	"delete-key":           "delete-keys",
+	"delete-secret-key":    "delete-secret-keys",
+	"fingerprints":         "fingerprint",
+	"export-secret-key":    "export-secret-keys",
 	"export-secret-subkey": "export-secret-subkeys",
 }
 

@@ -85,15 +85,17 @@ var errNoPassphrase = errors.New("no passphrase given")
 
 // answerInquiry answers keyhelper's passphrase inquiries.
 func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
-	if q.Kind == ipc.InquirePassphrase {
-		a.emitPassphraseHints(q)
-		if q.Attempt > 1 {
-			a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
-		}
-	}
 	pass, ok, err := a.fixedPassphrase()
 	if err != nil {
 		return nil, false, err
+	}
+	if q.Kind == ipc.InquirePassphrase {
+		if q.Attempt > 1 {
+			a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
+		}
+		if q.Attempt == 1 || !ok {
+			a.emitPassphraseHints(q)
+		}
 	}
 	if ok {
 		if q.Attempt > 1 {

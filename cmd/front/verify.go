@@ -86,7 +86,7 @@ func (a *app) verifyCmd(args []string) error {
 		}
 		out = o.w
 	}
-	msg, err := pgp.ReadSigned(body, out, a.loadCerts())
+	msg, err := pgp.ReadSigned(body, out, a.loadCerts(), nil)
 	if err != nil {
 		if o != nil {
 			o.abort()
@@ -245,4 +245,3 @@ func spacedFingerprint(fpr []byte) string {
 	}
 	return strings.Join(parts, " ")
 }
-
