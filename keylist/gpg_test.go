@@ -309,6 +309,7 @@ func lineDiff(want, got string) string {
 func header(h *gpgHome) string { return filepath.Join(h.dir, "pubring.kbx") }
 
 func TestPublicListingsMatchGPG(t *testing.T) {
+	t.Parallel()
 	h := mainHome(t)
 	keys, th := h.keys(t, false)
 	base := Options{Now: testNow, Homedir: header(h), Trust: th}
@@ -357,6 +358,7 @@ func TestPublicListingsMatchGPG(t *testing.T) {
 }
 
 func TestSecretListingsMatchGPG(t *testing.T) {
+	t.Parallel()
 	h := mainHome(t)
 	keys, th := h.keys(t, true)
 	base := Options{Now: testNow, Homedir: header(h), Secret: true}
@@ -383,6 +385,7 @@ func TestSecretListingsMatchGPG(t *testing.T) {
 // A second home that only imported keys: unknown validity and ownertrust,
 // and (from --export-secret-subkeys) primary keys without secret parts.
 func TestImportedHomeMatchesGPG(t *testing.T) {
+	t.Parallel()
 	src := mainHome(t)
 	h := newHome(t)
 	subOnly := src.gpg(t, "--export-secret-subkeys", "alice@example.org", "bob@example.org")
@@ -407,6 +410,7 @@ func TestImportedHomeMatchesGPG(t *testing.T) {
 // DSA/ElGamal, brainpool, secp256k1 and nistp521 keys (bits, curve names,
 // de-vs compliance flags, keygrips) and a key disabled in the trustdb.
 func TestMoreAlgorithmsMatchGPG(t *testing.T) {
+	t.Parallel()
 	needGPG(t)
 	h := newHome(t)
 	h.gpg(t, "--quick-gen-key", "Dee <dee@example.org>", "dsa2048", "default", "0")
@@ -436,6 +440,7 @@ func TestMoreAlgorithmsMatchGPG(t *testing.T) {
 // subkey disappears from the human listing, and re-signing changes the user
 // ID dates gpg reports.
 func TestPrimaryUIDAndRevokedSubkey(t *testing.T) {
+	t.Parallel()
 	needGPG(t)
 	h := newHome(t)
 	const t1, t2 = "20250102T000000!", "20250103T000000!"
