@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 )
@@ -376,8 +377,8 @@ func humanName(s string, charset string) string {
 			i++
 			continue
 		}
-		r, size := decodeRune(s[i:])
-		if r >= 0 && r <= 0xFF {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r != utf8.RuneError && r <= 0xFF {
 			b.WriteByte(byte(r))
 		} else {
 			for j := 0; j < size; j++ {
@@ -387,16 +388,4 @@ func humanName(s string, charset string) string {
 		i += size
 	}
 	return b.String()
-}
-
-// decodeRune decodes one UTF-8 sequence; invalid input yields (-1, 1) so the
-// offending byte is escaped on its own.
-func decodeRune(s string) (rune, int) {
-	for _, r := range s {
-		if r == '\uFFFD' && !strings.HasPrefix(s, "\uFFFD") {
-			return -1, 1
-		}
-		return r, len(string(r))
-	}
-	return -1, 1
 }

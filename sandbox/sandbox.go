@@ -116,7 +116,7 @@ func apply(p Policy, unsafeEnv string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "WARNING: %s: sandbox DISABLED by %s (testing only)\n", p.Name, UnsafeNoSandboxEnv)
 		return nil
 	}
-	if err := error(nil); err != nil {
+	if err := applyLandlock(p); err != nil {
 		return fmt.Errorf("sandbox: %s: landlock: %w", p.Name, err)
 	}
 	if err := applySeccomp(p); err != nil {
