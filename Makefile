@@ -5,7 +5,7 @@ PREFIX ?= /usr/local/frontpgp
 APT_PACKAGES := pkg-config libseccomp-dev libpcsclite-dev gnupg gpgv strace util-linux
 GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: all deps build install demo test fuzz bench clean
+.PHONY: all deps build install demo test interop fuzz bench clean
 
 all: build
 
@@ -34,8 +34,13 @@ demo: build
 test: build
 	go vet ./...
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	go test -count=1 -timeout $(GO_TEST_TIMEOUT) ./...
+	go test -count=1 -timeout $(GO_TEST_TIMEOUT) $$(go list ./... | grep -v /interop$$)
 	go test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime 20s
+
+# Interop against real GnuPG 2.2.40; not yet part of `make test` because
+# several cases still fail (see the closing note of issue 2).
+interop: build
+	go test -count=1 -timeout $(GO_TEST_TIMEOUT) ./interop
 
 bench: build
 	bash bench/sign_verify.sh

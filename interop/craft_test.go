@@ -240,10 +240,10 @@ func craft(recipe string) (map[string][]byte, bool) {
 		files["data.sig"] = k.sign(0x00, data, hashed, k.issuerSub())
 	case "aeadskesk":
 		var skesk bytes.Buffer
-		skesk.Write([]byte{5, 9, 0x63})                                     // v5, AES-256, AEAD mode 99
-		skesk.Write([]byte{3, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x60})             // iterated+salted S2K
-		skesk.Write(bytes.Repeat([]byte{0x42}, 16))                         // nonce
-		skesk.Write(bytes.Repeat([]byte{0x17}, 32+16))                      // key + tag
+		skesk.Write([]byte{5, 9, 0x63})                                        // v5, AES-256, AEAD mode 99
+		skesk.Write([]byte{3, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x60})                // iterated+salted S2K
+		skesk.Write(bytes.Repeat([]byte{0x42}, 16))                            // nonce
+		skesk.Write(bytes.Repeat([]byte{0x17}, 32+16))                         // key + tag
 		aead := append([]byte{1, 9, 0x63, 10}, bytes.Repeat([]byte{7}, 96)...) // v1 AEAD packet
 		files = map[string][]byte{"msg.gpg": append(packet(3, skesk.Bytes()), packet(20, aead)...)}
 	default:

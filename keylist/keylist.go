@@ -124,6 +124,7 @@ func Write(w io.Writer, keys []Key, opt Options) error {
 		}
 		m, err := merge(k.Entity, k.UIDOrder, now)
 		if err != nil {
+			bw.Flush() // keep what was listed so far, as gpg would
 			return fmt.Errorf("keylist: key %X: %w", k.Entity.PrimaryKey.Fingerprint, err)
 		}
 		if !opt.Colons && !headerDone && opt.Homedir != "" {

@@ -125,27 +125,26 @@ func ParseCompression(s string) (packet.CompressionAlgo, error) {
 	return 0, fmt.Errorf("invalid compress algorithm %q", s)
 }
 
-// DefaultSigningHash picks the hash gpg 2.2 would: the strongest of
-// SHA512/384/256 the key advertises, at least as large as an ECDSA curve
-// needs. prefs are the preferred hash ids from the key's self-signature.
+// DefaultSigningHash picks the hash gpg 2.2 would: for DSA-like keys
+// (ECDSA, EdDSA) the hash whose size matches the curve, for RSA the first
+// of SHA512/384/256 the key's self-signature prefers. prefs are those ids.
 func DefaultSigningHash(pk *packet.PublicKey, prefs []uint8) crypto.Hash {
-	min := 0
-	if pk.PubKeyAlgo == packet.PubKeyAlgoECDSA {
-		if bits, err := pk.BitLength(); err == nil {
-			min = int(bits) / 8
+	switch pk.PubKeyAlgo {
+	case packet.PubKeyAlgoECDSA, packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519:
+		bits, err := pk.BitLength()
+		switch {
+		case err != nil || bits <= 256:
+			return crypto.SHA256
+		case bits <= 384:
+			return crypto.SHA384
 		}
+		return crypto.SHA512
 	}
 	for _, id := range prefs {
 		h, ok := HashByID(id)
-		if ok && h.Size() >= 32 && h.Size() >= min && (h == crypto.SHA256 || h == crypto.SHA384 || h == crypto.SHA512) {
+		if ok && (h == crypto.SHA256 || h == crypto.SHA384 || h == crypto.SHA512) {
 			return h
 		}
-	}
-	switch {
-	case min > 48:
-		return crypto.SHA512
-	case min > 32:
-		return crypto.SHA384
 	}
 	return crypto.SHA256
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -117,7 +118,10 @@ func TestBuildFilter(t *testing.T) {
 // The socket-domain logic is not used by keyhelper; it is proved by
 // re-running this test binary as a child that locks itself down with a
 // socket policy and reports each socket(2) call.
-const childEnv = "FRONTPGP_SANDBOX_TEST_CHILD"
+const (
+	childEnv     = "FRONTPGP_SANDBOX_TEST_CHILD"
+	childFileEnv = "FRONTPGP_SANDBOX_TEST_FILE"
+)
 
 type socketCase struct {
 	domain, typ, proto int
@@ -141,6 +145,9 @@ var socketChildren = map[string]struct {
 }
 
 func runChild(mode string) int {
+	if mode == "seccomp-only" {
+		return runSeccompOnlyChild()
+	}
 	c, ok := socketChildren[mode]
 	if !ok {
 		fmt.Fprintln(os.Stderr, "unknown child mode", mode)
@@ -184,12 +191,12 @@ func TestSocketDomainPolicy(t *testing.T) {
 	}
 }
 
-func runTestChild(t *testing.T, mode string) (string, error) {
+func runTestChild(t *testing.T, mode string, env ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
-	cmd.Env = append(cleanEnv(), childEnv+"="+mode)
+	cmd.Env = append(append(cleanEnv(), childEnv+"="+mode), env...)
 	var so, se strings.Builder
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()
@@ -197,4 +204,94 @@ func runTestChild(t *testing.T, mode string) (string, error) {
 		t.Logf("%s child stderr: %s", mode, se.String())
 	}
 	return so.String(), err
+}
+
+// runSeccompOnlyChild loads keyhelper's read-only seccomp filter without
+// landlock, so that the seccomp errno rules that landlock duplicates (signal
+// scope, read-only files) are proved on their own. Its parent is the test
+// process; the signal sent is 0. The opened file is a scratch file of the
+// test's (childFileEnv), never a system file: if the filter were broken, the
+// O_TRUNC probe would truncate it.
+func runSeccompOnlyChild() int {
+	ppid, self := os.Getppid(), os.Getpid()
+	path := os.Getenv(childFileEnv)
+	if path == "" {
+		fmt.Fprintln(os.Stderr, "no", childFileEnv)
+		return 2
+	}
+	if err := Prepare(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	f, err := buildFilter(KeyhelperPolicy(os.TempDir(), false), self)
+	if err == nil {
+		err = f.Load()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	report := func(name string, err error) {
+		res := "ok"
+		if err != nil {
+			res = unix.ErrnoName(err.(syscall.Errno))
+		}
+		fmt.Printf("%s %s\n", name, res)
+	}
+	report("kill-self", unix.Kill(self, 0))
+	report("kill-parent", unix.Kill(ppid, 0))
+	report("kill-group", unix.Kill(0, 0))
+	report("tgkill-parent", unix.Tgkill(ppid, ppid, 0))
+	report("tgkill-self", unix.Tgkill(self, unix.Gettid(), 0))
+	open := func(flags int) error {
+		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
+		if err == nil {
+			unix.Close(fd)
+		}
+		return err
+	}
+	report("open-rdonly", open(unix.O_RDONLY))
+	report("open-rdwr", open(unix.O_RDWR))
+	report("open-trunc", open(unix.O_RDONLY|unix.O_TRUNC))
+	report("open-creat", open(unix.O_RDONLY|unix.O_CREAT))
+	_, err = unix.FcntlInt(0, unix.F_SETOWN, ppid)
+	report("fcntl-setown", err)
+	_, err = unix.FcntlInt(0, unix.F_GETFL, 0)
+	report("fcntl-getfl", err)
+	var set unix.CPUSet
+	report("affinity-self", unix.SchedGetaffinity(0, &set))
+	report("affinity-parent", unix.SchedGetaffinity(ppid, &set))
+	return 0
+}
+
+// TestSeccompAlone proves the seccomp rules that landlock backs up, with
+// landlock off: without this, a hole in one layer hides behind the other.
+// The scratch file is writable, so EPERM on the write opens is seccomp's
+// doing, and its content must survive the O_TRUNC probe.
+func TestSeccompAlone(t *testing.T) {
+	scratch := filepath.Join(t.TempDir(), "scratch")
+	if err := os.WriteFile(scratch, []byte("intact"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := runTestChild(t, "seccomp-only", childFileEnv+"="+scratch)
+	want := `kill-self ok
+kill-parent EPERM
+kill-group EPERM
+tgkill-parent EPERM
+tgkill-self ok
+open-rdonly ok
+open-rdwr EPERM
+open-trunc EPERM
+open-creat EPERM
+fcntl-setown EPERM
+fcntl-getfl ok
+affinity-self ok
+affinity-parent EPERM
+`
+	if err != nil || got != want {
+		t.Errorf("err %v, output\n%s\nwant\n%s", err, got, want)
+	}
+	if b, err := os.ReadFile(scratch); err != nil || string(b) != "intact" {
+		t.Errorf("scratch file after the child: %q %v", b, err)
+	}
 }

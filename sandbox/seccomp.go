@@ -168,7 +168,7 @@ func (b *filterBuilder) cond(arg uint, op seccomp.ScmpCompareOp, values ...uint6
 // unconditional rule or only conditional rules whose conditions do not
 // overlap (allow: pid == self, refuse: pid != self).
 func buildFilter(p Policy, self int) (*seccomp.ScmpFilter, error) {
-	f, err := seccomp.NewFilter(errnoAction(unix.EPERM))
+	f, err := seccomp.NewFilter(seccomp.ActKillProcess)
 	if err != nil {
 		return nil, err
 	}
