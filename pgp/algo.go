@@ -130,7 +130,9 @@ func ParseCompression(s string) (packet.CompressionAlgo, error) {
 // of SHA512/384/256 the key's self-signature prefers. prefs are those ids.
 func DefaultSigningHash(pk *packet.PublicKey, prefs []uint8) crypto.Hash {
 	switch pk.PubKeyAlgo {
-	case packet.PubKeyAlgoECDSA, packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519:
+	case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519:
+		return crypto.SHA256 // ed25519; go-crypto reports the encoded point's bit length
+	case packet.PubKeyAlgoECDSA:
 		bits, err := pk.BitLength()
 		switch {
 		case err != nil || bits <= 256:

@@ -188,6 +188,7 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		expire, strconv.Itoa(sig.Version), "0", strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
 		fmt.Sprintf("%02x", uint8(sig.SigType)), primaryFpr)
 	a.infof("Good signature from \"%s\" [%s]", uid, a.validityWord(e))
+	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 	if a.isOwn(e) {
 		a.status.Emit("TRUST_ULTIMATE", "0", a.trustModel())
 	} else {
