@@ -42,51 +42,29 @@ const nobody = "65534"
 var (
 	buildOnce sync.Once
 	builtBin  string
-	builtFrom string
 	buildErr  error
 )
 
-// helperBinary builds the binary whose --sandbox-self-test mode the tests
-// run: the real cmd/keyhelper as soon as that package has a main (any Go
-// file besides selftest.go), else the stand-in internal/selftestmain that
-// calls the same SelfTestMain with the same policy. A real keyhelper that
-// does not build, or does not dispatch --sandbox-self-test, fails the tests:
-// there is deliberately no fallback from it.
+// helperBinary builds the real cmd/keyhelper, whose --sandbox-self-test
+// mode runs SelfTestMain with keyhelper's own policy: the tests prove the
+// binary that ships. If it does not build, the tests fail; there is
+// deliberately no stand-in.
 func helperBinary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
-		pkg := "./sandbox/internal/selftestmain"
-		if realKeyhelperExists() {
-			pkg = "./cmd/keyhelper"
-		}
 		out := filepath.Join(testRoot, "keyhelper")
-		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd := exec.Command("go", "build", "-o", out, "./cmd/keyhelper")
 		cmd.Dir = ".."
 		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, b)
+			buildErr = fmt.Errorf("go build ./cmd/keyhelper: %v\n%s", err, b)
 			return
 		}
-		builtBin, builtFrom = out, pkg
+		builtBin = out
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
-	t.Logf("self-test binary built from %s", builtFrom)
 	return builtBin
-}
-
-func realKeyhelperExists() bool {
-	ents, err := os.ReadDir("../cmd/keyhelper")
-	if err != nil {
-		return false
-	}
-	for _, e := range ents {
-		n := e.Name()
-		if strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") && n != "selftest.go" {
-			return true
-		}
-	}
-	return false
 }
 
 // fixture is a secret directory with one key file, a canary file outside it,

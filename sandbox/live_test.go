@@ -96,6 +96,11 @@ func checkThreads(t *testing.T, pid int) {
 	}
 	for _, path := range tasks {
 		b, err := os.ReadFile(path)
+		if os.IsNotExist(err) {
+			// A thread may end (the runtime may retire one); the
+			// helper's clean exit at the end shows it was not killed.
+			continue
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,16 +22,18 @@ import (
 // files landlock lets through. Found by running the self-test (including
 // --hold, which exercises heap growth, GC, scavenging, timers and new
 // threads under the filter) with strace -f and the kernel's seccomp kill log
-// (dmesg, type=1326), repeatedly: some calls happen only under contention.
-// Not needed after Prepare, hence absent: prctl, ioctl, uname, getppid.
+// (dmesg, type=1326), repeatedly and under load: some calls happen only
+// under contention. Deliberately absent, so fatal: prctl, ioctl, uname,
+// getppid, wait4, mkdirat, linkat, symlinkat, chmod/chown, mount, setns,
+// unshare, bpf, io_uring, pidfd_*, and everything else not named here.
 var baseAllow = []string{
 	// *os.File: Read/Write, ReadAt, Close, Seek, Stat, os.Stat, ReadDir,
 	// and flock on a lock file (shared locks in read-only mode).
 	"read", "write", "pread64", "close", "lseek",
 	"fstat", "newfstatat", "getdents64", "flock",
-	// Memory: Go heap, stacks and scavenger; glibc thread stacks, guard
-	// pages (mprotect) and malloc (brk; libseccomp frees its filter copy
-	// after the filter is loaded).
+	// Memory: Go heap, stacks and scavenger; glibc thread stacks and guard
+	// pages (mprotect); C malloc/free after lockdown (cgo thread start,
+	// libseccomp releasing its filter context) may move the brk.
 	"mmap", "munmap", "madvise", "mprotect", "brk",
 	// Scheduling and time: sysmon and idle Ms sleep (nanosleep, futex),
 	// glibc sleeps with clock_nanosleep when pthread_create is retried;

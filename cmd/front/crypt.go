@@ -31,16 +31,18 @@ func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 			}
 		}
 		if key == nil {
-			a.status.Emit("INV_RECP", "0", spec)
-			a.status.Emit("FAILURE", "encrypt", "53")
-			return nil, nil, &exitError{2, fmt.Sprintf("%s: skipped: No public key", spec)}
+			a.status.Emit("INV_RECP", "1", spec)
+			a.failure("encrypt", errNoPubkey)
+			a.infof("%s: skipped: No public key", spec)
+			return nil, nil, &exitError{2, "[stdin]: encryption failed: No public key"}
 		}
 		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
 		if !a.isOwn(ent) && a.trustModel() != "always" {
 			a.status.Emit("INV_RECP", "10", spec)
-			a.status.Emit("FAILURE", "encrypt", "53")
+			a.failure("encrypt", errUnusablePubkey)
 			a.infof("%016X: There is no assurance this key belongs to the named user", key.KeyId)
-			return nil, nil, &exitError{2, fmt.Sprintf("%s: skipped: Unusable public key", spec)}
+			a.infof("%s: skipped: Unusable public key", spec)
+			return nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
 		}
 		keys = append(keys, key)
 		ents = append(ents, ent)
@@ -110,6 +112,7 @@ func (a *app) encryptCmd(args []string) error {
 			}
 		}
 		passphrase = p
+		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(cipher)), "3", "2")
 	}
 	var signers []pgp.SignKey
 	if signing {
@@ -313,7 +316,7 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		if err == errNoPassphrase {
 			msg = "No passphrase given"
 		}
-		if a.badPassphrase || code == 11 {
+		if a.badPassphrase || code == gpgError(srcAgent, errBadPassphrase) {
 			msg = "Bad passphrase"
 		}
 		return failed(msg)

@@ -78,22 +78,45 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 	return nil
 }
 
-// helperErrorCode maps a helper error to gpg's error code for FAILURE and
-// ERROR status lines (libgpg-error numbers).
+// libgpg-error sources and codes used in FAILURE/ERROR status lines. gpg
+// reports errors that come from gpg-agent with the agent's source; ours
+// come from keyhelper, which stands where gpg-agent stood.
+const (
+	srcGPG   = 2
+	srcAgent = 4
+
+	errGeneral           = 1
+	errNoPubkey          = 9
+	errBadPassphrase     = 11
+	errNoSeckey          = 17
+	errUnusablePubkey    = 53
+	errMissingPassphrase = 69
+	errBadData           = 89
+	errCanceled          = 99
+	errNotSupported      = 60
+)
+
+func gpgError(source, code int) int { return source<<24 | code }
+
+// helperErrorCode maps a helper error to gpg's error value (with the
+// agent's source, as gpg would print it) and returns the helper error.
 func helperErrorCode(err error) (code int, e *ipc.Error) {
+	if err == errNoPassphrase {
+		return gpgError(srcAgent, errMissingPassphrase), nil
+	}
 	if errors.As(err, &e) {
 		switch e.Code {
 		case ipc.ErrCodeNoSecretKey:
-			return 17, e
+			return gpgError(srcAgent, errNoSeckey), e
 		case ipc.ErrCodeBadPassphrase:
-			return 11, e
+			return gpgError(srcAgent, errBadPassphrase), e
 		case ipc.ErrCodeCanceled:
-			return 99, e
+			return gpgError(srcAgent, errCanceled), e
 		case ipc.ErrCodeUnsupported:
-			return 69, e
+			return gpgError(srcAgent, errNotSupported), e
 		case ipc.ErrCodeBadData:
-			return 89, e
+			return gpgError(srcAgent, errBadData), e
 		}
 	}
-	return 1, e
+	return gpgError(srcGPG, errGeneral), e
 }

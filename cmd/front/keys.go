@@ -241,7 +241,7 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	if err := a.callKeyhelper(true, req, &res); err != nil {
 		code, _ := helperErrorCode(err)
 		a.status.Emit("KEY_NOT_CREATED")
-		a.status.Emit("FAILURE", "genkey", strconv.Itoa(code))
+		a.failure("genkey", code)
 		return &exitError{2, "key generation failed: " + err.Error()}
 	}
 	a.recordListing(res.Listing)

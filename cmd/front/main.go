@@ -38,6 +38,7 @@ type app struct {
 	passphrase     []byte
 	passphraseRead bool
 	badPassphrase  bool
+	failureEmitted bool
 
 	certs       openpgp.EntityList // loaded on first use
 	certsLoaded bool
@@ -64,7 +65,20 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		a.fail(err)
 	}
+	if a.exitCode != 0 && !a.failureEmitted {
+		// gpg's exit path reports a failure unless one was reported already.
+		a.failure("gpg-exit", gpgError(srcGPG, errGeneral))
+	}
 	return a.exitCode
+}
+
+// failure emits gpg's FAILURE status line; gpg prints at most one.
+func (a *app) failure(location string, code int) {
+	if a.failureEmitted {
+		return
+	}
+	a.failureEmitted = true
+	a.status.Emit("FAILURE", location, strconv.Itoa(code))
 }
 
 // progName is the name used in messages: gpg's when invoked as gpg.

@@ -89,13 +89,13 @@ func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if q.Kind == ipc.InquirePassphrase {
+	// gpg announces a passphrase request only when it will really ask;
+	// with a fixed --passphrase* source it prints nothing.
+	if q.Kind == ipc.InquirePassphrase && !ok {
 		if q.Attempt > 1 {
 			a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
 		}
-		if q.Attempt == 1 || !ok {
-			a.emitPassphraseHints(q)
-		}
+		a.emitPassphraseHints(q)
 	}
 	if ok {
 		if q.Attempt > 1 {

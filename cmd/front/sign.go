@@ -66,7 +66,7 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 		}
 		if pk == nil {
 			a.status.Emit("INV_SGNR", "9", spec)
-			a.status.Emit("FAILURE", "sign", "17")
+			a.failure("sign", errNoSeckey)
 			return nil, &exitError{2, fmt.Sprintf("skipped \"%s\": No secret key", spec)}
 		}
 		keys = append(keys, a.signKeyFor(pk))
@@ -115,12 +115,12 @@ func (a *app) remoteSign(key *packet.PublicKey, req *ipc.SignRequest) (*packet.S
 func (a *app) signFailed(err error) error {
 	code, he := helperErrorCode(err)
 	if a.badPassphrase {
-		code = 11
+		code = gpgError(srcAgent, errBadPassphrase)
 	}
-	a.status.Emit("FAILURE", "sign", strconv.Itoa(code))
+	a.failure("sign", code)
 	msg := err.Error()
 	switch {
-	case a.badPassphrase || code == 11:
+	case a.badPassphrase || code == gpgError(srcAgent, errBadPassphrase):
 		msg = "Bad passphrase"
 	case err == errNoPassphrase:
 		msg = "No passphrase given"

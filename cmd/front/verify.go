@@ -114,7 +114,7 @@ func (a *app) verifyInputError(err error) error {
 		a.status.Emit("NODATA", "3")
 		return &exitError{2, "verify signatures failed: No signature found"}
 	case errors.Is(err, pgp.ErrTooMuchExpansion):
-		a.status.Emit("FAILURE", "verify", "52")
+		a.failure("verify", gpgError(srcGPG, errBadData))
 		return &exitError{2, err.Error()}
 	}
 	a.status.Emit("NODATA", "1")
