@@ -1,0 +1,373 @@
+package pgp
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto"
+	"crypto/rand"
+	"encoding"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/ipc"
+)
+
+// testKey is an ed25519 key with a cv25519 subkey, made once.
+var testKey = func() *openpgp.Entity {
+	e, err := Generate(&ipc.GenerateRequest{
+		UserID: "Test <test@example.org>", Created: time.Now().Unix(),
+		Primary: ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert"},
+		Subkeys: []ipc.KeySpec{{Algo: "cv25519", Usage: "encr"}},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return e
+}()
+
+// localSign finishes signatures in-process the way keyhelper does: from a
+// hash state, never from the data.
+func localSign(e *openpgp.Entity) SignFunc {
+	return func(key *packet.PublicKey, req *ipc.SignRequest) (*packet.Signature, error) {
+		h, _ := HashByID(req.HashAlgo)
+		hs := h.New()
+		if err := hs.(encoding.BinaryUnmarshaler).UnmarshalBinary(req.HashState); err != nil {
+			return nil, err
+		}
+		id := key.KeyId
+		sig := &packet.Signature{Version: 4, SigType: packet.SignatureType(req.SigType), PubKeyAlgo: key.PubKeyAlgo,
+			Hash: h, CreationTime: time.Unix(req.Created, 0), IssuerKeyId: &id}
+		no := false
+		if err := sig.Sign(hs, e.PrivateKey, &packet.Config{NonDeterministicSignaturesViaNotation: &no}); err != nil {
+			return nil, err
+		}
+		return sig, nil
+	}
+}
+
+func signKeys() []SignKey {
+	return []SignKey{{Key: testKey.PrimaryKey, Hash: crypto.SHA256}}
+}
+
+func keyring() openpgp.EntityList { return openpgp.EntityList{testKey} }
+
+func TestDetachedRoundTrip(t *testing.T) {
+	data := []byte("hello\r\nworld\n")
+	for _, st := range []packet.SignatureType{packet.SigTypeBinary, packet.SigTypeText} {
+		var sig bytes.Buffer
+		if _, err := DetachSign(&sig, bytes.NewReader(data), signKeys(), st, time.Now(), localSign(testKey)); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), keyring())
+		if err != nil || len(vs) != 1 || vs[0].Err != nil {
+			t.Fatalf("type %d: %v %+v", st, err, vs)
+		}
+		vs, _ = VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(append([]byte("x"), data...)), keyring())
+		if !errors.Is(vs[0].Err, ErrBadSig) {
+			t.Fatalf("tampered data verified: %v", vs[0].Err)
+		}
+		vs, _ = VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), openpgp.EntityList{})
+		if !errors.Is(vs[0].Err, ErrNoPublicKey) {
+			t.Fatalf("missing key: %v", vs[0].Err)
+		}
+	}
+}
+
+func TestClearSignRoundTrip(t *testing.T) {
+	var out bytes.Buffer
+	in := "- dash line\ntrailing spaces   \nlast line without newline"
+	_, err := ClearSign(&out, strings.NewReader(in), signKeys(), time.Now(), localSign(testKey), armorSig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := VerifyClearsigned(bytes.NewReader(out.Bytes()), keyring())
+	if err != nil || cs.Sigs[0].Err != nil {
+		t.Fatalf("%v %v\n%s", err, cs, out.Bytes())
+	}
+	tampered := bytes.Replace(out.Bytes(), []byte("last line"), []byte("Last line"), 1)
+	cs, err = VerifyClearsigned(bytes.NewReader(tampered), keyring())
+	if err != nil || !errors.Is(cs.Sigs[0].Err, ErrBadSig) {
+		t.Fatalf("tampered clearsigned text verified: %v", err)
+	}
+}
+
+func TestComposeReadRoundTrip(t *testing.T) {
+	enc, _ := testKey.EncryptionKey(time.Now())
+	data := bytes.Repeat([]byte("streamed data "), 100000)
+	for _, comp := range []packet.CompressionAlgo{packet.CompressionNone, packet.CompressionZIP, packet.CompressionZLIB} {
+		c := &Compose{Recipients: []*packet.PublicKey{enc.PublicKey}, Cipher: packet.CipherAES256, Compression: comp,
+			Signers: signKeys(), Sign: localSign(testKey), FileName: "f.txt", ModTime: time.Now(), Created: time.Now()}
+		var msg bytes.Buffer
+		if _, err := c.Write(&msg, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		env, err := ReadEnvelope(bytes.NewReader(msg.Bytes()))
+		if err != nil || len(env.PKESKs) != 1 || env.Encrypted == nil {
+			t.Fatalf("envelope: %v", err)
+		}
+		if err := env.PKESKs[0].Parsed.Decrypt(enc.PrivateKey, nil); err != nil {
+			t.Fatal(err)
+		}
+		plain, err := env.OpenEncrypted(env.PKESKs[0].Parsed.CipherFunc, env.PKESKs[0].Parsed.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		m, err := ReadSigned(plain, &out, keyring(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, plain)
+		if err := plain.Close(); err != nil {
+			t.Fatalf("MDC: %v", err)
+		}
+		if !bytes.Equal(out.Bytes(), data) || m.Literal.FileName != "f.txt" || len(m.Sigs) != 1 || m.Sigs[0].Err != nil {
+			t.Fatalf("compression %d: round trip failed: %+v", comp, m.Sigs)
+		}
+	}
+}
+
+func TestSymmetricRoundTrip(t *testing.T) {
+	c := &Compose{Passphrase: []byte("pw"), Cipher: packet.CipherAES128, Compression: packet.CompressionNone}
+	var msg bytes.Buffer
+	if _, err := c.Write(&msg, strings.NewReader("secret")); err != nil {
+		t.Fatal(err)
+	}
+	env, err := ReadEnvelope(&msg)
+	if err != nil || len(env.SKESKs) != 1 {
+		t.Fatal(err)
+	}
+	key, cipher, err := env.SKESKs[0].Decrypt([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := env.OpenEncrypted(cipher, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := ReadSigned(plain, &out, keyring(), nil); err != nil || out.String() != "secret" {
+		t.Fatalf("%v %q", err, out.String())
+	}
+}
+
+// Bad input 21: a garbled packet ends with an error, not a hang or panic.
+func TestGarbledPacket(t *testing.T) {
+	if _, err := ReadSigned(bytes.NewReader([]byte{0xa3, 0x01, 0x5b, 0xff}), io.Discard, keyring(), nil); err == nil {
+		t.Fatal("garbled packet accepted")
+	}
+	if _, err := ReadEnvelope(bytes.NewReader([]byte{0xa3, 0x01, 0x5b, 0xff})); err == nil {
+		// The envelope passes non-encrypted data on; reading it must fail.
+		t.Log("envelope passes plain data through")
+	}
+}
+
+// literal builds a literal data packet.
+func literal(t *testing.T, body string) []byte {
+	var b bytes.Buffer
+	w, err := packet.SerializeLiteral(nopCloser{&b}, true, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, body)
+	w.Close()
+	return b.Bytes()
+}
+
+// Bad input 26: two literal packets, or a literal after a signed message.
+func TestTwoLiterals(t *testing.T) {
+	two := append(literal(t, "a"), literal(t, "b")...)
+	if _, err := ReadSigned(bytes.NewReader(two), io.Discard, keyring(), nil); err == nil {
+		t.Fatal("two literal packets accepted")
+	}
+	var signed bytes.Buffer
+	c := &Compose{Signers: signKeys(), Sign: localSign(testKey), Created: time.Now(), ModTime: time.Now()}
+	if _, err := c.Write(&signed, strings.NewReader("good")); err != nil {
+		t.Fatal(err)
+	}
+	appended := append(signed.Bytes(), literal(t, "evil")...)
+	if _, err := ReadSigned(bytes.NewReader(appended), io.Discard, keyring(), nil); err == nil {
+		t.Fatal("literal appended after a signed message accepted")
+	}
+}
+
+// Bad input 20: a small message expanding enormously stops with an error
+// after bounded output. One deflate layer expands at most ~1032:1, so a
+// bomb nests compressed packets: here 1 GiB of zeros in two layers.
+func TestCompressionBomb(t *testing.T) {
+	var comp bytes.Buffer
+	cfg := &packet.CompressionConfig{Level: flate.BestCompression}
+	outer, _ := packet.SerializeCompressed(nopCloser{&comp}, packet.CompressionZIP, cfg)
+	inner, _ := packet.SerializeCompressed(nopCloser{outer}, packet.CompressionZIP, cfg)
+	lit, _ := packet.SerializeLiteral(nopCloser{inner}, true, "", 0)
+	zero := make([]byte, 1<<20)
+	for i := 0; i < 1024; i++ {
+		lit.Write(zero)
+	}
+	lit.Close()
+	inner.Close()
+	outer.Close()
+	if comp.Len() > 64<<10 {
+		t.Fatalf("bomb is %d bytes", comp.Len())
+	}
+	var n countingWriter
+	_, err := ReadSigned(bytes.NewReader(comp.Bytes()), &n, keyring(), nil)
+	if !errors.Is(err, ErrTooMuchExpansion) {
+		t.Fatalf("bomb: %v after %d bytes", err, n)
+	}
+	if int64(n) > decompressSlack+expansionRatio*int64(comp.Len()) {
+		t.Fatalf("wrote %d bytes before stopping", n)
+	}
+}
+
+type countingWriter int64
+
+func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+
+// Bad input 25: no MDC, a flipped bit, a truncated SEIPD: never a clean end.
+func TestIntegrityFailures(t *testing.T) {
+	c := &Compose{Passphrase: []byte("pw"), Cipher: packet.CipherAES256, Compression: packet.CompressionNone}
+	var msg bytes.Buffer
+	if _, err := c.Write(&msg, bytes.NewReader(bytes.Repeat([]byte("x"), 5000))); err != nil {
+		t.Fatal(err)
+	}
+	good := msg.Bytes()
+	open := func(data []byte) error {
+		env, err := ReadEnvelope(bytes.NewReader(data))
+		if err != nil {
+			return err
+		}
+		key, cipher, err := env.SKESKs[0].Decrypt([]byte("pw"))
+		if err != nil {
+			return err
+		}
+		plain, err := env.OpenEncrypted(cipher, key)
+		if err != nil {
+			return err
+		}
+		if _, err := ReadSigned(plain, io.Discard, keyring(), nil); err != nil {
+			return err
+		}
+		if _, err := io.Copy(io.Discard, plain); err != nil {
+			return err
+		}
+		return plain.Close()
+	}
+	if err := open(good); err != nil {
+		t.Fatalf("good message: %v", err)
+	}
+	flipped := append([]byte(nil), good...)
+	flipped[len(flipped)-30] ^= 1
+	if open(flipped) == nil {
+		t.Error("flipped bit not detected")
+	}
+	if open(good[:len(good)-10]) == nil {
+		t.Error("truncated SEIPD not detected")
+	}
+	// Tag 9: symmetrically encrypted data without MDC, after the same SKESK.
+	var noMDC bytes.Buffer
+	noMDC.Write(good[:firstPacketLen(t, good)])
+	noMDC.Write(newPacket(9, make([]byte, 40)))
+	env, err := ReadEnvelope(bytes.NewReader(noMDC.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.OpenEncrypted(packet.CipherAES256, make([]byte, 32)); !errors.Is(err, ErrNoMDC) {
+		t.Errorf("no-MDC data: %v", err)
+	}
+}
+
+func firstPacketLen(t *testing.T, msg []byte) int {
+	h, _, l, err := readPacketHeader(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(h) + int(l)
+}
+
+// Bad input 27: parser panics inside go-crypto become errors.
+func TestRecoverParse(t *testing.T) {
+	err := func() (err error) {
+		defer recoverParse(&err)
+		panic("boom")
+	}()
+	if err == nil || !strings.Contains(err.Error(), "invalid packet") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestStubPrimary(t *testing.T) {
+	var full bytes.Buffer
+	if err := testKey.SerializePrivateWithoutSigning(&full, nil); err != nil {
+		t.Fatal(err)
+	}
+	stub, err := StubPrimary(full.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	el, err := openpgp.ReadKeyRing(bytes.NewReader(stub))
+	if err != nil || len(el) != 1 {
+		t.Fatal(err)
+	}
+	if !el[0].PrivateKey.Dummy() || el[0].Subkeys[0].PrivateKey == nil || el[0].Subkeys[0].PrivateKey.Dummy() {
+		t.Fatal("stub export kept the primary secret or lost the subkey secret")
+	}
+}
+
+func armorSig(w io.Writer) (io.WriteCloser, error) { return armor.Encode(w, "PGP SIGNATURE", nil) }
+
+// benchmarks: the hot paths front runs per byte.
+func benchData(b *testing.B) []byte {
+	data := make([]byte, 64<<20)
+	rand.Read(data)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	return data
+}
+
+func BenchmarkDetachSign(b *testing.B) {
+	data := benchData(b)
+	for i := 0; i < b.N; i++ {
+		if _, err := DetachSign(io.Discard, bytes.NewReader(data), signKeys(), packet.SigTypeBinary, time.Now(), localSign(testKey)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncrypt(b *testing.B) {
+	enc, _ := testKey.EncryptionKey(time.Now())
+	data := benchData(b)
+	for i := 0; i < b.N; i++ {
+		c := &Compose{Recipients: []*packet.PublicKey{enc.PublicKey}, Cipher: packet.CipherAES256}
+		if _, err := c.Write(io.Discard, bytes.NewReader(data)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecrypt(b *testing.B) {
+	enc, _ := testKey.EncryptionKey(time.Now())
+	data := benchData(b)
+	var msg bytes.Buffer
+	c := &Compose{Recipients: []*packet.PublicKey{enc.PublicKey}, Cipher: packet.CipherAES256}
+	c.Write(&msg, bytes.NewReader(data))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		env, _ := ReadEnvelope(bytes.NewReader(msg.Bytes()))
+		env.PKESKs[0].Parsed.Decrypt(enc.PrivateKey, nil)
+		plain, _ := env.OpenEncrypted(env.PKESKs[0].Parsed.CipherFunc, env.PKESKs[0].Parsed.Key)
+		if _, err := ReadSigned(plain, io.Discard, keyring(), nil); err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, plain)
+		if err := plain.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
