@@ -228,7 +228,10 @@ func TestCompressionBomb(t *testing.T) {
 
 type countingWriter int64
 
-func (c *countingWriter) Write(p []byte) (int, error) { *c += countingWriter(len(p)); return len(p), nil }
+func (c *countingWriter) Write(p []byte) (int, error) {
+	*c += countingWriter(len(p))
+	return len(p), nil
+}
 
 // Bad input 25: no MDC, a flipped bit, a truncated SEIPD: never a clean end.
 func TestIntegrityFailures(t *testing.T) {
