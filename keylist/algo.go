@@ -218,6 +218,14 @@ func (m *material) algoString() string {
 			return c.name
 		}
 		return "E_" + oidString(m.oid)
+	case 25: // RFC 9580 native algorithms, named as gpg 2.4 does
+		return "cv25519"
+	case 26:
+		return "cv448"
+	case 27:
+		return "ed25519"
+	case 28:
+		return "ed448"
 	}
 	return fmt.Sprintf("unknown_%d", m.algo)
 }

@@ -36,9 +36,9 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 // Write streams in to out as one message and returns the signatures made.
-// go-crypto's layer writers close the writer beneath them; each layer gets a
-// nopCloser instead and layers are closed here innermost first, so the
-// signatures can follow the literal packet inside the same container.
+// Layers are closed innermost first, and closing one never closes the one
+// beneath, so the signatures can follow the literal packet inside the same
+// container.
 func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error) {
 	var w io.WriteCloser = nopCloser{out}
 	var closers []io.Closer
@@ -63,7 +63,7 @@ func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error
 				return nil, err
 			}
 		}
-		enc, err := packet.SerializeSymmetricallyEncrypted(nopCloser{w}, c.Cipher, false, packet.CipherSuite{}, key, cfg)
+		enc, err := newSEIPDWriter(w, c.Cipher, key)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error
 		closers = append(closers, enc)
 	}
 	if c.Compression != packet.CompressionNone {
-		cw, err := packet.SerializeCompressed(nopCloser{w}, c.Compression, &packet.CompressionConfig{Level: c.Level})
+		cw, err := newCompressedWriter(w, c.Compression, c.Level)
 		if err != nil {
 			return nil, err
 		}
@@ -100,7 +100,7 @@ func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error
 			return nil, err
 		}
 	}
-	lit, err := packet.SerializeLiteral(nopCloser{w}, !c.TextMode, c.FileName, uint32(c.ModTime.Unix()))
+	lit, err := literalWriter(w, !c.TextMode, c.FileName, uint32(c.ModTime.Unix()))
 	if err != nil {
 		return nil, err
 	}
