@@ -2,10 +2,10 @@ package pgp
 
 import (
 	"compress/flate"
-	"crypto/aes"
-	"crypto/des"
 	"compress/zlib"
+	"crypto/aes"
 	"crypto/cipher"
+	"crypto/des"
 	"crypto/rand"
 	"crypto/sha1"
 	"errors"
