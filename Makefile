@@ -1,50 +1,98 @@
 # front: daemonless gpg-compatible OpenPGP. See README.md.
+#
+#   make deps      apt packages + Go modules the build and the tests need
+#   make build     bin/front, bin/<helpers>, bin/gpg -> front, bin/gpgv -> front
+#   make install   PREFIX (default /usr/local/frontpgp, never shadows /usr/bin/gpg)
+#   make demo      scripts/demo.sh: keygen, sign, verify, encrypt, decrypt, gpgv
+#   make test      vet, gofmt, unit tests, short fuzz run (what .ci/run runs)
+#   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
+#   make interop-gpg  the same transcripts with gpg itself as "ours"
+#   make bench     sign/verify timing, ours vs gpg
+
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
-PREFIX ?= /usr/local/frontpgp
-APT_PACKAGES := pkg-config libseccomp-dev libpcsclite-dev gnupg gpgv strace util-linux
-GO_TEST_TIMEOUT ?= 20m
 
-.PHONY: all deps build install demo test interop fuzz bench clean
+GO ?= go
+PREFIX ?= /usr/local/frontpgp
+DESTDIR ?=
+GO_TEST_TIMEOUT ?= 20m
+INTEROP_TIMEOUT ?= 15m
+FUZZTIME ?= 20s
+# Set INTEROP=1 to make `make test` run the interop suite too.
+INTEROP ?=
+
+# Build: gcc/libc6-dev for cgo, pkg-config + -dev packages for libseccomp and
+# libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
+# util-linux (setpriv: tests as an unprivileged uid), git (gofmt file list).
+APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
+	gnupg gpgv gpg-agent strace util-linux git ca-certificates
+
+# Every cmd/*helper is a helper binary installed in libexec/frontpgp.
+HELPERS := $(notdir $(wildcard cmd/*helper))
+
+.PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
+	interop interop-gpg bench clean
 
 all: build
 
-deps:
-	@command -v go >/dev/null || { echo "Go is required (expected at /usr/local/go/bin/go)"; exit 1; }
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
-	go mod download
+check-go:
+	@command -v $(GO) >/dev/null 2>&1 || { \
+	  echo "error: Go not found. Install Go 1.26 at /usr/local/go (this Makefile adds /usr/local/go/bin to PATH)." >&2; exit 1; }
+
+deps: check-go
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(GO) mod download
 
 build: deps
 	mkdir -p bin
-	go build -o bin/ ./cmd/front ./cmd/keyhelper
-	ln -sf front bin/gpg
-	ln -sf front bin/gpgv
+	$(GO) build -o bin/ ./cmd/front $(addprefix ./cmd/,$(HELPERS))
+	ln -sfn front bin/gpg
+	ln -sfn front bin/gpgv
 
 install: build
-	install -d $(PREFIX)/bin $(PREFIX)/libexec/frontpgp
-	install -m 755 bin/front $(PREFIX)/bin/front
-	install -m 755 bin/keyhelper $(PREFIX)/libexec/frontpgp/keyhelper
-	ln -sf front $(PREFIX)/bin/gpg
-	ln -sf front $(PREFIX)/bin/gpgv
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/frontpgp
+	install -m 755 bin/front $(DESTDIR)$(PREFIX)/bin/front
+	for h in $(HELPERS); do install -m 755 bin/$$h $(DESTDIR)$(PREFIX)/libexec/frontpgp/$$h; done
+	ln -sfn front $(DESTDIR)$(PREFIX)/bin/gpg
+	ln -sfn front $(DESTDIR)$(PREFIX)/bin/gpgv
 
 demo: build
 	bash scripts/demo.sh
 
-test: build
-	go vet ./...
-	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
-	go test -count=1 -timeout $(GO_TEST_TIMEOUT) $$(go list ./... | grep -v /interop$$)
-	go test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime 20s
+test: build vet fmt-check unit fuzz $(if $(INTEROP),interop)
 
-# Interop against real GnuPG 2.2.40; not yet part of `make test` because
-# several cases still fail (see the closing note of issue 2).
+vet: check-go
+	$(GO) vet ./...
+
+fmt-check: check-go
+	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
+
+# Unit tests of every package; interop/ only runs its helper tests here
+# (TestInterop, the GnuPG comparison, is `make interop`).
+unit: build
+	$(GO) test -count=1 -timeout $(GO_TEST_TIMEOUT) -skip '^TestInterop$$' ./...
+
+fuzz: check-go
+	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+
 interop: build
-	go test -count=1 -timeout $(GO_TEST_TIMEOUT) ./interop
+	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
+
+interop-gpg: deps
+	FRONT_BIN=/usr/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
 
 bench: build
 	bash bench/sign_verify.sh
-	go test -run '^$$' -bench . ./pgp
+	$(GO) test -run '^$$' -bench . ./pgp
 
 clean:
 	rm -rf bin

@@ -2,11 +2,13 @@ package interop
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -27,15 +29,65 @@ var (
 	frontIsGnuPG bool
 	// setupErr is reported by every test when front could not be built.
 	setupErr error
-	// inCI makes missing tools a failure instead of a skip.
-	inCI = os.Getenv("CI") == "true"
+	// inCI makes missing tools a failure instead of a skip (set by needFront).
+	inCI bool
+)
+
+var (
+	prepareOnce  sync.Once
+	cleanupFront = func() {}
 )
 
 func TestMain(m *testing.M) {
-	cleanup := prepareFront()
 	code := m.Run()
-	cleanup()
+	cleanupFront()
 	os.Exit(code)
+}
+
+// needFront prepares the program under test once. It runs inside a test
+// (not in TestMain) so that go test's result cache sees what it reads: the
+// FRONT_BIN and CI variables, front's Go sources (a change invalidates a
+// cached pass) or the FRONT_BIN binary, and the GnuPG binaries.
+func needFront(t *testing.T) {
+	t.Helper()
+	prepareOnce.Do(func() {
+		inCI = os.Getenv("CI") == "true"
+		cleanupFront = prepareFront()
+		for _, p := range []string{realGPG, realGPGV, realGPGConf, "/usr/bin/gpg-agent"} {
+			touchForCache(p)
+		}
+	})
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+}
+
+// touchForCache opens a file so that go test records it as an input.
+func touchForCache(path string) {
+	if f, err := os.Open(path); err == nil {
+		f.Close()
+	}
+}
+
+// touchSources opens the module's files outside interop/ that go into the
+// build of front and keyhelper.
+func touchSources(root string) {
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if p != root && (strings.HasPrefix(name, ".") || name == "testdata" || name == "interop" || name == "bin" || name == "bench") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(name, ".go") || name == "go.mod" || name == "go.sum" {
+			touchForCache(p)
+		}
+		return nil
+	})
 }
 
 // prepareFront sets frontBin from $FRONT_BIN, or builds ./cmd/front and
@@ -53,7 +105,12 @@ func prepareFront() (cleanup func()) {
 			return
 		}
 		frontBin = abs
+		if r, err := filepath.EvalSymlinks(abs); err == nil {
+			touchForCache(r)
+			touchForCache(filepath.Join(filepath.Dir(r), "keyhelper"))
+		}
 	} else {
+		touchSources("..")
 		dir, err := os.MkdirTemp("", "interop-front-")
 		if err != nil {
 			setupErr = err
@@ -110,9 +167,7 @@ func needTool(t testing.TB, path string) {
 }
 
 func TestInterop(t *testing.T) {
-	if setupErr != nil {
-		t.Fatal(setupErr)
-	}
+	needFront(t)
 	for _, tool := range []string{realGPG, realGPGV, realGPGConf} {
 		needTool(t, tool)
 	}
@@ -141,6 +196,7 @@ func setupScript(env *testscript.Env) error {
 //	[gpg]  ours is GnuPG itself (FRONT_BIN=/usr/bin/gpg): the transcripts
 //	       are being checked, so deliberate differences are skipped
 //	[ci]   CI=true
+//	[root] running as root (needed to switch to another uid)
 //	[have:TOOL]  TOOL is on PATH; when CI=true a missing tool is an error,
 //	       so `[!have:strace] skip` skips only outside CI
 func scriptCondition(cond string) (bool, error) {
@@ -154,6 +210,8 @@ func scriptCondition(cond string) (bool, error) {
 		return false, nil
 	}
 	switch cond {
+	case "root":
+		return os.Geteuid() == 0, nil
 	case "gpg":
 		return frontIsGnuPG, nil
 	case "ci":

@@ -79,7 +79,7 @@ func Prepare() error {
 	// no syscall outside the allowlist.
 	//
 	// The first timer initialises the netpoller (epoll_create1, eventfd2).
-	time.Sleep(time.Millisecond)
+	time.Sleep(time.Microsecond)
 	// time.Local is loaded lazily from /etc/localtime (or $TZ).
 	_ = time.Local.String()
 	// crypto/rand: the first read sets up the vDSO getrandom state (mmap)
