@@ -16,11 +16,19 @@ type RawPKESK struct {
 	Parsed *packet.EncryptedKey
 }
 
+// RawSKESK is a symmetric-key encrypted session key packet with the S2K
+// parameters gpg reports in NEED_PASSPHRASE_SYM.
+type RawSKESK struct {
+	Parsed  *packet.SymmetricKeyEncrypted
+	S2KMode uint8
+	S2KHash uint8
+}
+
 // Envelope is the head of a message: its session key packets and, if the
 // message is encrypted, the encrypted data packet whose body streams on.
 type Envelope struct {
 	PKESKs []RawPKESK
-	SKESKs []*packet.SymmetricKeyEncrypted
+	SKESKs []RawSKESK
 	// Encrypted is *packet.SymmetricallyEncrypted or *packet.AEADEncrypted;
 	// nil if the message is not encrypted.
 	Encrypted packet.Packet
@@ -73,7 +81,12 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			case *packet.EncryptedKey:
 				env.PKESKs = append(env.PKESKs, RawPKESK{Raw: raw, Parsed: p})
 			case *packet.SymmetricKeyEncrypted:
-				env.SKESKs = append(env.SKESKs, p)
+				sk := RawSKESK{Parsed: p}
+				// v4 body: version, cipher, S2K type, hash (RFC 9580 5.3).
+				if len(body) >= 4 && body[0] == 4 {
+					sk.S2KMode, sk.S2KHash = body[2], body[3]
+				}
+				env.SKESKs = append(env.SKESKs, sk)
 			}
 		case 9, 18, 20:
 			p, err := packet.Read(io.MultiReader(bytes.NewReader(header), r))

@@ -100,8 +100,8 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if pu.encr {
-		return nil, fmt.Errorf("usage encr is not supported for a primary key here; use a subkey")
+	if pu.encr && cfg.Algorithm != packet.PubKeyAlgoRSA {
+		return nil, fmt.Errorf("usage encr is not possible for a %s primary key", req.Primary.Algo)
 	}
 	name, comment, email := splitUserID(req.UserID)
 	e, err := openpgp.NewEntity(name, comment, email, cfg)
@@ -115,6 +115,7 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 		}
 		s := id.SelfSignature
 		s.FlagSign, s.FlagCertify, s.FlagAuthenticate = pu.sign, true, pu.auth
+		s.FlagEncryptCommunications, s.FlagEncryptStorage = pu.encr, pu.encr
 		s.PreferredSymmetric, s.PreferredHash, s.PreferredCompression = prefCiphers, prefHashes, prefCompression
 		s.PreferredCipherSuites = nil
 		s.SEIPDv2 = req.V6
@@ -135,33 +136,54 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch {
-		case su.encr && !su.sign && !su.auth:
-			if scfg.Algorithm == packet.PubKeyAlgoEdDSA {
-				scfg.Algorithm = packet.PubKeyAlgoECDH
-			} else if scfg.Algorithm == packet.PubKeyAlgoEd25519 {
-				scfg.Algorithm = packet.PubKeyAlgoX25519
-			} else if scfg.Algorithm == packet.PubKeyAlgoECDSA {
-				scfg.Algorithm = packet.PubKeyAlgoECDH
-			}
-			err = e.AddEncryptionSubkey(scfg)
-		case (su.sign || su.auth) && !su.encr:
-			err = e.AddSigningSubkey(scfg)
-			if err == nil && su.auth {
-				last := e.Subkeys[len(e.Subkeys)-1]
-				last.Sig.FlagSign, last.Sig.FlagAuthenticate = su.sign, true
-				err = last.Sig.SignKey(last.PublicKey, e.PrivateKey, scfg)
-			}
-		default:
-			return nil, fmt.Errorf("unsupported subkey usage %q", sk.Usage)
-		}
-		if err != nil {
-			return nil, err
+		if err := addSubkey(e, scfg, su); err != nil {
+			return nil, fmt.Errorf("subkey %s (%s): %v", sk.Algo, sk.Usage, err)
 		}
 	}
 	return e, nil
 }
 
+// addSubkey adds one subkey with exactly the usage flags asked for. Keys
+// that sign get the embedded back-signature; RSA may combine all usages.
+func addSubkey(e *openpgp.Entity, cfg *packet.Config, u usage) error {
+	isRSA := cfg.Algorithm == packet.PubKeyAlgoRSA
+	var err error
+	switch {
+	case u.encr && !u.sign && !u.auth:
+		switch cfg.Algorithm {
+		case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoECDSA:
+			cfg.Algorithm = packet.PubKeyAlgoECDH
+		case packet.PubKeyAlgoEd25519:
+			cfg.Algorithm = packet.PubKeyAlgoX25519
+		}
+		err = e.AddEncryptionSubkey(cfg)
+	case (u.sign || u.auth) && (!u.encr || isRSA):
+		err = e.AddSigningSubkey(cfg)
+	default:
+		return fmt.Errorf("usage not possible for this algorithm")
+	}
+	if err != nil {
+		return err
+	}
+	sk := &e.Subkeys[len(e.Subkeys)-1]
+	sig := sk.Sig
+	sig.FlagSign, sig.FlagAuthenticate = u.sign, u.auth
+	sig.FlagEncryptCommunications, sig.FlagEncryptStorage = u.encr, u.encr
+	return sig.SignKey(sk.PublicKey, e.PrivateKey, cfg)
+}
+
+// DefaultUsage is what gpg enables when a parameter file names no usage:
+// everything the key type can do (certify is implied for primary keys).
+// keyType is the parameter file's Key-Type/Subkey-Type.
+func DefaultUsage(keyType string) string {
+	switch strings.ToLower(keyType) {
+	case "rsa", "1":
+		return "sign,encr,auth"
+	case "ecdh", "18", "elg", "elg-e", "16":
+		return "encr"
+	}
+	return "sign,auth"
+}
 func lifetimeOf(k ipc.KeySpec) (uint32, error) {
 	if k.ExpireSecs < 0 || k.ExpireSecs > 1<<32-1 {
 		return 0, fmt.Errorf("invalid expiration")

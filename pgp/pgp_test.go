@@ -119,7 +119,7 @@ func TestComposeReadRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		m, err := ReadSigned(plain, &out, keyring(), nil)
+		m, err := ReadSigned(plain, &out, keyring(), ReadOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +143,7 @@ func TestSymmetricRoundTrip(t *testing.T) {
 	if err != nil || len(env.SKESKs) != 1 {
 		t.Fatal(err)
 	}
-	key, cipher, err := env.SKESKs[0].Decrypt([]byte("pw"))
+	key, cipher, err := env.SKESKs[0].Parsed.Decrypt([]byte("pw"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +152,35 @@ func TestSymmetricRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := ReadSigned(plain, &out, keyring(), nil); err != nil || out.String() != "secret" {
+	if _, err := ReadSigned(plain, &out, keyring(), ReadOptions{}); err != nil || out.String() != "secret" {
 		t.Fatalf("%v %q", err, out.String())
+	}
+}
+
+func TestLiteralLength(t *testing.T) {
+	// A short literal as gpg writes it: definite length.
+	lit := newPacket(11, append([]byte{'b', 0, 0, 0, 0, 0}, "hello"...))
+	m, err := ReadSigned(bytes.NewReader(lit), io.Discard, keyring(), ReadOptions{})
+	if err != nil || m.LiteralLength != 5 {
+		t.Fatalf("definite literal: %v, length %d", err, m.LiteralLength)
+	}
+	// Long streams get partial lengths: no length known up front.
+	m, err = ReadSigned(bytes.NewReader(literal(t, strings.Repeat("x", 300<<10))), io.Discard, keyring(), ReadOptions{})
+	if err != nil || m.LiteralLength != -1 {
+		t.Fatalf("partial literal: %v, length %d", err, m.LiteralLength)
+	}
+}
+
+func TestMaxOutput(t *testing.T) {
+	_, err := ReadSigned(bytes.NewReader(literal(t, "0123456789")), io.Discard, keyring(), ReadOptions{MaxOutput: 5})
+	if !errors.Is(err, ErrOutputLimit) {
+		t.Fatalf("got %v", err)
 	}
 }
 
 // Bad input 21: a garbled packet ends with an error, not a hang or panic.
 func TestGarbledPacket(t *testing.T) {
-	if _, err := ReadSigned(bytes.NewReader([]byte{0xa3, 0x01, 0x5b, 0xff}), io.Discard, keyring(), nil); err == nil {
+	if _, err := ReadSigned(bytes.NewReader([]byte{0xa3, 0x01, 0x5b, 0xff}), io.Discard, keyring(), ReadOptions{}); err == nil {
 		t.Fatal("garbled packet accepted")
 	}
 	if _, err := ReadEnvelope(bytes.NewReader([]byte{0xa3, 0x01, 0x5b, 0xff})); err == nil {
@@ -171,7 +192,7 @@ func TestGarbledPacket(t *testing.T) {
 // literal builds a literal data packet.
 func literal(t *testing.T, body string) []byte {
 	var b bytes.Buffer
-	w, err := packet.SerializeLiteral(nopCloser{&b}, true, "", 0)
+	w, err := literalWriter(&b, true, "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +204,10 @@ func literal(t *testing.T, body string) []byte {
 // Bad input 26: two literal packets, or a literal after a signed message.
 func TestTwoLiterals(t *testing.T) {
 	two := append(literal(t, "a"), literal(t, "b")...)
-	if _, err := ReadSigned(bytes.NewReader(two), io.Discard, keyring(), nil); err == nil {
-		t.Fatal("two literal packets accepted")
+	var out bytes.Buffer
+	m, err := ReadSigned(bytes.NewReader(two), &out, keyring(), ReadOptions{})
+	if err != nil || !m.MultipleLiterals || out.String() != "a" {
+		t.Fatalf("two literal packets: %v %+v %q", err, m, out.String())
 	}
 	var signed bytes.Buffer
 	c := &Compose{Signers: signKeys(), Sign: localSign(testKey), Created: time.Now(), ModTime: time.Now()}
@@ -192,8 +215,9 @@ func TestTwoLiterals(t *testing.T) {
 		t.Fatal(err)
 	}
 	appended := append(signed.Bytes(), literal(t, "evil")...)
-	if _, err := ReadSigned(bytes.NewReader(appended), io.Discard, keyring(), nil); err == nil {
-		t.Fatal("literal appended after a signed message accepted")
+	m, err = ReadSigned(bytes.NewReader(appended), io.Discard, keyring(), ReadOptions{})
+	if err != nil || !m.MultipleLiterals || len(m.Sigs) != 1 || !errors.Is(m.Sigs[0].Err, ErrBadSig) {
+		t.Fatalf("literal appended after a signed message: %v %+v", err, m)
 	}
 }
 
@@ -217,7 +241,7 @@ func TestCompressionBomb(t *testing.T) {
 		t.Fatalf("bomb is %d bytes", comp.Len())
 	}
 	var n countingWriter
-	_, err := ReadSigned(bytes.NewReader(comp.Bytes()), &n, keyring(), nil)
+	_, err := ReadSigned(bytes.NewReader(comp.Bytes()), &n, keyring(), ReadOptions{})
 	if !errors.Is(err, ErrTooMuchExpansion) {
 		t.Fatalf("bomb: %v after %d bytes", err, n)
 	}
@@ -246,7 +270,7 @@ func TestIntegrityFailures(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		key, cipher, err := env.SKESKs[0].Decrypt([]byte("pw"))
+		key, cipher, err := env.SKESKs[0].Parsed.Decrypt([]byte("pw"))
 		if err != nil {
 			return err
 		}
@@ -254,7 +278,7 @@ func TestIntegrityFailures(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if _, err := ReadSigned(plain, io.Discard, keyring(), nil); err != nil {
+		if _, err := ReadSigned(plain, io.Discard, keyring(), ReadOptions{}); err != nil {
 			return err
 		}
 		if _, err := io.Copy(io.Discard, plain); err != nil {
@@ -365,7 +389,7 @@ func BenchmarkDecrypt(b *testing.B) {
 		env, _ := ReadEnvelope(bytes.NewReader(msg.Bytes()))
 		env.PKESKs[0].Parsed.Decrypt(enc.PrivateKey, nil)
 		plain, _ := env.OpenEncrypted(env.PKESKs[0].Parsed.CipherFunc, env.PKESKs[0].Parsed.Key)
-		if _, err := ReadSigned(plain, io.Discard, keyring(), nil); err != nil {
+		if _, err := ReadSigned(plain, io.Discard, keyring(), ReadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		io.Copy(io.Discard, plain)

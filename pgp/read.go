@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"reflect"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
@@ -38,14 +39,29 @@ const (
 	maxSigsPerMessage = 64
 	maxNesting        = 4
 	// Decompressed output may be at most this plus expansionRatio times the
-	// input consumed so far: ordinary data compresses far less, a bomb far more.
+	// input consumed so far: ordinary data compresses far less (text 5-20:1),
+	// a bomb far more (zlib reaches ~1000:1 in one layer, more nested).
 	decompressSlack = 64 << 20
-	expansionRatio  = 1024
+	expansionRatio  = 256
 	maxClearsigned  = 256 << 20
 )
 
 // ErrTooMuchExpansion is the decompression bomb guard (bad input 20).
-var ErrTooMuchExpansion = errors.New("decompressed data too large relative to input (possible compression bomb)")
+var ErrTooMuchExpansion = errors.New("decompressed data grows more than 256 times the input (possible compression bomb; --max-output 0 allows it)")
+
+// ErrOutputLimit is an exceeded --max-output.
+var ErrOutputLimit = errors.New("output exceeds the --max-output limit")
+
+// ReadOptions tune ReadSigned.
+type ReadOptions struct {
+	// OnLiteral sees the literal packet's metadata before its body.
+	OnLiteral func(*packet.LiteralData)
+	// MaxOutput caps the literal data written, like gpg's --max-output.
+	// 0 selects the default guard against compression bombs (output may
+	// not outgrow the compressed input by more than expansionRatio);
+	// negative means no limit at all.
+	MaxOutput int64
+}
 
 type checkedSig struct {
 	v       *Verification
@@ -110,6 +126,13 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 type Message struct {
 	Literal *packet.LiteralData
 	Sigs    []*Verification
+	// LiteralLength is the body length of a literal packet with a definite
+	// length (gpg's PLAINTEXT_LENGTH), -1 for partial lengths.
+	LiteralLength int64
+	// MultipleLiterals is set when more than one literal data packet was
+	// seen (bad input 26). Only the first is written out, and no signature
+	// of such a message counts as good: which data it covers is ambiguous.
+	MultipleLiterals bool
 }
 
 // ReadSigned reads an unencrypted (or already decrypted) message: optional
@@ -117,7 +140,7 @@ type Message struct {
 // packet. The body is streamed to out; onLiteral sees the literal packet's
 // metadata before its body. It rejects anything else (bad input
 // 26) and bounds decompression (bad input 20).
-func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, onLiteral func(*packet.LiteralData)) (msg *Message, err error) {
+func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg *Message, err error) {
 	defer recoverParse(&err)
 	counted := &countingReader{r: r}
 	packets := packet.NewReader(counted)
@@ -142,7 +165,11 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, onLiteral func(*packet
 			if nesting > maxNesting || msg.Literal != nil {
 				return nil, errors.New("unexpected compressed packet")
 			}
-			if err := packets.Push(&expansionGuard{r: p.Body, in: counted}); err != nil {
+			var body io.Reader = p.Body
+			if opts.MaxOutput == 0 {
+				body = &expansionGuard{r: p.Body, in: counted}
+			}
+			if err := packets.Push(body); err != nil {
 				return nil, err
 			}
 		case *packet.OnePassSignature:
@@ -175,18 +202,31 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, onLiteral func(*packet
 			msg.Sigs = append([]*Verification{c.v}, msg.Sigs...)
 		case *packet.LiteralData:
 			if msg.Literal != nil {
-				return nil, errors.New("more than one literal data packet")
+				msg.MultipleLiterals = true
+				if _, err := io.CopyBuffer(io.Discard, p.Body, make([]byte, copyBuffer)); err != nil {
+					return nil, err
+				}
+				continue
 			}
 			msg.Literal = p
-			if onLiteral != nil {
-				onLiteral(p)
+			if opts.OnLiteral != nil {
+				opts.OnLiteral(p)
 			}
 			ws := []io.Writer{out}
 			for _, c := range append(onePass, prefix...) {
 				ws = append(ws, c.w)
 			}
-			if _, err := io.CopyBuffer(io.MultiWriter(ws...), p.Body, make([]byte, copyBuffer)); err != nil {
+			var body io.Reader = p.Body
+			if opts.MaxOutput > 0 {
+				body = &outputLimit{r: body, left: opts.MaxOutput}
+			}
+			n, err := io.CopyBuffer(io.MultiWriter(ws...), body, make([]byte, copyBuffer))
+			if err != nil {
 				return nil, err
+			}
+			msg.LiteralLength = -1
+			if isDefiniteLength(p.Body) {
+				msg.LiteralLength = n
 			}
 		case *packet.Marker:
 		default:
@@ -199,6 +239,13 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, onLiteral func(*packet
 	for _, c := range prefix {
 		c.check(keys, c.v.Sig)
 		msg.Sigs = append(msg.Sigs, c.v)
+	}
+	if msg.MultipleLiterals {
+		for _, v := range msg.Sigs {
+			if v.Err == nil {
+				v.Err = fmt.Errorf("%w: multiple plaintexts", ErrBadSig)
+			}
+		}
 	}
 	return msg, nil
 }
@@ -319,6 +366,28 @@ type countingReader struct {
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	return n, err
+}
+
+// isDefiniteLength tells whether a literal body came from a packet with a
+// definite length. go-crypto hides the packet header, but it reads such a
+// body through its span reader and partial lengths through another type;
+// TestLiteralLength catches a change there.
+func isDefiniteLength(body io.Reader) bool {
+	return reflect.TypeOf(body).String() == "*packet.spanReader"
+}
+
+type outputLimit struct {
+	r    io.Reader
+	left int64
+}
+
+func (o *outputLimit) Read(p []byte) (int, error) {
+	n, err := o.r.Read(p)
+	o.left -= int64(n)
+	if o.left < 0 {
+		return 0, ErrOutputLimit
+	}
 	return n, err
 }
 

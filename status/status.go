@@ -151,3 +151,44 @@ func appendControlEscaped(buf []byte, s string) []byte {
 	}
 	return buf
 }
+
+// EscapeField escapes like Escape and also spaces, so the text stays one
+// field: gpg does this for file names (PLAINTEXT) and notation names.
+func EscapeField(text string) string {
+	return string(appendBufferEscaped(nil, []byte(text), ' '))
+}
+
+func appendBufferEscaped(buf, data []byte, lowerLimit byte) []byte {
+	for _, c := range data {
+		if c == '%' || c <= lowerLimit || c == 0x7F {
+			buf = append(buf, '%', hexDigits[c>>4], hexDigits[c&0x0F])
+		} else {
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}
+
+// EmitWrapped writes data as the argument of keyword, escaped like
+// EscapeField and split over several lines of the same keyword after about
+// every wrap input bytes, as gpg writes NOTATION_DATA (wrap 50 for text, 250 for
+// binary values). Every line starts with the prefix: a long value can never
+// produce a line a consumer would misread (bad input 23).
+func (s *Writer) EmitWrapped(keyword string, data []byte, wrap int) {
+	if s == nil {
+		return
+	}
+	if wrap <= 0 {
+		wrap = len(data) + 1
+	}
+	for first := true; first || len(data) > 0; first = false {
+		n := min(wrap, len(data))
+		// gpg counts the byte that crosses the limit before it breaks the
+		// line; an escaped one is still written on the current line.
+		if n < len(data) && (data[n] == '%' || data[n] <= ' ' || data[n] == 0x7F) {
+			n++
+		}
+		s.Emit(keyword, string(appendBufferEscaped(nil, data[:n], ' ')))
+		data = data[n:]
+	}
+}

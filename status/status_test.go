@@ -114,3 +114,24 @@ func TestOneWritePerLine(t *testing.T) {
 		t.Fatalf("writes = %d", cw.calls)
 	}
 }
+
+func TestEscapeFieldAndWrap(t *testing.T) {
+	if got := EscapeField("a b%\nc"); got != "a%20b%25%0Ac" {
+		t.Fatalf("EscapeField: %q", got)
+	}
+	var b bytes.Buffer
+	w := New(&b)
+	w.EmitWrapped("NOTATION_DATA", []byte(strings.Repeat("x", 60)+"\n[GNUPG:] GOODSIG"), 50)
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 lines, got %q", lines)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "[GNUPG:] NOTATION_DATA ") {
+			t.Fatalf("line without prefix: %q", l)
+		}
+	}
+	if lines[1] != "[GNUPG:] NOTATION_DATA xxxxxxxxxx%0A[GNUPG:]%20GOODSIG" {
+		t.Fatalf("second line %q", lines[1])
+	}
+}

@@ -199,12 +199,14 @@ func (a *app) decryptCmd(args []string) error {
 		return err
 	}
 	if env.Encrypted == nil {
-		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts(), a.plaintextStatus)
+		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts(), a.readOptions())
 		if err != nil {
 			out.abort()
 			a.status.Emit("NODATA", "1")
 			return &exitError{2, "processing message failed: " + err.Error()}
 		}
+		a.plaintextLength(msg)
+		a.messageProblems(msg)
 		if err := out.commit(); err != nil {
 			return err
 		}
@@ -218,73 +220,162 @@ func (a *app) decryptCmd(args []string) error {
 	return out.commit()
 }
 
+// readOptions carries --max-output: gpg's 0 means no limit; without the
+// option the compression bomb guard applies.
+func (a *app) readOptions() pgp.ReadOptions {
+	o := pgp.ReadOptions{OnLiteral: a.plaintextStatus}
+	if a.opts.has("max-output") {
+		n, err := strconv.ParseInt(a.opts.last("max-output"), 10, 64)
+		if err == nil && n > 0 {
+			o.MaxOutput = n
+		} else {
+			o.MaxOutput = -1
+		}
+	}
+	return o
+}
+
+// messageProblems reports structural problems gpg reports while it reads
+// the packets, before the signatures.
+func (a *app) messageProblems(msg *pgp.Message) {
+	if msg.MultipleLiterals {
+		a.status.Emit("ERROR", "proc_pkt.plaintext", "89_BAD_DATA")
+		a.infof("WARNING: multiple plaintexts seen")
+		a.errorf("handle plaintext failed: Unexpected error")
+	}
+}
+
 func isClearsigned(head []byte) bool {
 	return len(head) > 0 && string(head[:min(len(head), 34)]) == "-----BEGIN PGP SIGNED MESSAGE-----"
 }
 
-func (a *app) plaintextStatus(lit *packet.LiteralData) {
-	a.status.Emit("PLAINTEXT", fmt.Sprintf("%x", lit.Format), strconv.FormatUint(uint64(lit.Time), 10), status.Escape(lit.FileName))
+// plaintextLength follows PLAINTEXT when the literal packet had a definite
+// length (gpg knows it before the data; we report it after streaming it,
+// which keeps the same order of status lines).
+func (a *app) plaintextLength(msg *pgp.Message) {
+	if msg.LiteralLength >= 0 {
+		a.status.Emit("PLAINTEXT_LENGTH", strconv.FormatInt(msg.LiteralLength, 10))
+	}
 }
 
-// sessionKey finds the session key: first through our secret keys, then a
-// passphrase for SKESKs.
-func (a *app) sessionKey(env *pgp.Envelope) (packet.CipherFunction, []byte, error) {
-	var lastErr error = &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "No secret key"}
+func (a *app) plaintextStatus(lit *packet.LiteralData) {
+	a.status.Emit("PLAINTEXT", fmt.Sprintf("%x", lit.Format), strconv.FormatUint(uint64(lit.Time), 10), status.EscapeField(lit.FileName))
+}
+
+// sessionKeyResult is how the session key was found, for gpg's messages.
+type sessionKeyResult struct {
+	cipher    packet.CipherFunction
+	key       []byte
+	symmetric bool
+	failMsg   string // why there is none: "No secret key", "Bad session key", ...
+}
+
+// sessionKey finds the session key as gpg does: each PKESK in order with
+// our secret keys (through keyhelper), then a passphrase for SKESKs. It
+// writes gpg's status lines and stderr text on the way.
+func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
+	res := &sessionKeyResult{failMsg: "No secret key"}
+	type report struct {
+		pk      *packet.PublicKey // our key, or nil when we have none
+		keyID   uint64
+		algo    packet.PublicKeyAlgorithm
+		failure string
+	}
+	var reports []report
 	for _, pk := range env.PKESKs {
 		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
-	}
-	for _, pk := range env.PKESKs {
-		var cands []*packet.PublicKey
+		if res.key != nil {
+			continue
+		}
+		var cands []openpgp.Key
 		for _, e := range a.loadCerts() {
 			for _, k := range allKeys(e) {
 				if (pk.Parsed.KeyId == 0 || k.PublicKey.KeyId == pk.Parsed.KeyId) && a.hasSecret(k.PublicKey) && k.PublicKey.PubKeyAlgo == pk.Parsed.Algo {
-					cands = append(cands, k.PublicKey)
+					cands = append(cands, k)
 				}
 			}
 		}
 		if len(cands) == 0 {
-			a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", pk.Parsed.KeyId))
+			reports = append(reports, report{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo})
 			continue
 		}
 		for _, c := range cands {
-			var res ipc.DecryptResult
-			err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.Fingerprint, PKESK: pk.Raw}, &res)
+			primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
+			a.status.Emit("KEY_CONSIDERED", primary, "0")
+			a.status.Emit("KEY_CONSIDERED", primary, "0")
+			var out ipc.DecryptResult
+			err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
+			if errors.Is(err, errNoPassphrase) {
+				return nil, err
+			}
 			if err != nil {
-				lastErr = err
+				code, he := helperErrorCode(err)
+				if a.badPassphrase {
+					code = gpgError(srcAgent, errBadPassphrase)
+				}
+				a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(code))
+				msg := err.Error()
+				switch {
+				case code == gpgError(srcAgent, errBadPassphrase):
+					msg = "Bad passphrase"
+				case err == errNoPassphrase:
+					msg = "No passphrase given"
+				case he != nil:
+					msg = he.Message
+				}
+				reports = append(reports, report{pk: c.PublicKey, keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo, failure: msg})
+				a.badPassphrase = false
 				continue
 			}
-			if k := a.keyByFingerprint(c.Fingerprint); k != nil {
-				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "0")
-				a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.Fingerprint), fmt.Sprintf("%X", k.Entity.PrimaryKey.Fingerprint), "u")
-				bits := keylist.KeyBits(c)
-				a.infof("encrypted with %d-bit %s key, ID %016X, created %s", bits, pubkeyWord(c.PubKeyAlgo), c.KeyId, c.CreationTime.UTC().Format("2006-01-02"))
-				fmt.Fprintf(a.stderr, "      \"%s\"\n", primaryUID(k.Entity))
-			}
-			return packet.CipherFunction(res.Cipher), res.SessionKey, nil
+			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, "u")
+			a.status.Emit("KEY_CONSIDERED", primary, "0")
+			reports = append(reports, report{pk: c.PublicKey, keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo})
+			res.cipher, res.key = packet.CipherFunction(out.Cipher), out.SessionKey
+			break
 		}
 	}
+	for _, r := range reports {
+		if r.pk == nil {
+			a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
+			a.infof("encrypted with %s key, ID %016X", pubkeyWord(r.algo), r.keyID)
+			continue
+		}
+		a.infof("encrypted with %d-bit %s key, ID %016X, created %s", keylist.KeyBits(r.pk), pubkeyWord(r.algo), r.keyID, r.pk.CreationTime.UTC().Format("2006-01-02"))
+		if k := a.keyByFingerprint(r.pk.Fingerprint); k != nil {
+			fmt.Fprintf(a.stderr, "      \"%s\"\n", printable(primaryUID(k.Entity)))
+		}
+		if r.failure != "" {
+			a.errorf("public key decryption failed: %s", r.failure)
+		}
+	}
+	if res.key != nil || len(env.SKESKs) == 0 {
+		return res, nil
+	}
+	res.symmetric = true
 	for _, sk := range env.SKESKs {
-		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(sk.CipherFunc)), "3", "2")
+		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(sk.Parsed.CipherFunc)), strconv.Itoa(int(sk.S2KMode)), strconv.Itoa(int(sk.S2KHash)))
 		pass, ok, err := a.fixedPassphrase()
 		if err != nil {
-			return 0, nil, err
+			return nil, err
 		}
 		if !ok {
 			if a.opts.has("batch") {
-				return 0, nil, errNoPassphrase
+				res.failMsg = "No passphrase given"
+				return res, nil
 			}
 			if pass, ok, err = a.promptTTY(&ipc.Inquiry{Kind: ipc.InquirePassphrase, Prompt: "Enter passphrase"}); err != nil || !ok {
-				return 0, nil, errNoPassphrase
+				res.failMsg = "No passphrase given"
+				return res, nil
 			}
 		}
-		key, cipher, err := sk.Decrypt(pass)
+		key, cipher, err := sk.Parsed.Decrypt(pass)
 		if err == nil {
-			return cipher, key, nil
+			res.cipher, res.key = cipher, key
+			return res, nil
 		}
-		a.status.Emit("BAD_PASSPHRASE", "0")
-		lastErr = &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "Bad session key"}
+		res.failMsg = "Bad session key"
 	}
-	return 0, nil, lastErr
+	return res, nil
 }
 
 func pubkeyWord(a packet.PublicKeyAlgorithm) string {
@@ -300,36 +391,40 @@ func pubkeyWord(a packet.PublicKeyAlgorithm) string {
 }
 
 func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
-	cipher, key, err := a.sessionKey(env)
-	a.status.Emit("BEGIN_DECRYPTION")
+	sk, err := a.sessionKey(env)
 	failed := func(msg string) error {
 		a.status.Emit("DECRYPTION_FAILED")
 		a.status.Emit("END_DECRYPTION")
 		return &exitError{2, "decryption failed: " + msg}
 	}
-	if err != nil {
-		code, he := helperErrorCode(err)
-		msg := err.Error()
-		if he != nil {
-			msg = he.Message
-		}
-		if err == errNoPassphrase {
-			msg = "No passphrase given"
-		}
-		if a.badPassphrase || code == gpgError(srcAgent, errBadPassphrase) {
-			msg = "Bad passphrase"
-		}
-		return failed(msg)
+	if errors.Is(err, errNoPassphrase) {
+		a.status.Emit("BEGIN_DECRYPTION")
+		return failed("No passphrase given")
 	}
-	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(cipher)), "0")
-	plain, err := env.OpenEncrypted(cipher, key)
 	if err != nil {
-		if errors.Is(err, pgp.ErrNoMDC) {
+		return err
+	}
+	a.status.Emit("BEGIN_DECRYPTION")
+	if sk.key == nil {
+		return failed(sk.failMsg)
+	}
+	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	if sk.symmetric {
+		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.cipher))
+		a.infof("encrypted with 1 passphrase")
+	}
+	plain, err := env.OpenEncrypted(sk.cipher, sk.key)
+	if err != nil {
+		switch {
+		case errors.Is(err, pgp.ErrNoMDC):
 			a.infof("WARNING: message was not integrity protected")
+		case sk.symmetric:
+			a.status.Emit("ERROR", "symkey_decrypt.maybe_error", "11_BAD_PASSPHRASE")
+			return failed("Bad session key")
 		}
 		return failed(err.Error())
 	}
-	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts(), a.plaintextStatus)
+	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts(), a.readOptions())
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())
@@ -342,6 +437,8 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		a.status.Emit("BADMDC")
 		return failed("integrity check failed")
 	}
+	a.plaintextLength(msg)
+	a.messageProblems(msg)
 	if err := a.reportSigs(msg.Sigs); err != nil {
 		return err
 	}

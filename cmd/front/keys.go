@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/store"
 )
 
@@ -363,8 +365,10 @@ func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.Gene
 				return "", fmt.Errorf("Key-Curve missing")
 			}
 			switch strings.ToLower(curve) {
-			case "ed25519", "cv25519", "curve25519":
+			case "ed25519":
 				return "ed25519", nil
+			case "cv25519", "curve25519":
+				return "cv25519", nil
 			case "nistp256", "nist p-256":
 				return "nistp256", nil
 			case "nistp384", "nist p-384":
@@ -382,7 +386,7 @@ func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.Gene
 	}
 	usage := p["key-usage"]
 	if usage == "" {
-		usage = "sign"
+		usage = pgp.DefaultUsage(p["key-type"])
 	}
 	req := &ipc.GenerateRequest{
 		UserID: uid, Created: a.now.Unix(), NoProtection: noProtection, V6: a.opts.has("rfc9580"),
@@ -395,7 +399,7 @@ func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.Gene
 		}
 		su := p["subkey-usage"]
 		if su == "" {
-			su = "encr"
+			su = pgp.DefaultUsage(st)
 		}
 		req.Subkeys = []ipc.KeySpec{{Algo: sa, Usage: su, ExpireSecs: exp}}
 	}
@@ -466,9 +470,38 @@ func dearmorAll(data []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// importCounts are gpg's IMPORT_RES numbers we track.
+// importCounts are gpg's IMPORT_RES numbers.
 type importCounts struct {
-	count, imported, unchanged, secRead, secImported, secDup, notImported int
+	count, noUserID, imported, unchanged, newUIDs, newSubkeys, newSigs, newRevocations,
+	secRead, secImported, secDup, notImported int
+}
+
+func (c *importCounts) statusArgs() []string {
+	n := []int{c.count, c.noUserID, c.imported, 0, c.unchanged, c.newUIDs, c.newSubkeys, c.newSigs, c.newRevocations,
+		c.secRead, c.secImported, c.secDup, 0, c.notImported, 0}
+	out := make([]string, len(n))
+	for i, v := range n {
+		out[i] = strconv.Itoa(v)
+	}
+	return out
+}
+
+// summary prints gpg's import statistics: only the lines with a count.
+func (a *app) importSummary(c *importCounts) {
+	a.infof("Total number processed: %d", c.count)
+	for _, l := range []struct {
+		label string
+		n     int
+	}{
+		{"          w/o user IDs", c.noUserID}, {"              imported", c.imported}, {"             unchanged", c.unchanged},
+		{"          new user IDs", c.newUIDs}, {"           new subkeys", c.newSubkeys}, {"        new signatures", c.newSigs},
+		{"   new key revocations", c.newRevocations}, {"      secret keys read", c.secRead},
+		{"  secret keys imported", c.secImported}, {" secret keys unchanged", c.secDup}, {"          not imported", c.notImported},
+	} {
+		if l.n > 0 {
+			a.infof("%s: %d", l.label, l.n)
+		}
+	}
 }
 
 func (a *app) importCmd(args []string) error {
@@ -478,38 +511,28 @@ func (a *app) importCmd(args []string) error {
 	}
 	blocks, err := splitKeyBlocks(data)
 	if err != nil {
+		a.status.Emit("NODATA", "1")
 		return &exitError{2, "no valid OpenPGP data found."}
 	}
 	var c importCounts
+	// Secret blocks go to keyhelper unparsed, all in one request; its answer
+	// lists the keys in input order with their public parts.
 	var secretData bytes.Buffer
-	var public [][]byte
 	for _, b := range blocks {
 		if b.secret {
 			secretData.Write(b.raw)
-		} else {
-			public = append(public, b.raw)
 		}
 	}
+	var secretRes ipc.ImportResult
+	var secretPublic openpgp.EntityList
+	secretFailed := false
 	if secretData.Len() > 0 {
-		var res ipc.ImportResult
-		if err := a.callKeyhelper(true, &ipc.ImportRequest{Data: secretData.Bytes()}, &res); err != nil {
+		if err := a.callKeyhelper(true, &ipc.ImportRequest{Data: secretData.Bytes()}, &secretRes); err != nil {
 			a.errorf("key import failed: %v", err)
+			secretFailed = true
 		} else {
-			a.recordListing(res.Listing)
-			public = append(public, res.Public)
-			for _, k := range res.Keys {
-				c.secRead++
-				fpr := fmt.Sprintf("%X", k.Fingerprint)
-				if k.New {
-					c.secImported++
-					a.infof("key %s: secret key imported", fpr[len(fpr)-16:])
-					a.status.Emit("IMPORT_OK", "17", fpr)
-				} else {
-					c.secDup++
-					a.infof("key %s: \"%s\" not changed", fpr[len(fpr)-16:], "secret key")
-					a.status.Emit("IMPORT_OK", "0", fpr)
-				}
-			}
+			a.recordListing(secretRes.Listing)
+			secretPublic, _ = readKeyRingSafe(secretRes.Public)
 		}
 	}
 	unlock, err := a.store.Lock()
@@ -517,12 +540,45 @@ func (a *app) importCmd(args []string) error {
 		return err
 	}
 	defer unlock()
-	for _, raw := range public {
-		el, err := readKeyRingSafe(raw)
-		if err != nil {
+	nextSecret := 0
+	for _, b := range blocks {
+		if b.secret {
+			if secretFailed {
+				continue
+			}
+			if nextSecret >= len(secretRes.Keys) || nextSecret >= len(secretPublic) {
+				// keyhelper skipped a block it could not parse.
+				c.count++
+				c.notImported++
+				continue
+			}
+			k, pub := secretRes.Keys[nextSecret], secretPublic[nextSecret]
+			nextSecret++
+			c.count++
+			if err := a.importOne(pub, &c); err != nil {
+				c.notImported++
+				a.errorf("key %016X: %v", pub.PrimaryKey.KeyId, err)
+				continue
+			}
+			fpr := fmt.Sprintf("%X", k.Fingerprint)
+			c.secRead++
+			a.status.Emit("KEY_CONSIDERED", fpr, "0")
+			if k.New {
+				c.secImported++
+				a.status.Emit("IMPORT_OK", "17", fpr)
+			} else {
+				c.secDup++
+				a.status.Emit("KEY_CONSIDERED", fpr, "0")
+				a.status.Emit("IMPORT_OK", "16", fpr)
+			}
+			a.infof("key %016X: secret key imported", pub.PrimaryKey.KeyId)
+			continue
+		}
+		el, err := readKeyRingSafe(b.raw)
+		if err != nil || len(el) == 0 {
 			c.count++
 			c.notImported++
-			a.errorf("key import failed: %v", err)
+			a.errorf("key import failed: invalid key data")
 			continue
 		}
 		for _, e := range el {
@@ -533,10 +589,9 @@ func (a *app) importCmd(args []string) error {
 			}
 		}
 	}
-	a.infof("Total number processed: %d", c.count)
-	a.status.Emit("IMPORT_RES", strconv.Itoa(c.count), "0", strconv.Itoa(c.imported), "0", strconv.Itoa(c.unchanged),
-		"0", "0", "0", "0", strconv.Itoa(c.secRead), strconv.Itoa(c.secImported), strconv.Itoa(c.secDup), "0", strconv.Itoa(c.notImported), "0")
-	if c.count == 0 && c.secRead == 0 {
+	a.importSummary(&c)
+	a.status.Emit("IMPORT_RES", c.statusArgs()...)
+	if c.count == 0 {
 		return &exitError{2, "no valid OpenPGP data found."}
 	}
 	return nil
@@ -551,46 +606,83 @@ func readKeyRingSafe(raw []byte) (el openpgp.EntityList, err error) {
 	return openpgp.ReadKeyRing(bytes.NewReader(raw))
 }
 
-// importOne stores e, merging with what is stored: new user IDs and
-// subkeys are added, existing ones kept.
+// importOne stores the public certificate e, merging with what is stored,
+// and reports it as gpg does.
 func (a *app) importOne(e *openpgp.Entity, c *importCounts) error {
-	if e.PrimaryKey.PubKeyAlgo == 0 || len(e.Identities) == 0 {
+	if len(e.Identities) == 0 {
+		c.noUserID++
 		return errors.New("no valid user IDs")
 	}
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
-	name := ""
-	if id := e.PrimaryIdentity(); id != nil {
-		name = id.Name
-	}
+	name := printable(primaryUID(e))
 	old, err := a.store.Get(e.PrimaryKey.Fingerprint)
 	if err == nil {
-		merged, changed := mergeCerts(old, e)
-		if !changed {
+		merged, d := mergeCerts(old, e)
+		if d == (certDiff{}) {
 			c.unchanged++
-			a.infof("key %016X: \"%s\" not changed", e.PrimaryKey.KeyId, name)
 			a.status.Emit("IMPORT_OK", "0", fpr)
+			a.status.Emit("KEY_CONSIDERED", fpr, "0")
+			a.infof("key %016X: \"%s\" not changed", e.PrimaryKey.KeyId, name)
 			return nil
 		}
-		e = merged
+		if err := a.store.Put(merged); err != nil {
+			return err
+		}
+		a.forgetCerts()
+		flags := 0
+		if d.uids > 0 {
+			flags |= 2
+			c.newUIDs += d.uids
+			a.infof("key %016X: \"%s\" %d new user ID%s", e.PrimaryKey.KeyId, name, d.uids, plural(d.uids))
+		}
+		if d.subkeys > 0 {
+			flags |= 8
+			c.newSubkeys += d.subkeys
+			a.infof("key %016X: \"%s\" %d new subkey%s", e.PrimaryKey.KeyId, name, d.subkeys, plural(d.subkeys))
+		}
+		if d.revocations > 0 {
+			c.newRevocations += d.revocations
+			a.infof("key %016X: \"%s\" revocation certificate imported", e.PrimaryKey.KeyId, name)
+		}
+		a.status.Emit("KEY_CONSIDERED", fpr, "0")
+		a.status.Emit("IMPORT_OK", strconv.Itoa(flags), fpr)
+		return nil
 	}
 	if err := a.store.Put(e); err != nil {
 		return err
 	}
+	a.forgetCerts()
 	c.imported++
-	a.certs = nil
-	a.certsLoaded = false
-	a.infof("key %016X: public key \"%s\" imported", e.PrimaryKey.KeyId, name)
+	a.status.Emit("KEY_CONSIDERED", fpr, "0")
+	a.status.Emit("IMPORTED", fmt.Sprintf("%016X", e.PrimaryKey.KeyId), status.Escape(name))
 	a.status.Emit("IMPORT_OK", "1", fpr)
+	a.infof("key %016X: public key \"%s\" imported", e.PrimaryKey.KeyId, name)
 	return nil
 }
 
-// mergeCerts adds user IDs and subkeys of add to have.
-func mergeCerts(have, add *openpgp.Entity) (*openpgp.Entity, bool) {
-	changed := false
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// forgetCerts drops the loaded certificates after the store changed.
+func (a *app) forgetCerts() {
+	a.certs, a.certsLoaded = nil, false
+}
+
+// certDiff counts what an import added to a stored certificate.
+type certDiff struct{ uids, subkeys, revocations int }
+
+// mergeCerts adds the user IDs, subkeys and key revocations of add that
+// have does not hold yet.
+func mergeCerts(have, add *openpgp.Entity) (*openpgp.Entity, certDiff) {
+	var d certDiff
 	for name, id := range add.Identities {
 		if _, ok := have.Identities[name]; !ok {
 			have.Identities[name] = id
-			changed = true
+			d.uids++
 		}
 	}
 	for _, sk := range add.Subkeys {
@@ -602,14 +694,22 @@ func mergeCerts(have, add *openpgp.Entity) (*openpgp.Entity, bool) {
 		}
 		if !found {
 			have.Subkeys = append(have.Subkeys, sk)
-			changed = true
+			d.subkeys++
 		}
 	}
-	if len(add.Revocations) > len(have.Revocations) {
-		have.Revocations = add.Revocations
-		changed = true
+	for _, r := range add.Revocations {
+		dup := false
+		for _, h := range have.Revocations {
+			if h.CreationTime.Equal(r.CreationTime) && h.SigType == r.SigType {
+				dup = true
+			}
+		}
+		if !dup {
+			have.Revocations = append(have.Revocations, r)
+			d.revocations++
+		}
 	}
-	return have, changed
+	return have, d
 }
 
 type keyBlock struct {
@@ -717,54 +817,113 @@ func (a *app) armor() bool {
 	return false
 }
 
+// deleteCmd follows gpg's delete_keys: the first failure ends the command;
+// a public key with a secret part needs --delete-secret-keys first (or
+// --delete-secret-and-public-key); in --batch mode a key is deleted without
+// confirmation only when named by fingerprint, or with --yes for public
+// keys; secret keys always need --yes, as gpg-agent insists.
 func (a *app) deleteCmd(args []string, secret, public bool) error {
-	if !a.opts.has("batch") || !a.opts.has("yes") {
-		if secret {
-			return &exitError{2, "deleting secret keys needs --batch --yes (no interactive confirmation here)"}
-		}
-	}
+	allowBoth := secret && public
 	for _, spec := range args {
 		ents := a.findCerts(spec)
 		if len(ents) == 0 {
-			a.errorf("key \"%s\" not found: No public key", spec)
 			a.status.Emit("DELETE_PROBLEM", "1")
-			continue
+			return &exitError{2, fmt.Sprintf("key \"%s\" not found: No public key", spec)}
 		}
-		for _, e := range ents {
-			own := a.isOwn(e)
-			if public && !secret && own {
+		e := ents[0]
+		if a.isOwn(e) {
+			if !secret {
+				a.status.Emit("DELETE_PROBLEM", "2")
 				a.errorf("there is a secret key for public key \"%s\"!", spec)
 				a.infof("use option \"--delete-secret-keys\" to delete it first.")
-				a.status.Emit("DELETE_PROBLEM", "2")
+				return &exitError{2, ""}
+			}
+			if err := a.deleteConfirmed(spec, e, true); err != nil {
+				return err
+			}
+			var res ipc.DeleteResult
+			if err := a.callKeyhelper(true, &ipc.DeleteRequest{Fingerprint: e.PrimaryKey.Fingerprint}, &res); err != nil {
+				return &exitError{2, fmt.Sprintf("deleting secret key failed: %v", err)}
+			}
+			a.recordListing(res.Listing)
+			if !allowBoth {
 				continue
 			}
-			if secret && own {
-				var res ipc.DeleteResult
-				if err := a.callKeyhelper(true, &ipc.DeleteRequest{Fingerprint: e.PrimaryKey.Fingerprint}, &res); err != nil {
-					a.errorf("deleting secret key failed: %v", err)
-					continue
-				}
-				a.recordListing(res.Listing)
-			} else if secret && !public {
-				a.errorf("key \"%s\" not found: No secret key", spec)
-				a.status.Emit("DELETE_PROBLEM", "1")
-				continue
-			}
-			if public {
-				unlock, err := a.store.Lock()
-				if err != nil {
-					return err
-				}
-				err = a.store.Delete(e.PrimaryKey.Fingerprint)
-				unlock()
-				if err != nil {
-					a.errorf("deleting public key failed: %v", err)
-				}
-			}
+		} else if !public {
+			a.status.Emit("DELETE_PROBLEM", "1")
+			return &exitError{2, fmt.Sprintf("key \"%s\" not found: No secret key", spec)}
+		} else if err := a.deleteConfirmed(spec, e, false); err != nil {
+			return err
 		}
+		unlock, err := a.store.Lock()
+		if err != nil {
+			return err
+		}
+		err = a.store.Delete(e.PrimaryKey.Fingerprint)
+		unlock()
+		if err != nil {
+			return &exitError{2, fmt.Sprintf("deleting keyblock failed: %v", err)}
+		}
+		a.forgetCerts()
 	}
-	a.certsLoaded = false
 	return nil
+}
+
+// deleteConfirmed applies gpg's confirmation rules for deleting e.
+func (a *app) deleteConfirmed(spec string, e *openpgp.Entity, secret bool) error {
+	yes := a.opts.has("yes")
+	exact := isFingerprintSpec(spec)
+	if a.opts.has("batch") {
+		switch {
+		case exact && (!secret || yes):
+			return nil
+		case secret && !exact:
+			a.errorf("can't do this in batch mode")
+			a.infof("(unless you specify the key by fingerprint)")
+			return &exitError{2, ""}
+		case !secret && yes:
+			return nil
+		case secret:
+			a.errorf("%s: delete key failed: No pinentry", spec)
+			a.infof("(try option \"--yes\" to delete anyway)")
+			return &exitError{2, ""}
+		}
+		a.errorf("can't do this in batch mode without \"--yes\"")
+		a.infof("(unless you specify the key by fingerprint)")
+		return &exitError{2, ""}
+	}
+	if yes {
+		return nil
+	}
+	what := "Delete this key from the keyring?"
+	if secret {
+		what = "Delete this key from the keyring? This is a secret key!"
+	}
+	if !a.confirm(fmt.Sprintf("%s %016X %s\n%s (y/N) ", keylist.AlgoName(e.PrimaryKey), e.PrimaryKey.KeyId, primaryUID(e), what)) {
+		return &exitError{2, fmt.Sprintf("%s: delete key failed: Operation cancelled", spec)}
+	}
+	return nil
+}
+
+func isFingerprintSpec(spec string) bool {
+	h := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(spec, "0x"), "0X"), "!")
+	return isHex(h) && (len(h) == 40 || len(h) == 64)
+}
+
+// confirm asks a yes/no question on the terminal; no terminal means no.
+func (a *app) confirm(question string) bool {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, question)
+	line, err := bufio.NewReader(tty).ReadString('\n')
+	if err != nil {
+		return false
+	}
+	ans := strings.ToLower(strings.TrimSpace(line))
+	return ans == "y" || ans == "yes"
 }
 
 func (a *app) listCmd(args []string, secret bool) error {

@@ -65,12 +65,15 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		a.fail(err)
 	}
-	if a.exitCode != 0 && !a.failureEmitted {
-		// gpg's exit path reports a failure unless one was reported already.
-		a.failure("gpg-exit", gpgError(srcGPG, errGeneral))
-	}
 	return a.exitCode
 }
+
+// errStop ends the run at once with exactly this exit code, the way gpg
+// calls g10_exit(code) in the middle of an operation: it reports a
+// FAILURE gpg-exit line unless a FAILURE line was already written.
+type errStop struct{ code int }
+
+func (e *errStop) Error() string { return fmt.Sprintf("stopped with exit code %d", e.code) }
 
 // failure emits gpg's FAILURE status line; gpg prints at most one.
 func (a *app) failure(location string, code int) {
@@ -237,6 +240,12 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func (a *app) fail(err error) {
+	var stop *errStop
+	if errors.As(err, &stop) {
+		a.failure("gpg-exit", gpgError(srcGPG, errGeneral))
+		a.exitCode = stop.code
+		return
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.msg != "" {

@@ -68,6 +68,7 @@ var optSpecs = []optSpec{
 	{name: "rfc9580"},
 	{name: "no-armor"},
 	{name: "set-filename", hasArg: true},
+	{name: "max-output", hasArg: true},
 	{name: "faked-system-time", hasArg: true},
 	{name: "no-encrypt-to"},
 	{name: "fixed-list-mode"},

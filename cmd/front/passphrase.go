@@ -89,14 +89,6 @@ func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	// gpg announces a passphrase request only when it will really ask;
-	// with a fixed --passphrase* source it prints nothing.
-	if q.Kind == ipc.InquirePassphrase && !ok {
-		if q.Attempt > 1 {
-			a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
-		}
-		a.emitPassphraseHints(q)
-	}
 	if ok {
 		if q.Attempt > 1 {
 			// A fixed source gives the same answer again: stop here.
@@ -112,6 +104,14 @@ func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
 			return []byte{}, true, nil
 		}
 		return nil, false, errNoPassphrase
+	}
+	// gpg announces a passphrase request only when it will really ask;
+	// with a fixed --passphrase* source it prints nothing.
+	if q.Kind == ipc.InquirePassphrase {
+		if q.Attempt > 1 {
+			a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
+		}
+		a.emitPassphraseHints(q)
 	}
 	return a.promptTTY(q)
 }

@@ -86,7 +86,9 @@ func (a *app) verifyCmd(args []string) error {
 		}
 		out = o.w
 	}
-	msg, err := pgp.ReadSigned(body, out, a.loadCerts(), nil)
+	ro := a.readOptions()
+	ro.OnLiteral = nil // gpg --verify reports no PLAINTEXT
+	msg, err := pgp.ReadSigned(body, out, a.loadCerts(), ro)
 	if err != nil {
 		if o != nil {
 			o.abort()
@@ -104,6 +106,7 @@ func (a *app) verifyCmd(args []string) error {
 			return err
 		}
 	}
+	a.messageProblems(msg)
 	return a.reportSigs(msg.Sigs)
 }
 
@@ -123,42 +126,45 @@ func (a *app) verifyInputError(err error) error {
 
 // reportSigs prints status lines and stderr text for each verification in
 // gpg's order and sets the exit code: 1 for a bad signature, 2 when a key is
-// missing or the signature cannot be checked.
+// missing or the signature cannot be checked. In --batch mode gpg stops at
+// the first bad signature with exit code 1, and so do we.
 func (a *app) reportSigs(vs []*pgp.Verification) error {
 	code := 0
 	for _, v := range vs {
-		if c := a.reportSig(v); c > code {
-			code = c
+		c := a.reportSig(v)
+		if c == 1 && a.opts.has("batch") {
+			return &errStop{1}
 		}
+		code = max(code, c)
 	}
-	if code > a.exitCode {
-		a.exitCode = code
-	}
+	a.exitCode = max(a.exitCode, code)
 	return nil
+}
+
+func sigStatusArgs(v *pgp.Verification, rc string, issuerFpr string) []string {
+	sig := v.Sig
+	return []string{fmt.Sprintf("%016X", v.KeyID), strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
+		fmt.Sprintf("%02x", uint8(sig.SigType)), strconv.FormatInt(sig.CreationTime.Unix(), 10), rc, issuerFpr}
 }
 
 func (a *app) reportSig(v *pgp.Verification) int {
 	sig := v.Sig
 	a.status.Emit("NEWSIG")
-	when := sig.CreationTime.UTC().Format("Mon Jan _2 15:04:05 2006 MST")
-	a.infof("Signature made %s", when)
+	a.infof("Signature made %s", sig.CreationTime.UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
 	issuerFpr := "-"
 	if len(sig.IssuerFingerprint) > 0 {
 		issuerFpr = fmt.Sprintf("%X", sig.IssuerFingerprint)
 	}
-	algoWord := map[packet.PublicKeyAlgorithm]string{packet.PubKeyAlgoRSA: "RSA", packet.PubKeyAlgoEdDSA: "EDDSA", packet.PubKeyAlgoECDSA: "ECDSA", packet.PubKeyAlgoEd25519: "ED25519", packet.PubKeyAlgoDSA: "DSA"}[sig.PubKeyAlgo]
-	if issuerFpr != "-" {
-		fmt.Fprintf(a.stderr, "%s:                using %s key %s\n", a.progName(), algoWord, issuerFpr)
-	} else {
-		fmt.Fprintf(a.stderr, "%s:                using %s key %016X\n", a.progName(), algoWord, v.KeyID)
+	using := issuerFpr
+	if using == "-" {
+		using = fmt.Sprintf("%016X", v.KeyID)
 	}
+	fmt.Fprintf(a.stderr, "%s:                using %s key %s\n", a.progName(), sigAlgoWord(sig.PubKeyAlgo), using)
 	keyID := fmt.Sprintf("%016X", v.KeyID)
-	ts := strconv.FormatInt(sig.CreationTime.Unix(), 10)
 	if v.Key == nil {
-		a.status.Emit("ERRSIG", keyID, strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
-			fmt.Sprintf("%02x", uint8(sig.SigType)), ts, "9", issuerFpr)
+		a.status.Emit("ERRSIG", sigStatusArgs(v, "9", issuerFpr)...)
 		a.status.Emit("NO_PUBKEY", keyID)
-		a.infof("Can't check signature: No public key")
+		a.errorf("Can't check signature: No public key")
 		return 2
 	}
 	e := v.Key.Entity
@@ -166,28 +172,29 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	uid := primaryUID(e)
 	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 	if v.Err != nil && !errors.Is(v.Err, pgp.ErrBadSig) {
-		a.status.Emit("ERRSIG", keyID, strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
-			fmt.Sprintf("%02x", uint8(sig.SigType)), ts, "4", issuerFpr)
-		a.infof("Can't check signature: %v", v.Err)
+		a.status.Emit("ERRSIG", sigStatusArgs(v, "4", issuerFpr)...)
+		a.errorf("Can't check signature: %v", v.Err)
 		return 2
 	}
 	if v.Err != nil {
 		a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 		a.status.Emit("BADSIG", keyID, status.Escape(uid))
-		a.infof("BAD signature from \"%s\" [%s]", uid, a.validityWord(e))
+		a.infof("BAD signature from \"%s\" [%s]", printable(uid), a.validityWord(e))
 		return 1
 	}
+	ts := strconv.FormatInt(sig.CreationTime.Unix(), 10)
 	a.status.Emit("SIG_ID", sigID(sig), sig.CreationTime.UTC().Format("2006-01-02"), ts)
 	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
+	a.status.Emit("GOODSIG", keyID, status.Escape(uid))
+	a.notations(sig)
 	expire := "0"
 	if sig.SigLifetimeSecs != nil && *sig.SigLifetimeSecs != 0 {
 		expire = strconv.FormatInt(sig.CreationTime.Unix()+int64(*sig.SigLifetimeSecs), 10)
 	}
-	a.status.Emit("GOODSIG", keyID, status.Escape(uid))
 	a.status.Emit("VALIDSIG", fmt.Sprintf("%X", v.Key.PublicKey.Fingerprint), sig.CreationTime.UTC().Format("2006-01-02"), ts,
 		expire, strconv.Itoa(sig.Version), "0", strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
 		fmt.Sprintf("%02x", uint8(sig.SigType)), primaryFpr)
-	a.infof("Good signature from \"%s\" [%s]", uid, a.validityWord(e))
+	a.infof("Good signature from \"%s\" [%s]", printable(uid), a.validityWord(e))
 	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 	if a.isOwn(e) {
 		a.status.Emit("TRUST_ULTIMATE", "0", a.trustModel())
@@ -200,6 +207,48 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		}
 	}
 	return 0
+}
+
+// notations reports signature notations as gpg does: the name as one
+// field, flags when critical or human-readable, the value wrapped over
+// NOTATION_DATA lines (50 bytes of text or 250 of binary a line).
+func (a *app) notations(sig *packet.Signature) {
+	for _, n := range sig.Notations {
+		a.status.Emit("NOTATION_NAME", status.EscapeField(n.Name))
+		if n.IsCritical || n.IsHumanReadable {
+			a.status.Emit("NOTATION_FLAGS", boolDigit(n.IsCritical), boolDigit(n.IsHumanReadable))
+		}
+		wrap := 250
+		if n.IsHumanReadable {
+			wrap = 50
+		}
+		a.status.EmitWrapped("NOTATION_DATA", n.Value, wrap)
+	}
+}
+
+func boolDigit(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func sigAlgoWord(algo packet.PublicKeyAlgorithm) string {
+	switch algo {
+	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly:
+		return "RSA"
+	case packet.PubKeyAlgoEdDSA:
+		return "EDDSA"
+	case packet.PubKeyAlgoECDSA:
+		return "ECDSA"
+	case packet.PubKeyAlgoEd25519:
+		return "ED25519"
+	case packet.PubKeyAlgoEd448:
+		return "ED448"
+	case packet.PubKeyAlgoDSA:
+		return "DSA"
+	}
+	return "unknown"
 }
 
 func (a *app) trustModel() string {
@@ -217,6 +266,34 @@ func (a *app) validityWord(e *openpgp.Entity) string {
 		return "ultimate"
 	}
 	return "unknown"
+}
+
+// printable escapes control characters C-style, as gpg does for user IDs
+// in its messages (and in IMPORTED), so a user ID cannot start a new line.
+func printable(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\n':
+			b.WriteString(`\n`)
+		case c == '\r':
+			b.WriteString(`\r`)
+		case c == '\f':
+			b.WriteString(`\f`)
+		case c == '\v':
+			b.WriteString(`\v`)
+		case c == '\b':
+			b.WriteString(`\b`)
+		case c == 0:
+			b.WriteString(`\0`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 func primaryUID(e *openpgp.Entity) string {
