@@ -4,7 +4,7 @@
 #   make build     bin/front, bin/<helpers>, bin/gpg -> front, bin/gpgv -> front
 #   make install   PREFIX (default /usr/local/frontpgp, never shadows /usr/bin/gpg)
 #   make demo      scripts/demo.sh: keygen, sign, verify, encrypt, decrypt, gpgv
-#   make test      vet, gofmt, unit tests, short fuzz run (what .ci/run runs)
+#   make test      vet, gofmt, unit tests, interop against GnuPG 2.2.40, short fuzz run (what .ci/run runs)
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
 #   make bench     sign/verify timing, ours vs gpg
@@ -18,8 +18,6 @@ DESTDIR ?=
 GO_TEST_TIMEOUT ?= 20m
 INTEROP_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
-# Set INTEROP=1 to make `make test` run the interop suite too.
-INTEROP ?=
 
 # Build: gcc/libc6-dev for cgo, pkg-config + -dev packages for libseccomp and
 # libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
@@ -67,7 +65,7 @@ install: build
 demo: build
 	bash scripts/demo.sh
 
-test: build vet fmt-check unit fuzz $(if $(INTEROP),interop)
+test: build vet fmt-check unit interop fuzz
 
 vet: check-go
 	$(GO) vet ./...
