@@ -23,7 +23,7 @@ FUZZTIME ?= 20s
 # libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
 # util-linux (setpriv: tests as an unprivileged uid), git (gofmt file list).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent strace util-linux git ca-certificates
+	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 HELPERS := $(notdir $(wildcard cmd/*helper))
