@@ -86,14 +86,27 @@ func TestClearSignRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, err := VerifyClearsigned(bytes.NewReader(out.Bytes()), keyring())
-	if err != nil || cs.Sigs[0].Err != nil {
-		t.Fatalf("%v %v\n%s", err, cs, out.Bytes())
+	var text bytes.Buffer
+	vs, err := VerifyClearsigned(bytes.NewReader(out.Bytes()), &text, keyring())
+	if err != nil || vs[0].Err != nil {
+		t.Fatalf("%v %v\n%s", err, vs, out.Bytes())
+	}
+	if text.String() != in+"\n" {
+		t.Fatalf("text %q", text.String())
 	}
 	tampered := bytes.Replace(out.Bytes(), []byte("last line"), []byte("Last line"), 1)
-	cs, err = VerifyClearsigned(bytes.NewReader(tampered), keyring())
-	if err != nil || !errors.Is(cs.Sigs[0].Err, ErrBadSig) {
+	vs, err = VerifyClearsigned(bytes.NewReader(tampered), nil, keyring())
+	if err != nil || !errors.Is(vs[0].Err, ErrBadSig) {
 		t.Fatalf("tampered clearsigned text verified: %v", err)
+	}
+	// Trailing whitespace is not signed, a missing dash escape is an error.
+	spaced := bytes.Replace(out.Bytes(), []byte("last line without newline"), []byte("last line without newline \t"), 1)
+	if vs, err = VerifyClearsigned(bytes.NewReader(spaced), nil, keyring()); err != nil || vs[0].Err != nil {
+		t.Fatalf("trailing whitespace changed the verdict: %v", err)
+	}
+	unescaped := bytes.Replace(out.Bytes(), []byte("- - dash line"), []byte("-- dash line"), 1)
+	if _, err = VerifyClearsigned(bytes.NewReader(unescaped), nil, keyring()); !errors.Is(err, ErrBadCleartext) {
+		t.Fatalf("unescaped dash line: %v", err)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"reflect"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
@@ -313,42 +312,8 @@ func readSignatures(r io.Reader) ([]*packet.Signature, error) {
 	return sigs, nil
 }
 
-// ClearSigned is a verified cleartext message.
-type ClearSigned struct {
-	Plaintext []byte
-	Sigs      []*Verification
-}
-
 // ErrNotClearsigned means the input has no cleartext signature framing.
 var ErrNotClearsigned = errors.New("not a cleartext signed message")
-
-// VerifyClearsigned reads a whole cleartext-signed message (capped) and checks its signatures.
-func VerifyClearsigned(r io.Reader, keys KeyRing) (cs *ClearSigned, err error) {
-	defer recoverParse(&err)
-	data, err := io.ReadAll(io.LimitReader(r, maxClearsigned+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxClearsigned {
-		return nil, errors.New("cleartext signed message too large")
-	}
-	b, _ := clearsign.Decode(data)
-	if b == nil {
-		return nil, ErrNotClearsigned
-	}
-	sigs, err := readSignatures(b.ArmoredSignature.Body)
-	if err != nil {
-		return nil, err
-	}
-	var checks []*checkedSig
-	for _, s := range sigs {
-		// b.Bytes is already canonical; hash it raw whatever the class says.
-		c := newCheckedSig(keys, packet.SigTypeBinary, s.Hash, s.Salt(), 0)
-		checks = append(checks, c)
-		c.w.Write(b.Bytes)
-	}
-	return &ClearSigned{Plaintext: b.Plaintext, Sigs: finishChecks(keys, sigs, checks)}, nil
-}
 
 // recoverParse turns a panic inside go-crypto's parsers into an error at
 // this boundary (bad input 27): hostile input must never crash front.

@@ -173,7 +173,8 @@ func ClearSign(out io.Writer, in io.Reader, keys []SignKey, created time.Time, s
 		}
 		first = false
 		w.Write(bytes.TrimRight(line, " \t\r"))
-		if len(line) > 0 && line[0] == '-' {
+		// gpg also escapes "From " so mbox readers leave the line alone.
+		if len(line) > 0 && line[0] == '-' || bytes.HasPrefix(line, []byte("From ")) {
 			bw.WriteString("- ")
 		}
 		bw.Write(bytes.TrimRight(line, "\r"))

@@ -34,11 +34,27 @@ func (a *app) verifyCmd(args []string) error {
 	defer sigIn.Close()
 	br, head := peekInput(sigIn)
 	if bytes.Contains(head, []byte("-----BEGIN PGP SIGNED MESSAGE-----")) {
-		cs, err := pgp.VerifyClearsigned(br, a.loadCerts())
+		var o *output
+		var text io.Writer
+		if a.opts.has("output") {
+			if o, err = a.openOutput(""); err != nil {
+				return err
+			}
+			text = o.w
+		}
+		vs, err := pgp.VerifyClearsigned(br, text, a.loadCerts())
 		if err != nil {
+			if o != nil {
+				o.abort()
+			}
 			return a.verifyInputError(err)
 		}
-		return a.reportSigs(cs.Sigs)
+		if o != nil {
+			if err := o.commit(); err != nil {
+				return err
+			}
+		}
+		return a.reportSigs(vs)
 	}
 	detachedArmor := bytes.Contains(head, []byte("-----BEGIN PGP SIGNATURE-----"))
 	var body io.Reader = br
