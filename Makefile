@@ -26,6 +26,8 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
+# front needs no cgo and is built static; helpers link libseccomp (cgo) and
+# are linked statically too: no dynamic loader work at each one-shot start.
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
@@ -51,7 +53,8 @@ deps: check-go
 
 build: deps
 	mkdir -p bin
-	$(GO) build -o bin/ ./cmd/front $(addprefix ./cmd/,$(HELPERS))
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/front
+	$(GO) build -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(HELPERS))
 	ln -sfn front bin/gpg
 	ln -sfn front bin/gpgv
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,12 +34,20 @@ func helperPath(name string) (string, error) {
 	return "", fmt.Errorf("helper %s not found next to %s", name, self)
 }
 
-// callKeyhelper runs one request on a fresh keyhelper. write selects the
-// mode that may modify the secret store; everything else gets read-only.
-func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
+// helperProc is a started keyhelper that has not been given its request.
+type helperProc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	conn  *ipc.Conn
+	write bool
+}
+
+// startKeyhelper starts a keyhelper in read or write mode; write selects
+// the mode that may modify the secret store.
+func (a *app) startKeyhelper(write bool) (*helperProc, error) {
 	path, err := helperPath("keyhelper")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	mode := "read"
 	if write {
@@ -48,27 +57,67 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting keyhelper: %w", err)
+		return nil, fmt.Errorf("starting keyhelper: %w", err)
 	}
-	conn := ipc.NewConn(stdout, stdin)
-	callErr := func() error {
-		if err := conn.ReadHello(ipc.RoleKey); err != nil {
-			return fmt.Errorf("keyhelper did not start: %w", err)
-		}
-		if err := conn.WriteHello(ipc.RoleKey); err != nil {
+	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin), write: write}, nil
+}
+
+// abandon ends a helper that got no request: EOF makes it exit at once.
+func (h *helperProc) abandon() {
+	h.stdin.Close()
+	h.cmd.Wait()
+}
+
+// prestartKeyhelper starts the read-mode keyhelper a signing command will
+// need before front does its own work, so the helper's process start and
+// lockdown overlap with front's key lookup and hashing.
+func (a *app) prestartKeyhelper() {
+	if h, err := a.startKeyhelper(false); err == nil {
+		a.prestarted = h
+	}
+}
+
+// releasePrestarted ends an unused prestarted helper.
+func (a *app) releasePrestarted() {
+	if a.prestarted != nil {
+		a.prestarted.abandon()
+		a.prestarted = nil
+	}
+}
+
+// callKeyhelper runs one request on a fresh keyhelper (or the prestarted
+// one, if its mode fits). One request per process: the helper exits after.
+func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
+	h := a.prestarted
+	a.prestarted = nil
+	if h != nil && h.write != write {
+		h.abandon()
+		h = nil
+	}
+	if h == nil {
+		var err error
+		if h, err = a.startKeyhelper(write); err != nil {
 			return err
 		}
-		return conn.Call(req, res, a.answerInquiry)
+	}
+	callErr := func() error {
+		if err := h.conn.ReadHello(ipc.RoleKey); err != nil {
+			return fmt.Errorf("keyhelper did not start: %w", err)
+		}
+		if err := h.conn.WriteHello(ipc.RoleKey); err != nil {
+			return err
+		}
+		return h.conn.Call(req, res, a.answerInquiry)
 	}()
-	stdin.Close()
-	waitErr := cmd.Wait()
+	h.stdin.Close()
+	waitErr := h.cmd.Wait()
 	if callErr != nil {
 		return callErr
 	}

@@ -43,6 +43,7 @@ type app struct {
 	certs       openpgp.EntityList // loaded on first use
 	certsLoaded bool
 	secrets     map[string]store.SecretInfo
+	prestarted  *helperProc
 }
 
 func main() {
@@ -61,7 +62,12 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		a.errorf("%v", err)
 		return 2
 	}
+	switch a.opts.command {
+	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":
+		a.prestartKeyhelper()
+	}
 	err = a.dispatch()
+	a.releasePrestarted()
 	if err != nil {
 		a.fail(err)
 	}

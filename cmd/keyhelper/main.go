@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -59,6 +60,9 @@ func run() int {
 		return 2
 	}
 	if err := conn.ReadHello(ipc.RoleKey); err != nil {
+		if err == io.EOF {
+			return 0 // front did not need us after all
+		}
 		fmt.Fprintln(os.Stderr, "keyhelper:", err)
 		return 2
 	}
