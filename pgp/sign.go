@@ -113,13 +113,18 @@ func DetachSign(out io.Writer, in io.Reader, keys []SignKey, sigType packet.Sign
 	if _, err := io.CopyBuffer(w, in, make([]byte, copyBuffer)); err != nil {
 		return nil, err
 	}
+	return finishAll(ps, sign, out)
+}
+
+// finishAll finishes the pending signatures in order and writes them to w.
+func finishAll(ps []*pendingSig, sign SignFunc, w io.Writer) ([]*packet.Signature, error) {
 	var sigs []*packet.Signature
 	for _, p := range ps {
 		sig, err := p.finish(sign)
 		if err != nil {
 			return nil, err
 		}
-		if err := sig.Serialize(out); err != nil {
+		if err := sig.Serialize(w); err != nil {
 			return nil, err
 		}
 		sigs = append(sigs, sig)
@@ -187,16 +192,9 @@ func ClearSign(out io.Writer, in io.Reader, keys []SignKey, created time.Time, s
 	if err != nil {
 		return nil, err
 	}
-	var sigs []*packet.Signature
-	for _, p := range ps {
-		sig, err := p.finish(sign)
-		if err != nil {
-			return nil, err
-		}
-		if err := sig.Serialize(aw); err != nil {
-			return nil, err
-		}
-		sigs = append(sigs, sig)
+	sigs, err := finishAll(ps, sign, aw)
+	if err != nil {
+		return nil, err
 	}
 	return sigs, aw.Close()
 }

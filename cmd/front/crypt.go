@@ -124,22 +124,15 @@ func (a *app) encryptCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := a.openInput(firstArg(args))
+	ext := ".gpg"
+	if a.armor() {
+		ext = ".asc"
+	}
+	in, out, err := a.openInOut(args, ext)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	defaultOut := ""
-	if n := firstArg(args); n != "" && n != "-" {
-		defaultOut = n + ".gpg"
-		if a.armor() {
-			defaultOut = n + ".asc"
-		}
-	}
-	out, err := a.openOutput(defaultOut)
-	if err != nil {
-		return err
-	}
 	c := &pgp.Compose{Recipients: recips, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
 		Signers: signers, Sign: a.remoteSign, TextMode: a.opts.has("textmode"), FileName: a.literalName(args),
 		ModTime: a.now, Created: a.now}

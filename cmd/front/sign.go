@@ -158,28 +158,18 @@ func (a *app) signCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	in, err := a.openInput(firstArg(args))
+	ext := ".gpg"
+	switch {
+	case a.opts.command == "clearsign" || a.armor():
+		ext = ".asc"
+	case a.opts.command == "detach-sign":
+		ext = ".sig"
+	}
+	in, out, err := a.openInOut(args, ext)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	defaultOut := ""
-	if name := firstArg(args); name != "" && name != "-" {
-		switch {
-		case a.opts.command == "clearsign":
-			defaultOut = name + ".asc"
-		case a.armor():
-			defaultOut = name + ".asc"
-		case a.opts.command == "detach-sign":
-			defaultOut = name + ".sig"
-		default:
-			defaultOut = name + ".gpg"
-		}
-	}
-	out, err := a.openOutput(defaultOut)
-	if err != nil {
-		return err
-	}
 	a.announceSigners(keys)
 	created := a.now
 	var sigs []*packet.Signature
@@ -224,6 +214,25 @@ func (a *app) signCmd(args []string) error {
 	}
 	a.sigCreated(kind, sigs)
 	return out.commit()
+}
+
+// openInOut opens the input named by args (stdin without one) and the
+// output: -o, else the input's name plus ext, else stdout (gpg's rules).
+func (a *app) openInOut(args []string, ext string) (io.ReadCloser, *output, error) {
+	in, err := a.openInput(firstArg(args))
+	if err != nil {
+		return nil, nil, err
+	}
+	defaultOut := ""
+	if n := firstArg(args); n != "" && n != "-" {
+		defaultOut = n + ext
+	}
+	out, err := a.openOutput(defaultOut)
+	if err != nil {
+		in.Close()
+		return nil, nil, err
+	}
+	return in, out, nil
 }
 
 // withArmor runs write on out, armored when --armor is in effect.
