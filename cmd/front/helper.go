@@ -39,19 +39,27 @@ type helperProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	conn  *ipc.Conn
-	write bool
+	mode  string
 }
 
-// startKeyhelper starts a keyhelper in read or write mode; write selects
-// the mode that may modify the secret store.
-func (a *app) startKeyhelper(write bool) (*helperProc, error) {
+// helperMode is the least privilege a request needs: signing and
+// decrypting run in restricted mode, export and listing read, key
+// generation, import and deletion write.
+func helperMode(req ipc.Message) string {
+	switch req.Type() {
+	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
+		return "restricted"
+	case ipc.TypeExportRequest, ipc.TypeListRequest:
+		return "read"
+	}
+	return "write"
+}
+
+// startKeyhelper starts a keyhelper in the given mode.
+func (a *app) startKeyhelper(mode string) (*helperProc, error) {
 	path, err := helperPath("keyhelper")
 	if err != nil {
 		return nil, err
-	}
-	mode := "read"
-	if write {
-		mode = "write"
 	}
 	cmd := exec.Command(path, "--home", a.home, "--mode", mode)
 	cmd.Stderr = os.Stderr
@@ -66,7 +74,7 @@ func (a *app) startKeyhelper(write bool) (*helperProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting keyhelper: %w", err)
 	}
-	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin), write: write}, nil
+	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin), mode: mode}, nil
 }
 
 // abandon ends a helper that got no request: EOF makes it exit at once.
@@ -75,11 +83,11 @@ func (h *helperProc) abandon() {
 	h.cmd.Wait()
 }
 
-// prestartKeyhelper starts the read-mode keyhelper a signing command will
-// need before front does its own work, so the helper's process start and
+// prestartKeyhelper starts the keyhelper a signing command will need
+// before front does its own work, so the helper's process start and
 // lockdown overlap with front's key lookup and hashing.
 func (a *app) prestartKeyhelper() {
-	if h, err := a.startKeyhelper(false); err == nil {
+	if h, err := a.startKeyhelper(helperMode(&ipc.SignRequest{})); err == nil {
 		a.prestarted = h
 	}
 }
@@ -94,16 +102,22 @@ func (a *app) releasePrestarted() {
 
 // callKeyhelper runs one request on a fresh keyhelper (or the prestarted
 // one, if its mode fits). One request per process: the helper exits after.
+// The helper's mode follows from the request (helperMode); write only
+// documents the caller's intent and must agree with it.
 func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
+	mode := helperMode(req)
+	if write != (mode == "write") {
+		return fmt.Errorf("internal error: request %#x in the wrong helper mode", uint16(req.Type()))
+	}
 	h := a.prestarted
 	a.prestarted = nil
-	if h != nil && h.write != write {
+	if h != nil && h.mode != mode {
 		h.abandon()
 		h = nil
 	}
 	if h == nil {
 		var err error
-		if h, err = a.startKeyhelper(write); err != nil {
+		if h, err = a.startKeyhelper(mode); err != nil {
 			return err
 		}
 	}

@@ -34,10 +34,10 @@ func main() {
 
 func run() int {
 	home := flag.String("home", "", "home directory")
-	mode := flag.String("mode", "read", "read (sign, decrypt, export, list) or write (generate, import, delete)")
+	mode := flag.String("mode", "read", "restricted (sign, decrypt), read (also export, list) or write (generate, import, delete, list)")
 	flag.Parse()
-	if *home == "" || (*mode != "read" && *mode != "write") {
-		fmt.Fprintln(os.Stderr, "keyhelper: usage: keyhelper --home DIR --mode read|write")
+	if *home == "" || (*mode != "read" && *mode != "write" && *mode != "restricted") {
+		fmt.Fprintln(os.Stderr, "keyhelper: usage: keyhelper --home DIR --mode restricted|read|write")
 		return 2
 	}
 	writable := *mode == "write"
@@ -73,13 +73,19 @@ func run() int {
 		ipc.TypeExportRequest:  func() ipc.Message { return new(ipc.ExportRequest) },
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
 	}
-	if writable {
+	switch *mode {
+	case "write":
 		allowed = map[ipc.MsgType]func() ipc.Message{
 			ipc.TypeGenerateRequest: func() ipc.Message { return new(ipc.GenerateRequest) },
 			ipc.TypeImportRequest:   func() ipc.Message { return new(ipc.ImportRequest) },
 			ipc.TypeDeleteRequest:   func() ipc.Message { return new(ipc.DeleteRequest) },
 			ipc.TypeListRequest:     func() ipc.Message { return new(ipc.ListRequest) },
 		}
+	case "restricted":
+		// Only what a signing or decrypting client needs: no export, no
+		// listing, nothing that writes. The basis for remote use later.
+		delete(allowed, ipc.TypeExportRequest)
+		delete(allowed, ipc.TypeListRequest)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
