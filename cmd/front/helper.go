@@ -63,6 +63,9 @@ func (a *app) startKeyhelper(mode string) (*helperProc, error) {
 	}
 	cmd := exec.Command(path, "--home", a.home, "--mode", mode)
 	cmd.Stderr = os.Stderr
+	// A one-shot helper allocates little: no collector runs until the heap
+	// nears the limit, which keeps its start fast and its memory bounded.
+	cmd.Env = append(os.Environ(), "GOGC=off", "GOMEMLIMIT=24MiB")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
