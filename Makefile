@@ -1,7 +1,7 @@
 # front: daemonless gpg-compatible OpenPGP. See README.md.
 #
 #   make deps      apt packages + Go modules the build and the tests need
-#   make build     bin/front, bin/<helpers>, bin/gpg -> front, bin/gpgv -> front
+#   make build     bin/front, bin/<helpers>, bin/gpg, bin/gpgv, bin/gpgconf -> front
 #   make install   PREFIX (default /usr/local/frontpgp, never shadows /usr/bin/gpg)
 #   make demo      scripts/demo.sh: keygen, sign, verify, encrypt, decrypt, gpgv
 #   make test      vet, gofmt, unit tests, interop against GnuPG 2.2.40, short fuzz run (what .ci/run runs)
@@ -21,9 +21,13 @@ FUZZTIME ?= 20s
 
 # Build: gcc/libc6-dev for cgo, pkg-config + -dev packages for libseccomp and
 # libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
-# util-linux (setpriv: tests as an unprivileged uid), git (gofmt file list).
+# util-linux (setpriv: tests as an unprivileged uid), git (gofmt file list
+# and the git client transcript), pass and python3-gnupg (client transcripts:
+# real programs driving front as gpg). Store benchmark (bench/store.sh):
+# debian-keyring (the import workload) and rnp (rnpkeys, a peer).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux
+	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
+	pass python3-gnupg debian-keyring rnp
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
@@ -31,7 +35,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg bench clean
+	interop interop-gpg bench bench-store clean
 
 all: build
 
@@ -57,6 +61,7 @@ build: deps
 	$(GO) build -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(HELPERS))
 	ln -sfn front bin/gpg
 	ln -sfn front bin/gpgv
+	ln -sfn front bin/gpgconf
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/frontpgp
@@ -64,6 +69,7 @@ install: build
 	for h in $(HELPERS); do install -m 755 bin/$$h $(DESTDIR)$(PREFIX)/libexec/frontpgp/$$h; done
 	ln -sfn front $(DESTDIR)$(PREFIX)/bin/gpg
 	ln -sfn front $(DESTDIR)$(PREFIX)/bin/gpgv
+	ln -sfn front $(DESTDIR)$(PREFIX)/bin/gpgconf
 
 demo: build
 	bash scripts/demo.sh
@@ -94,6 +100,12 @@ interop-gpg: deps
 bench: build
 	bash bench/sign_verify.sh
 	$(GO) test -run '^$$' -bench . ./pgp
+
+# Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
+# it and in a synthetic 100,000-certificate store (several minutes: gpg's
+# import alone takes about two).
+bench-store: build
+	bash bench/store.sh
 
 clean:
 	rm -rf bin

@@ -59,6 +59,16 @@ package interop
 //	nosockets DIR                 no unix socket below DIR
 //	execs TRACE                   stdout := programs execve'd in an strace log
 //	chownr DIR UID                chown -R DIR to UID:UID
+//	persona DIR [HOME...]         $WORK/DIR/{gpg,gpg2,gpgv,gpgconf} -> front
+//	                              (GnuPG's programs in [gpg] mode), for
+//	                              clients that find gpg in PATH; gpg-agents
+//	                              of $WORK/HOME are stopped at the end
+//	as NAME [PREFIX...] ARGS...   run $WORK/bin/NAME (made by persona bin)
+//	                              with ARGS only (no --homedir or --batch);
+//	                              PREFIX: <FILE >FILE 3>FILE rc=any; sets $RC;
+//	                              $GNUPGHOME is passed on when set
+//	samefield KW N A B            field N of the first KW status line is
+//	                              the same in A and B (e.g. SIG_ID's value)
 
 import (
 	"bytes"
@@ -104,6 +114,9 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"nosockets":  cmdNosockets,
 		"execs":      cmdExecs,
 		"chownr":     cmdChownr,
+		"samefield":  cmdSameField,
+		"persona":    cmdPersona,
+		"as":         cmdAs,
 	}
 }
 
@@ -829,4 +842,140 @@ func cmdChownr(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return os.Lchown(p, id, id)
 	}))
+}
+
+// cmdSameField checks that the Nth field (1 = the first argument) of the
+// first status line with KEYWORD is present and the same in A and B; it
+// compares what statuscmp masks, such as SIG_ID's value.
+func cmdSameField(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 4 || neg {
+		ts.Fatalf("usage: samefield KEYWORD N A B")
+	}
+	n, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	field := func(name string) string {
+		for _, l := range strings.Split(readArg(ts, name), "\n") {
+			f := strings.Split(strings.TrimPrefix(l, "[GNUPG:] "), " ")
+			if strings.HasPrefix(l, "[GNUPG:] ") && f[0] == args[0] && n < len(f) {
+				return f[n]
+			}
+		}
+		ts.Fatalf("samefield: no %s line with %d fields in %s", args[0], n, name)
+		return ""
+	}
+	if x, y := field(args[2]), field(args[3]); x != y {
+		ts.Fatalf("%s field %d differs: %s has %q, %s has %q", args[0], n, args[2], x, args[3], y)
+	}
+}
+
+// personaTargets are the programs persona links to: front under every
+// name, or GnuPG's own programs when the suite checks its transcripts.
+func personaTargets(ts *testscript.TestScript) map[string]string {
+	if frontIsGnuPG {
+		return map[string]string{"gpg": realGPG, "gpg2": realGPG, "gpgv": realGPGV, "gpgconf": realGPGConf}
+	}
+	front, err := filepath.EvalSymlinks(ts.Getenv("OURS"))
+	ts.Check(err)
+	return map[string]string{"gpg": front, "gpg2": front, "gpgv": front, "gpgconf": front}
+}
+
+func cmdPersona(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || neg {
+		ts.Fatalf("usage: persona DIR [HOME...]")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	for name, target := range personaTargets(ts) {
+		link := filepath.Join(dir, name)
+		os.Remove(link)
+		ts.Check(os.Symlink(target, link))
+	}
+	for _, h := range args[1:] {
+		noteAgentHome(ts, ts.MkAbs(h))
+	}
+}
+
+func cmdAs(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 {
+		ts.Fatalf("usage: as NAME [PREFIX...] ARGS...")
+	}
+	bin := filepath.Join(ts.Getenv("WORK"), "bin", args[0])
+	if _, err := os.Lstat(bin); err != nil {
+		ts.Fatalf("as %s: run persona bin first", args[0])
+	}
+	spec := runSpec{uid: -1, zeros: -1}
+	fd3 := ""
+	args = args[1:]
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case strings.HasPrefix(a, "3>") && len(a) > 2:
+			fd3 = ts.MkAbs(a[2:])
+		case strings.HasPrefix(a, "<") && len(a) > 1:
+			spec.stdin = ts.MkAbs(a[1:])
+		case strings.HasPrefix(a, ">") && len(a) > 1:
+			spec.stdout = ts.MkAbs(a[1:])
+		case a == "rc=any":
+			spec.anyRC = true
+		default:
+			goto run
+		}
+		args = args[1:]
+	}
+run:
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = childEnv(ts, spec)
+	if h := ts.Getenv("GNUPGHOME"); h != "" {
+		cmd.Env = append(cmd.Env, "GNUPGHOME="+h)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.WaitDelay = 10 * time.Second
+	if spec.stdin != "" {
+		f, err := os.Open(spec.stdin)
+		ts.Check(err)
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if spec.stdout != "" {
+		f, err := os.Create(spec.stdout)
+		ts.Check(err)
+		defer f.Close()
+		cmd.Stdout = f
+	}
+	if fd3 != "" {
+		f, err := os.Create(fd3)
+		ts.Check(err)
+		defer f.Close()
+		cmd.ExtraFiles = []*os.File{f}
+	}
+	ts.Check(cmd.Start())
+	timer := time.AfterFunc(60*time.Second, func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	waitErr := cmd.Wait()
+	timer.Stop()
+	ts.Logf("run: %s", shellQuote(append([]string{bin}, args...)))
+	ts.Stdout().Write(stdout.Bytes())
+	ts.Stderr().Write(stderr.Bytes())
+	code := 0
+	if ee, ok := waitErr.(*exec.ExitError); ok {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			ts.Fatalf("%s was killed by signal %v", filepath.Base(bin), ws.Signal())
+		}
+		code = ee.ExitCode()
+	} else if waitErr != nil {
+		ts.Fatalf("%s: %v", bin, waitErr)
+	}
+	ts.Setenv("RC", strconv.Itoa(code))
+	if m := panicPattern.FindString(stderr.String()); m != "" {
+		ts.Fatalf("%s crashed (%q on stderr)", filepath.Base(bin), m)
+	}
+	switch {
+	case spec.anyRC:
+	case neg && code == 0:
+		ts.Fatalf("%s succeeded unexpectedly", filepath.Base(bin))
+	case !neg && code != 0:
+		ts.Fatalf("%s exited %d: %s", filepath.Base(bin), code, oneLine(stderr.String()))
+	}
 }

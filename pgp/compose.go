@@ -39,9 +39,17 @@ func (nopCloser) Close() error { return nil }
 // Layers are closed innermost first, and closing one never closes the one
 // beneath, so the signatures can follow the literal packet inside the same
 // container.
-func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error) {
+func (c *Compose) Write(out io.Writer, in io.Reader) (sigs []*packet.Signature, err error) {
 	var w io.WriteCloser = nopCloser{out}
 	var closers []io.Closer
+	var enc *seipdWriter
+	defer func() {
+		// A failed message stops the encryption worker; its output is
+		// abandoned by the caller.
+		if err != nil && enc != nil {
+			enc.abort()
+		}
+	}()
 	if len(c.Recipients) > 0 || c.Passphrase != nil {
 		key := make([]byte, c.Cipher.KeySize())
 		if _, err := rand.Read(key); err != nil {
@@ -63,8 +71,7 @@ func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error
 				return nil, err
 			}
 		}
-		enc, err := newSEIPDWriter(w, c.Cipher, key)
-		if err != nil {
+		if enc, err = newSEIPDWriter(w, c.Cipher, key); err != nil {
 			return nil, err
 		}
 		w = enc
@@ -104,17 +111,15 @@ func (c *Compose) Write(out io.Writer, in io.Reader) ([]*packet.Signature, error
 	if err != nil {
 		return nil, err
 	}
-	dst := io.Writer(lit)
 	if len(pending) > 0 {
-		dst = io.MultiWriter(lit, hashW)
+		lit.tee = hashW
 	}
-	if _, err := io.CopyBuffer(dst, in, make([]byte, copyBuffer)); err != nil {
+	if _, err := lit.ReadFrom(in); err != nil {
 		return nil, err
 	}
 	if err := lit.Close(); err != nil {
 		return nil, err
 	}
-	var sigs []*packet.Signature
 	for i := len(pending) - 1; i >= 0; i-- {
 		sig, err := pending[i].finish(c.Sign)
 		if err != nil {
@@ -149,11 +154,15 @@ func newLineReader(r io.Reader, max int) *lineReader {
 	return &lineReader{r: bufio.NewReaderSize(r, 64<<10), max: max}
 }
 
+// next returns the next line, valid until the following call.
 func (l *lineReader) next() ([]byte, error) {
-	l.buf = l.buf[:0]
+	chunk, err := l.r.ReadSlice('\n')
+	if err == nil && len(chunk) <= l.max {
+		// The common case: the whole line is in the reader's buffer.
+		return chunk[:len(chunk)-1], nil
+	}
+	l.buf = append(l.buf[:0], chunk...)
 	for {
-		chunk, err := l.r.ReadSlice('\n')
-		l.buf = append(l.buf, chunk...)
 		if len(l.buf) > l.max {
 			return nil, ErrLineTooLong
 		}
@@ -161,7 +170,6 @@ func (l *lineReader) next() ([]byte, error) {
 		case nil:
 			return bytes.TrimSuffix(l.buf, []byte("\n")), nil
 		case bufio.ErrBufferFull:
-			continue
 		case io.EOF:
 			if len(l.buf) == 0 {
 				return nil, io.EOF
@@ -170,5 +178,7 @@ func (l *lineReader) next() ([]byte, error) {
 		default:
 			return nil, err
 		}
+		chunk, err = l.r.ReadSlice('\n')
+		l.buf = append(l.buf, chunk...)
 	}
 }

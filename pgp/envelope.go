@@ -47,6 +47,9 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 	defer recoverParse(&err)
 	env = &Envelope{}
 	var consumed bytes.Buffer
+	// Every packet before the data counts: markers and unparsable session
+	// key packets are kept in consumed too, so they are bounded alike.
+	packets := 0
 	for {
 		header, tag, length, err := readPacketHeader(r)
 		if err == io.EOF && consumed.Len() == 0 {
@@ -60,7 +63,7 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			if length < 0 || length > maxSessionKeyPacket {
 				return nil, fmt.Errorf("session key packet with bad length")
 			}
-			if len(env.PKESKs)+len(env.SKESKs) >= maxSessionKeyPackets {
+			if packets++; packets > maxSessionKeyPackets {
 				return nil, errors.New("too many session key packets")
 			}
 			body := make([]byte, length)
@@ -176,14 +179,28 @@ func readPacketHeader(r io.Reader) (header []byte, tag int, length int64, err er
 var ErrNoMDC = errors.New("message was not integrity protected")
 
 // OpenEncrypted decrypts the data packet with a session key. The returned
-// reader yields the inner message; its Close (and the read that hits EOF)
-// reports an integrity failure, which the caller must check before it
-// declares success.
+// reader yields the inner message; its Close reports an integrity failure,
+// which the caller must check before it declares success.
 func (env *Envelope) OpenEncrypted(cipher packet.CipherFunction, key []byte) (io.ReadCloser, error) {
+	return env.open(cipher, key, false)
+}
+
+// OpenEncryptedWithPassphraseKey is OpenEncrypted for a session key that
+// came from a passphrase: like gpg, it checks the prefix's repeated bytes
+// first and fails with ErrBadQuickCheck on a wrong passphrase.
+func (env *Envelope) OpenEncryptedWithPassphraseKey(cipher packet.CipherFunction, key []byte) (io.ReadCloser, error) {
+	return env.open(cipher, key, true)
+}
+
+func (env *Envelope) open(cipher packet.CipherFunction, key []byte, quickCheck bool) (rc io.ReadCloser, err error) {
+	defer recoverParse(&err)
 	switch p := env.Encrypted.(type) {
 	case *packet.SymmetricallyEncrypted:
 		if !p.IntegrityProtected {
 			return nil, ErrNoMDC
+		}
+		if p.Version == 1 {
+			return openSEIPDv1(p.Contents, cipher, key, quickCheck)
 		}
 		return p.Decrypt(cipher, key)
 	case *packet.AEADEncrypted:

@@ -91,9 +91,18 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 	if sig.IssuerKeyId != nil {
 		c.v.KeyID = *sig.IssuerKeyId
 	}
+	// A digest conflict is decided before any key lookup, as in gpg.
+	if errors.Is(c.v.Err, ErrDigestConflict) {
+		return
+	}
 	candidates := keys.KeysById(c.v.KeyID)
 	if len(candidates) == 0 {
 		c.v.Err = ErrNoPublicKey
+		return
+	}
+	if c.v.Err != nil {
+		// Found unverifiable while reading (ErrSaltedTextTooLarge).
+		c.v.Key = &candidates[0]
 		return
 	}
 	if c.h == nil {
@@ -142,13 +151,13 @@ type Message struct {
 func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg *Message, err error) {
 	defer recoverParse(&err)
 	counted := &countingReader{r: r}
-	packets := packet.NewReader(counted)
+	packets := newMessagePackets(counted)
 	msg = &Message{}
 	var onePass []*checkedSig // in packet order
 	var prefix []*checkedSig  // old style: signatures before the data
 	nesting := 0
 	for {
-		p, err := packets.Next()
+		p, err := packets.next()
 		if err == io.EOF {
 			if msg.Literal == nil {
 				return nil, errors.New("no literal data found")
@@ -168,9 +177,7 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 			if opts.MaxOutput == 0 {
 				body = &expansionGuard{r: p.Body, in: counted}
 			}
-			if err := packets.Push(body); err != nil {
-				return nil, err
-			}
+			packets.push(body)
 		case *packet.OnePassSignature:
 			if msg.Literal != nil || len(onePass)+len(prefix) >= maxSigsPerMessage {
 				return nil, errors.New("unexpected one-pass signature packet")
@@ -219,7 +226,7 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 			if opts.MaxOutput > 0 {
 				body = &outputLimit{r: body, left: opts.MaxOutput}
 			}
-			n, err := io.CopyBuffer(io.MultiWriter(ws...), body, make([]byte, copyBuffer))
+			n, err := io.CopyBuffer(oneWriter(ws), body, make([]byte, copyBuffer))
 			if err != nil {
 				return nil, err
 			}
@@ -287,18 +294,25 @@ func finishChecks(keys KeyRing, sigs []*packet.Signature, checks []*checkedSig) 
 var ErrNoSignature = errors.New("no signature found")
 
 func readSignatures(r io.Reader) ([]*packet.Signature, error) {
-	packets := packet.NewReader(r)
+	packets := newMessagePackets(r)
 	var sigs []*packet.Signature
 	for {
-		p, err := packets.Next()
+		p, err := packets.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
 		}
-		sig, ok := p.(*packet.Signature)
-		if !ok {
+		var sig *packet.Signature
+		switch p := p.(type) {
+		case *packet.Signature:
+			sig = p
+		case *packet.LiteralData, *packet.Compressed:
+			// Their bodies would have to be read past; a detached
+			// signature has no data packets.
+			return nil, fmt.Errorf("unexpected data packet %T among signatures", p)
+		default:
 			continue
 		}
 		if len(sigs) >= maxSigsPerMessage {

@@ -101,7 +101,16 @@ func newPendingSigs(keys []SignKey, sigType packet.SignatureType, created time.T
 		ps = append(ps, p)
 		ws = append(ws, p.w)
 	}
-	return ps, io.MultiWriter(ws...), nil
+	return ps, oneWriter(ws), nil
+}
+
+// oneWriter is io.MultiWriter without its per-call loop when there is
+// only one writer, the common case of one signature.
+func oneWriter(ws []io.Writer) io.Writer {
+	if len(ws) == 1 {
+		return ws[0]
+	}
+	return io.MultiWriter(ws...)
 }
 
 // DetachSign hashes in and writes one signature packet per key to out.
@@ -150,10 +159,13 @@ func ClearSign(out io.Writer, in io.Reader, keys []SignKey, created time.Time, s
 		raw = append(raw, p.h)
 	}
 	w = io.MultiWriter(raw...)
+	// The Hash header names the algorithms of unsalted signatures only: a
+	// salted (v6) one cannot be hashed while the text streams anyway, and
+	// RFC 9580 section 7.1 leaves it out for them (as go-crypto does).
 	seen := map[crypto.Hash]bool{}
 	var hashNames []byte
 	for _, p := range ps {
-		if !seen[p.hash] {
+		if p.salt == nil && !seen[p.hash] {
 			if len(hashNames) > 0 {
 				hashNames = append(hashNames, ',')
 			}
@@ -162,7 +174,11 @@ func ClearSign(out io.Writer, in io.Reader, keys []SignKey, created time.Time, s
 		}
 	}
 	bw := bufioWriter(out)
-	fmt.Fprintf(bw, "-----BEGIN PGP SIGNED MESSAGE-----\nHash: %s\n\n", hashNames)
+	bw.WriteString(beginSigned + "\n")
+	if len(hashNames) > 0 {
+		fmt.Fprintf(bw, "Hash: %s\n", hashNames)
+	}
+	bw.WriteString("\n")
 	lr := newLineReader(in, maxClearsignLine)
 	first := true
 	for {
@@ -174,10 +190,10 @@ func ClearSign(out io.Writer, in io.Reader, keys []SignKey, created time.Time, s
 			return nil, err
 		}
 		if !first {
-			w.Write([]byte("\r\n"))
+			w.Write(lineBreak)
 		}
 		first = false
-		w.Write(bytes.TrimRight(line, " \t\r"))
+		w.Write(bytes.TrimRight(line, gpgTrailingSpace))
 		// gpg also escapes "From " so mbox readers leave the line alone.
 		if len(line) > 0 && line[0] == '-' || bytes.HasPrefix(line, []byte("From ")) {
 			bw.WriteString("- ")

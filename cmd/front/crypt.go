@@ -7,10 +7,8 @@ import (
 	"strconv"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
-	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
 )
@@ -20,7 +18,12 @@ import (
 func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 	var keys []*packet.PublicKey
 	var ents []*openpgp.Entity
-	for _, spec := range a.opts.values["recipient"] {
+	// gpg resolves the recipients last first (its KEY_CONSIDERED and
+	// INV_RECP lines come in that order) but encrypts to them in the
+	// order given
+	specs := a.expandGroups(a.opts.values["recipient"])
+	for i := len(specs) - 1; i >= 0; i-- {
+		spec := specs[i]
 		found := a.findCerts(spec)
 		var key *packet.PublicKey
 		var ent *openpgp.Entity
@@ -36,6 +39,8 @@ func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 			a.infof("%s: skipped: No public key", spec)
 			return nil, nil, &exitError{2, "[stdin]: encryption failed: No public key"}
 		}
+		// gpg looks the recipient up twice (the key, then its validity)
+		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
 		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
 		if !a.isOwn(ent) && a.trustModel() != "always" {
 			a.status.Emit("INV_RECP", "10", spec)
@@ -44,8 +49,8 @@ func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 			a.infof("%s: skipped: Unusable public key", spec)
 			return nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
 		}
-		keys = append(keys, key)
-		ents = append(ents, ent)
+		keys = append([]*packet.PublicKey{key}, keys...)
+		ents = append([]*openpgp.Entity{ent}, ents...)
 	}
 	return keys, ents, nil
 }
@@ -81,6 +86,46 @@ func (a *app) encryptCmd(args []string) error {
 	if len(args) > 1 {
 		return &exitError{2, "usage: gpg [options] --encrypt [filename]"}
 	}
+	// gpg's order: with recipients the passphrase is asked first (-ec,
+	// -sec), without them after the signing key is looked up (-sc).
+	var passphrase []byte
+	askPassphrase := func() error {
+		p, err := a.symPassphrase(a.passphraseCipher(), 3, 2, true)
+		if err == nil {
+			passphrase = p
+			return nil
+		}
+		if errors.Is(err, errPassphraseCanceled) || errors.Is(err, errPassphraseInvalid) {
+			code := errCanceled
+			if errors.Is(err, errPassphraseInvalid) {
+				code = errInvPassphrase
+			}
+			a.failure(a.failureLocation(), gpgError(srcGPG, code))
+			a.errorf("error creating passphrase: %v", err)
+			return &exitError{2, fmt.Sprintf("symmetric encryption of '%s' failed: %v", inputName(args), err)}
+		}
+		if errors.Is(err, errNoPassphrase) {
+			return &exitError{2, "symmetric encryption failed: No passphrase given"}
+		}
+		return err
+	}
+	if symmetric && publicKey {
+		if err := askPassphrase(); err != nil {
+			return err
+		}
+	}
+	var signers []pgp.SignKey
+	if signing {
+		var err error
+		if signers, err = a.signers(); err != nil {
+			return err
+		}
+	}
+	if symmetric && !publicKey {
+		if err := askPassphrase(); err != nil {
+			return err
+		}
+	}
 	var recips []*packet.PublicKey
 	var ents []*openpgp.Entity
 	if publicKey {
@@ -91,34 +136,17 @@ func (a *app) encryptCmd(args []string) error {
 		if recips, ents, err = a.recipientKeys(); err != nil {
 			return err
 		}
+		if signing && !a.opts.has("digest-algo") {
+			if h, ok := recipientHash(ents, signers); ok {
+				for i := range signers {
+					signers[i].Hash = h
+				}
+			}
+		}
 	}
 	cipher, err := a.chooseCipher(ents)
 	if err != nil {
 		return &exitError{2, err.Error()}
-	}
-	var passphrase []byte
-	if symmetric {
-		p, ok, err := a.fixedPassphrase()
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if a.opts.has("batch") {
-				return &exitError{2, "symmetric encryption failed: No passphrase given"}
-			}
-			p, ok, err = a.promptTTY(&ipc.Inquiry{Kind: ipc.InquireNewPassphrase, Prompt: "Enter passphrase"})
-			if err != nil || !ok {
-				return &exitError{2, "symmetric encryption failed: No passphrase given"}
-			}
-		}
-		passphrase = p
-		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(cipher)), "3", "2")
-	}
-	var signers []pgp.SignKey
-	if signing {
-		if signers, err = a.signers(); err != nil {
-			return err
-		}
 	}
 	comp, level, err := a.compression(packet.CompressionZLIB)
 	if err != nil {
@@ -136,12 +164,21 @@ func (a *app) encryptCmd(args []string) error {
 	c := &pgp.Compose{Recipients: recips, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
 		Signers: signers, Sign: a.remoteSign, TextMode: a.opts.has("textmode"), FileName: a.literalName(args),
 		ModTime: a.now, Created: a.now}
-	a.status.Emit("BEGIN_ENCRYPTION", "2", strconv.Itoa(int(cipher)))
+	announce := func() { a.status.Emit("BEGIN_ENCRYPTION", "2", strconv.Itoa(int(cipher))) }
+	dest := out.w
+	var late *encryptionAnnouncer
+	if signing && publicKey {
+		// gpg's encryption layer sees data only after its buffers fill
+		late = &encryptionAnnouncer{w: out.w, announce: announce}
+		dest = late
+	} else {
+		announce()
+	}
 	if signing {
 		a.announceSigners(signers)
 	}
 	var sigs []*packet.Signature
-	err = a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
+	err = a.withArmor(dest, "PGP MESSAGE", func(w io.Writer) error {
 		var err error
 		sigs, err = c.Write(w, in)
 		return err
@@ -156,6 +193,9 @@ func (a *app) encryptCmd(args []string) error {
 	if signing {
 		a.sigCreated("S", sigs)
 	}
+	if late != nil {
+		late.finish()
+	}
 	a.status.Emit("END_ENCRYPTION")
 	return out.commit()
 }
@@ -164,7 +204,7 @@ func (a *app) encryptCmd(args []string) error {
 var errDecryptFailed = errors.New("decryption failed")
 
 func (a *app) decryptCmd(args []string) error {
-	in, err := a.openInput(firstArg(args))
+	in, err := a.openDataInput(firstArg(args), false)
 	if err != nil {
 		return err
 	}
@@ -175,7 +215,7 @@ func (a *app) decryptCmd(args []string) error {
 		return a.verifyCmd(args)
 	}
 	if pgp.IsArmored(head) {
-		blk, err := armor.Decode(br)
+		blk, err := pgp.DecodeArmor(br)
 		if err != nil {
 			a.status.Emit("NODATA", "1")
 			return &exitError{2, "no valid OpenPGP data found."}
@@ -268,16 +308,28 @@ type sessionKeyResult struct {
 // writes gpg's status lines and stderr text on the way.
 func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 	res := &sessionKeyResult{failMsg: "No secret key"}
+	// report is gpg's record of one PKESK (mainproc.c's kidlist): why it
+	// gave no session key, if it gave none.
 	type report struct {
-		pk      *packet.PublicKey // our key, or nil when we have none
-		keyID   uint64
-		algo    packet.PublicKeyAlgorithm
-		failure string
+		keyID    uint64
+		algo     packet.PublicKeyAlgorithm
+		noSecret bool   // no secret key here, or the session key was already found
+		listOnly bool   // --list-only: a secret key is here, not tried
+		failure  string // the keyhelper's failure, in gpg's words
+		code     int    // its gpg error code
 	}
+	listOnly := a.opts.has("list-only")
 	var reports []report
 	for _, pk := range env.PKESKs {
+		if a.opts.has("verbose") {
+			a.infof("public key is %016X", pk.Parsed.KeyId)
+		}
 		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
+		r := report{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
 		if res.key != nil {
+			// gpg tries no further key once it has the session key
+			r.noSecret = true
+			reports = append(reports, r)
 			continue
 		}
 		var cands []openpgp.Key
@@ -289,12 +341,21 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 			}
 		}
 		if len(cands) == 0 {
-			reports = append(reports, report{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo})
+			r.noSecret = true
+			reports = append(reports, r)
+			continue
+		}
+		if listOnly {
+			// --list-only names the keys and decrypts nothing.
+			r.listOnly = true
+			reports = append(reports, r)
 			continue
 		}
 		for _, c := range cands {
 			primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
-			a.status.Emit("KEY_CONSIDERED", primary, "0")
+			r = report{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
+			// gpg looks the key up before it asks the agent (and so
+			// before any passphrase prompt)
 			a.status.Emit("KEY_CONSIDERED", primary, "0")
 			var out ipc.DecryptResult
 			err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
@@ -306,9 +367,15 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 				if a.badPassphrase {
 					code = gpgError(srcAgent, errBadPassphrase)
 				}
-				a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(code))
+				pf := a.fe.passFailure
+				a.fe.passFailure = nil
+				if pf != nil {
+					code = pf.code
+				}
 				msg := err.Error()
 				switch {
+				case pf != nil:
+					msg = pf.msg
 				case code == gpgError(srcAgent, errBadPassphrase):
 					msg = "Bad passphrase"
 				case err == errNoPassphrase:
@@ -316,50 +383,57 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 				case he != nil:
 					msg = he.Message
 				}
-				reports = append(reports, report{pk: c.PublicKey, keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo, failure: msg})
+				r.failure, r.code = msg, code
+				reports = append(reports, r)
 				a.badPassphrase = false
 				continue
 			}
-			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, "u")
+			// and again for the DECRYPTION_KEY line
 			a.status.Emit("KEY_CONSIDERED", primary, "0")
-			reports = append(reports, report{pk: c.PublicKey, keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo})
+			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, "u")
+			reports = append(reports, r)
 			res.cipher, res.key = packet.CipherFunction(out.Cipher), out.SessionKey
 			break
 		}
 	}
-	for _, r := range reports {
-		if r.pk == nil {
-			a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
-			a.infof("encrypted with %s key, ID %016X", pubkeyWord(r.algo), r.keyID)
-			continue
-		}
-		a.infof("encrypted with %d-bit %s key, ID %016X, created %s", keylist.KeyBits(r.pk), pubkeyWord(r.algo), r.keyID, r.pk.CreationTime.UTC().Format("2006-01-02"))
-		if k := a.keyByFingerprint(r.pk.Fingerprint); k != nil {
-			fmt.Fprintf(a.stderr, "      \"%s\"\n", printable(primaryUID(k.Entity)))
-		}
-		if r.failure != "" {
-			a.errorf("public key decryption failed: %s", r.failure)
+	// gpg describes the PKESKs after reading them all (print_pkenc_list):
+	// those that gave no session key first, then the one that did, each
+	// group last packet first, looking each public key up; nothing of it
+	// with --quiet.
+	if !a.opts.has("quiet") {
+		for _, failedGroup := range []bool{true, false} {
+			for i := len(reports) - 1; i >= 0; i-- {
+				r := reports[i]
+				if failed := r.noSecret || r.listOnly || r.failure != ""; failed != failedGroup {
+					continue
+				}
+				a.describeEncryptionKey(r.keyID, r.algo)
+				switch {
+				case r.noSecret:
+					a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
+				case r.failure != "":
+					a.infof("public key decryption failed: %s", r.failure)
+					a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(r.code))
+				}
+			}
 		}
 	}
-	if res.key != nil || len(env.SKESKs) == 0 {
+	if res.key != nil || len(env.SKESKs) == 0 || a.opts.has("list-only") {
 		return res, nil
 	}
 	res.symmetric = true
 	for _, sk := range env.SKESKs {
-		a.status.Emit("NEED_PASSPHRASE_SYM", strconv.Itoa(int(sk.Parsed.CipherFunc)), strconv.Itoa(int(sk.S2KMode)), strconv.Itoa(int(sk.S2KHash)))
-		pass, ok, err := a.fixedPassphrase()
-		if err != nil {
+		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Parsed.CipherFunc))
+		pass, err := a.symPassphrase(sk.Parsed.CipherFunc, int(sk.S2KMode), int(sk.S2KHash), false)
+		switch {
+		case errors.Is(err, errNoPassphrase):
+			res.failMsg = "No passphrase given"
+			return res, nil
+		case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
+			// gpg goes on without a session key and then has none
+			return res, nil
+		case err != nil:
 			return nil, err
-		}
-		if !ok {
-			if a.opts.has("batch") {
-				res.failMsg = "No passphrase given"
-				return res, nil
-			}
-			if pass, ok, err = a.promptTTY(&ipc.Inquiry{Kind: ipc.InquirePassphrase, Prompt: "Enter passphrase"}); err != nil || !ok {
-				res.failMsg = "No passphrase given"
-				return res, nil
-			}
 		}
 		key, cipher, err := sk.Parsed.Decrypt(pass)
 		if err == nil {
@@ -397,16 +471,28 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	if err != nil {
 		return err
 	}
+	// gpg counts the passphrase packets before it starts decrypting,
+	// whether or not one of them gave the session key
+	if n := len(env.SKESKs); n == 1 {
+		a.infof("encrypted with 1 passphrase")
+	} else if n > 1 {
+		a.infof("encrypted with %d passphrases", n)
+	}
 	a.status.Emit("BEGIN_DECRYPTION")
+	if a.opts.has("list-only") {
+		a.status.Emit("END_DECRYPTION")
+		return nil
+	}
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
 	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	open := env.OpenEncrypted
 	if sk.symmetric {
-		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.cipher))
-		a.infof("encrypted with 1 passphrase")
+		// gpg checks the prefix's repeated bytes for passphrase keys only
+		open = env.OpenEncryptedWithPassphraseKey
 	}
-	plain, err := env.OpenEncrypted(sk.cipher, sk.key)
+	plain, err := open(sk.cipher, sk.key)
 	if err != nil {
 		switch {
 		case errors.Is(err, pgp.ErrNoMDC):

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -44,6 +45,13 @@ type app struct {
 	certsLoaded bool
 	secrets     map[string]store.SecretInfo
 	prestarted  *helperProc
+	termLine    *termLine     // progress line on a terminal stderr (progress.go)
+	fe          frontendState // --command-fd and status-protocol state (commandfd.go)
+	// gpgv is set when invoked as gpgv (gpgv.go): only the --keyring
+	// certificates, no store, no TRUST_ lines, no FAILURE lines.
+	gpgv             bool
+	gpgvKeyringsOpen bool                 // some --keyring could be read
+	weakDigestNoted  map[crypto.Hash]bool // rejection already noted (gpgv.go)
 }
 
 func main() {
@@ -52,22 +60,36 @@ func main() {
 
 func run(argv []string, stdout, stderr io.Writer) int {
 	a := &app{argv0: filepath.Base(argv[0]), stdout: stdout, stderr: stderr, now: time.Now()}
-	opts, err := parseArgs(argv[1:])
-	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", a.progName(), err)
-		return 2
+	switch a.personality() {
+	case "gpgv":
+		return a.runGPGV(argv[1:])
+	case "gpgconf":
+		return a.runGPGConf(argv[0], argv[1:])
 	}
-	a.opts = opts
+	if code, stop := a.startGPG(argv[1:]); stop {
+		return code
+	}
+	a.setupTerminalProgress()
 	if err := a.setup(); err != nil {
 		a.errorf("%v", err)
 		return 2
+	}
+	if a.opts.has("passphrase-fd") {
+		// gpg reads the passphrase line as soon as it has its options,
+		// before any data: clients (python-gnupg) send both on stdin,
+		// the passphrase first.
+		if _, _, err := a.fixedPassphrase(); err != nil {
+			a.errorf("%v", err)
+			return 2
+		}
 	}
 	switch a.opts.command {
 	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":
 		a.prestartKeyhelper()
 	}
-	err = a.dispatch()
+	err := a.dispatch()
 	a.releasePrestarted()
+	a.endTerminalProgress()
 	if err != nil {
 		a.fail(err)
 	}
@@ -83,36 +105,38 @@ func (e *errStop) Error() string { return fmt.Sprintf("stopped with exit code %d
 
 // failure emits gpg's FAILURE status line; gpg prints at most one.
 func (a *app) failure(location string, code int) {
-	if a.failureEmitted {
+	if a.failureEmitted || a.gpgv {
 		return
 	}
 	a.failureEmitted = true
 	a.status.Emit("FAILURE", location, strconv.Itoa(code))
 }
 
+// personality is what front acts as, from the name it is invoked by:
+// gpgv, gpgconf, else gpg (gpg, gpg2, front).
+func (a *app) personality() string {
+	switch a.argv0 {
+	case "gpgv", "gpgv2":
+		return "gpgv"
+	case "gpgconf":
+		return "gpgconf"
+	}
+	return "gpg"
+}
+
 // progName is the name used in messages: gpg's when invoked as gpg.
 func (a *app) progName() string {
-	if a.argv0 == "gpgv" {
-		return "gpgv"
-	}
-	if strings.HasPrefix(a.argv0, "gpg") {
+	switch {
+	case a.personality() != "gpg":
+		return a.personality()
+	case strings.HasPrefix(a.argv0, "gpg"):
 		return "gpg"
 	}
 	return "front"
 }
 
+// setup opens the home (a.home, set with the options) and the outputs.
 func (a *app) setup() error {
-	a.home = a.opts.last("homedir")
-	if a.home == "" {
-		a.home = os.Getenv("GNUPGHOME")
-	}
-	if a.home == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return err
-		}
-		a.home = filepath.Join(h, ".gnupg")
-	}
 	st, err := store.Open(a.home)
 	if err != nil {
 		return err
@@ -125,6 +149,14 @@ func (a *app) setup() error {
 		}
 		a.now = ft
 	}
+	if err := a.setupStatus(); err != nil {
+		return err
+	}
+	return a.setupFrontend()
+}
+
+// setupStatus opens --status-fd or --status-file.
+func (a *app) setupStatus() error {
 	switch {
 	case a.opts.has("status-fd"):
 		fd, err := strconv.Atoi(a.opts.last("status-fd"))
@@ -133,18 +165,18 @@ func (a *app) setup() error {
 		}
 		switch fd {
 		case 1:
-			a.status = status.New(a.stdout)
+			a.status = a.newStatus(a.stdout)
 		case 2:
-			a.status = status.New(a.stderr)
+			a.status = a.newStatus(a.stderr)
 		default:
-			a.status = status.New(os.NewFile(uintptr(fd), "status-fd"))
+			a.status = a.newStatus(os.NewFile(uintptr(fd), "status-fd"))
 		}
 	case a.opts.has("status-file"):
 		f, err := os.OpenFile(a.opts.last("status-file"), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
 			return err
 		}
-		a.status = status.New(f)
+		a.status = a.newStatus(f)
 	}
 	return nil
 }
@@ -168,6 +200,8 @@ func (a *app) dispatch() error {
 	switch a.opts.command {
 	case "version":
 		return a.version()
+	case "list-config":
+		return a.listConfig(args)
 	case "quick-generate-key":
 		return a.quickGenKey(args)
 	case "generate-key":
@@ -206,20 +240,23 @@ func (a *app) dispatch() error {
 	return &usageError{fmt.Sprintf("command %q not supported", a.opts.command)}
 }
 
+// version prints gpg's --version layout: the GnuPG version it is
+// compatible with first (scripts cut field 3 of that line), then what it
+// really is, the home and the algorithms --list-config reports.
 func (a *app) version() error {
-	name := a.progName()
-	if name == "gpg" {
-		fmt.Fprintf(a.stdout, "gpg (GnuPG) %s\n", gpgVersion)
-		fmt.Fprintf(a.stdout, "front %s (daemonless OpenPGP; gpg-compatible interface)\n", ourVersion)
-	} else {
-		fmt.Fprintf(a.stdout, "front %s\n", ourVersion)
+	fmt.Fprintf(a.stdout, "%s (GnuPG) %s\n", a.personality(), gpgVersion)
+	fmt.Fprintf(a.stdout, "front %s (daemonless OpenPGP; gpg-compatible interface)\n", ourVersion)
+	if a.personality() == "gpgconf" {
+		return nil
 	}
-	fmt.Fprintf(a.stdout, "Home: %s\n", a.home)
+	fmt.Fprintf(a.stdout, "\nHome: %s\n", a.home)
 	fmt.Fprintln(a.stdout, "Supported algorithms:")
-	fmt.Fprintln(a.stdout, "Pubkey: RSA, ECDH, ECDSA, EDDSA")
-	fmt.Fprintln(a.stdout, "Cipher: AES, AES192, AES256")
-	fmt.Fprintln(a.stdout, "Hash: SHA1, SHA224, SHA256, SHA384, SHA512")
-	fmt.Fprintln(a.stdout, "Compression: Uncompressed, ZIP, ZLIB")
+	names := map[string]string{}
+	for _, r := range configRecords() {
+		names[r.names[0]] = strings.ReplaceAll(r.value, ";", ", ")
+	}
+	fmt.Fprintf(a.stdout, "Pubkey: %s\nCipher: %s\nHash: %s\nCompression: %s\n",
+		names["pubkeyname"], names["ciphername"], names["digestname"], names["compressname"])
 	return nil
 }
 
@@ -270,6 +307,9 @@ func (a *app) openInput(name string) (io.ReadCloser, error) {
 	if name == "" || name == "-" {
 		return io.NopCloser(os.Stdin), nil
 	}
+	if fd, ok := a.specialFD(name); ok {
+		return os.NewFile(uintptr(fd), name), nil
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, &exitError{2, fmt.Sprintf("can't open '%s': %s", name, errText(err))}
@@ -305,16 +345,28 @@ func (a *app) openOutput(defaultName string) (*output, error) {
 	if name == "" || name == "-" {
 		return &output{w: a.stdout}, nil
 	}
-	if _, err := os.Stat(name); err == nil && !a.opts.has("yes") {
-		if a.opts.has("batch") {
-			return nil, &exitError{2, fmt.Sprintf("'%s' exists; use --yes to overwrite", name)}
+	if fd, ok := a.specialFD(name); ok {
+		return &output{w: os.NewFile(uintptr(fd), name)}, nil
+	}
+	if name == os.DevNull {
+		// gpg writes to it as it is; a rename over it would replace the device
+		f, err := os.OpenFile(name, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, &exitError{2, fmt.Sprintf("can't create '%s': %s", name, errText(err))}
 		}
+		return &output{w: f}, nil
+	}
+	name, err := a.confirmOutputName(name)
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp-*")
 	if err != nil {
 		return nil, &exitError{2, fmt.Sprintf("can't create '%s': %s", name, errText(err))}
 	}
-	return &output{w: f, f: f, target: name}, nil
+	o := &output{w: f, f: f, target: name}
+	a.fe.temps = append(a.fe.temps, o)
+	return o, nil
 }
 
 // commit finishes the output; abort removes a partial file.

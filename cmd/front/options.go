@@ -2,115 +2,609 @@ package main
 
 import (
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
 )
 
-// optSpec is one gpg option: its long name, short letter, whether it takes
-// an argument, and whether it selects the command.
+// This file is gpg's command-line grammar (GnuPG 2.2.40's argparse as gpg
+// uses it), independent of what front does with the options:
+//
+//   - long options --name, --name=value and --name value; a unique prefix
+//     of a long name works (--list-k); spellings of one option (--armour,
+//     --armor) never make a prefix ambiguous;
+//   - short options bundle (-bsau KEY, -sbo FILE): a short option taking an
+//     argument takes the rest of its word, else the next word;
+//   - option processing stops at "--" or at the first word that is not an
+//     option ("-" is a word, not an option), so later words are arguments
+//     even when they start with "--";
+//   - integer arguments are read like strtol (leading digits, else 0);
+//   - the same names, without dashes and never abbreviated, in gpg.conf
+//     (config.go).
+//
+// Every option of gpg 2.2.40 is in the table with one of three levels of
+// support, so that a gpg invocation is either honoured, or refused with a
+// clear message, never misread: a typo'd or unknown option is gpg's
+// "invalid option", an option gpg has and front does not is refused by
+// name (see checkSupport).
+
+// argKind is what follows an option.
+type argKind uint8
+
+const (
+	argNone     argKind = iota
+	argString           // required string
+	argInt              // required integer (strtol, base 10)
+	argUlong            // required unsigned integer (strtoul, base 0: 0x.. and 0.. work), no sign
+	argOptional         // optional string: --passphrase, --passphrase=S or --passphrase S
+)
+
+// support says what front does with an option gpg knows.
+type support uint8
+
+const (
+	// implemented: front's code reads the option (options_test.go checks
+	// that every option the code reads is marked so).
+	implemented support = iota
+	// noEffect: accepted and ignored because what it controls does not
+	// exist in front (gpg-agent, dirmngr, keyservers, smartcards, secure
+	// memory, locale and terminal hints for pinentry, debug output) or
+	// because it restates what front always does (--no-use-embedded-filename).
+	noEffect
+	// notImplemented: gpg has it, front does not do it yet. On the command
+	// line it is an error (exit 2) rather than silently doing something
+	// else; in gpg.conf it is a warning, as gpg does for options it does
+	// not know there.
+	notImplemented
+)
+
+// special marks the options gpg's parser itself acts on as soon as it
+// reads them (it prints and exits there, ignoring the rest of the line).
+type special uint8
+
+const (
+	notSpecial special = iota
+	specialVersion
+	specialHelp
+	specialWarranty
+	specialDumpOptions
+)
+
+// optSpec is one option. name is what the rest of front asks the parsed
+// options for; aliases are the other spellings gpg accepts in full.
 type optSpec struct {
 	name    string
+	aliases []string
 	short   byte
-	hasArg  bool
+	arg     argKind
 	command bool
+	support support
+	special special
+	// cancels lists options whose earlier occurrences this one undoes
+	// (--no-armor undoes --armor, --no-verbose every -v): gpg's "the last
+	// one wins" for option pairs, so parsed.has answers the final state.
+	cancels []string
+	// cmdlineOnly options are not valid in an options file.
+	cmdlineOnly bool
 }
 
-// optSpecs lists the options front understands; aliases map to one name.
-var optSpecs = []optSpec{
-	{name: "sign", short: 's', command: true},
-	{name: "clearsign", command: true},
-	{name: "detach-sign", short: 'b', command: true},
-	{name: "encrypt", short: 'e', command: true},
-	{name: "symmetric", short: 'c', command: true},
-	{name: "decrypt", short: 'd', command: true},
-	{name: "verify", command: true},
-	{name: "import", command: true},
-	{name: "export", command: true},
-	{name: "export-secret-keys", command: true},
-	{name: "export-secret-subkeys", command: true},
-	{name: "list-keys", short: 'k', command: true},
-	{name: "list-secret-keys", short: 'K', command: true},
-	{name: "fingerprint", command: true},
-	{name: "delete-keys", command: true},
-	{name: "delete-secret-keys", command: true},
-	{name: "delete-secret-and-public-key", command: true},
-	{name: "quick-generate-key", command: true},
-	{name: "generate-key", command: true},
-	{name: "version", command: true},
-	{name: "armor", short: 'a'},
-	{name: "local-user", short: 'u', hasArg: true},
-	{name: "default-key", hasArg: true},
-	{name: "recipient", short: 'r', hasArg: true},
-	{name: "output", short: 'o', hasArg: true},
-	{name: "textmode", short: 't'},
-	{name: "digest-algo", hasArg: true},
-	{name: "cipher-algo", hasArg: true},
-	{name: "compress-algo", hasArg: true},
-	{name: "compress-level", short: 'z', hasArg: true},
-	{name: "batch"},
-	{name: "no-batch"},
-	{name: "yes"},
-	{name: "quiet", short: 'q'},
-	{name: "verbose", short: 'v'},
-	{name: "homedir", hasArg: true},
-	{name: "status-fd", hasArg: true},
-	{name: "status-file", hasArg: true},
-	{name: "pinentry-mode", hasArg: true},
-	{name: "passphrase", hasArg: true},
-	{name: "passphrase-fd", hasArg: true},
-	{name: "passphrase-file", hasArg: true},
-	{name: "trust-model", hasArg: true},
-	{name: "always-trust"},
-	{name: "with-colons"},
-	{name: "with-fingerprint"},
-	{name: "keyid-format", hasArg: true},
-	{name: "no-tty"},
-	{name: "rfc9580"},
-	{name: "no-armor"},
-	{name: "set-filename", hasArg: true},
-	{name: "max-output", hasArg: true},
-	{name: "faked-system-time", hasArg: true},
-	{name: "no-encrypt-to"},
-	{name: "fixed-list-mode"},
-	{name: "no-default-keyring"},
-	{name: "no-options"},
-	{name: "use-agent"},
-	{name: "no-use-agent"},
-	{name: "no-secmem-warning"},
-	{name: "no-permission-warning"},
-	{name: "no-greeting"},
-	{name: "no-verbose"},
-	{name: "charset", hasArg: true},
-	{name: "display", hasArg: true},
-	{name: "ttyname", hasArg: true},
-	{name: "ttytype", hasArg: true},
-	{name: "lc-ctype", hasArg: true},
-	{name: "lc-messages", hasArg: true},
+func (s optSpec) cancel(names ...string) optSpec { s.cancels = names; return s }
+
+// spellings is every full name of the option.
+func (s *optSpec) spellings() []string {
+	if s.name == "" {
+		return s.aliases
+	}
+	return append([]string{s.name}, s.aliases...)
 }
 
-// aliases maps gpg's alternative spellings to the names above.
-var aliases = map[string]string{
-	"clear-sign":           "clearsign",
-	"list-key":             "list-keys",
-	"list-public-keys":     "list-keys",
-	"list-secret-key":      "list-secret-keys",
-	"quick-gen-key":        "quick-generate-key",
-	"gen-key":              "generate-key",
-	"delete-key":           "delete-keys",
-	"delete-secret-key":    "delete-secret-keys",
-	"fingerprints":         "fingerprint",
-	"export-secret-key":    "export-secret-keys",
-	"export-secret-subkey": "export-secret-subkeys",
+func command(name string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, command: true, support: implemented}
+}
+func flag(sup support, name string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, support: sup}
+}
+func str(sup support, name string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, arg: argString, support: sup}
+}
+func integer(sup support, name string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, arg: argInt, support: sup}
+}
+func ulong(sup support, name string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, arg: argUlong, support: sup}
+}
+func internal(name string, sp special) optSpec {
+	return optSpec{name: name, special: sp, support: implemented, cmdlineOnly: true}
 }
 
-// parsed is the command line after parsing: options in order (repeated
-// options keep every value) and the remaining arguments.
+// gpgOptions is gpg 2.2.40's option table (g10/gpg.c), plus front's own
+// --rfc9580. Commands are all accepted here; dispatch says which ones front
+// runs. Canonical names keep the spelling front's code uses.
+var gpgOptions = newOptTable([]optSpec{
+	// Commands.
+	command("sign", 's'),
+	command("clearsign", 0, "clear-sign"),
+	command("detach-sign", 'b'),
+	command("encrypt", 'e'),
+	command("encrypt-files", 0),
+	command("symmetric", 'c'),
+	command("store", 0),
+	command("decrypt", 'd'),
+	command("decrypt-files", 0),
+	command("verify", 0),
+	command("verify-files", 0),
+	command("list-keys", 'k', "list-public-keys", "list-key"),
+	command("list-signatures", 0, "list-sigs", "list-sig"),
+	command("check-signatures", 0, "check-sigs", "check-sig"),
+	command("fingerprint", 0),
+	command("list-secret-keys", 'K'),
+	command("generate-key", 0, "gen-key"),
+	command("quick-generate-key", 0, "quick-gen-key"),
+	command("quick-add-uid", 0, "quick-adduid"),
+	command("quick-add-key", 0, "quick-addkey"),
+	command("quick-revoke-uid", 0, "quick-revuid"),
+	command("quick-set-expire", 0),
+	command("quick-set-primary-uid", 0),
+	command("full-generate-key", 0, "full-gen-key"),
+	command("generate-revocation", 0, "gen-revoke"),
+	command("delete-keys", 0),
+	command("delete-secret-keys", 0),
+	command("quick-sign-key", 0),
+	command("quick-lsign-key", 0),
+	command("quick-revoke-sig", 0),
+	command("sign-key", 0),
+	command("lsign-key", 0),
+	command("edit-key", 0, "key-edit"),
+	command("change-passphrase", 0, "passwd"),
+	command("generate-designated-revocation", 0, "desig-revoke"),
+	command("export", 0),
+	command("send-keys", 0),
+	command("receive-keys", 0, "recv-keys"),
+	command("search-keys", 0),
+	command("refresh-keys", 0),
+	command("locate-keys", 0),
+	command("locate-external-keys", 0),
+	command("fetch-keys", 0),
+	command("show-keys", 0, "show-key"),
+	command("export-secret-keys", 0),
+	command("export-secret-subkeys", 0),
+	command("export-ssh-key", 0),
+	command("import", 0),
+	command("fast-import", 0),
+	command("card-status", 0),
+	command("edit-card", 0, "card-edit"),
+	command("change-pin", 0),
+	command("list-config", 0),
+	command("list-gcrypt-config", 0),
+	command("gpgconf-list", 0),
+	command("gpgconf-test", 0),
+	command("list-packets", 0),
+	command("export-ownertrust", 0),
+	command("import-ownertrust", 0),
+	command("update-trustdb", 0),
+	command("check-trustdb", 0),
+	command("fix-trustdb", 0),
+	command("list-trustdb", 0),
+	command("dearmor", 0, "dearmour"),
+	command("enarmor", 0, "enarmour"),
+	command("print-md", 0),
+	command("print-mds", 0),
+	command("gen-prime", 0),
+	command("gen-random", 0),
+	command("server", 0),
+	command("tofu-policy", 0),
+	// The current code names it in the singular; gpg spells it in the
+	// plural, which every prefix of it also reaches.
+	command("delete-secret-and-public-key", 0, "delete-secret-and-public-keys"),
+	command("rebuild-keydb-caches", 0),
+
+	// Diagnostics.
+	flag(implemented, "verbose", 'v'),
+	flag(implemented, "no-verbose", 0).cancel("verbose"),
+	flag(implemented, "quiet", 'q'),
+	flag(implemented, "no-tty", 0),
+	flag(noEffect, "no-greeting", 0),
+	str(noEffect, "debug", 0),
+	str(noEffect, "debug-level", 0),
+	flag(noEffect, "debug-all", 0),
+	flag(noEffect, "debug-iolbf", 0),
+	str(noEffect, "display-charset", 0, "charset"),
+	optSpec{name: "options", arg: argString, support: implemented, cmdlineOnly: true},
+	optSpec{name: "no-options", support: implemented, cmdlineOnly: true},
+	integer(implemented, "logger-fd", 0),
+	str(notImplemented, "log-file", 0, "logger-file"),
+	flag(noEffect, "debug-quick-random", 0),
+
+	// Configuration.
+	optSpec{name: "homedir", arg: argString, support: implemented, cmdlineOnly: true},
+	str(implemented, "faked-system-time", 0),
+	str(implemented, "default-key", 0),
+	str(notImplemented, "encrypt-to", 0),
+	flag(noEffect, "no-encrypt-to", 0), // front has no --encrypt-to
+	str(notImplemented, "hidden-encrypt-to", 0),
+	flag(notImplemented, "encrypt-to-default-key", 0),
+	str(notImplemented, "default-recipient", 0),
+	flag(notImplemented, "default-recipient-self", 0),
+	flag(noEffect, "no-default-recipient", 0), // front has no default recipient
+	str(implemented, "group", 0),
+	str(implemented, "ungroup", 0),
+	flag(implemented, "no-groups", 0),
+	str(notImplemented, "compliance", 0),
+	flag(noEffect, "gnupg", 0, "no-pgp2", "no-pgp6", "no-pgp7", "no-pgp8"), // the default mode
+	flag(notImplemented, "rfc2440", 0),
+	flag(notImplemented, "rfc4880", 0),
+	flag(notImplemented, "rfc4880bis", 0),
+	flag(notImplemented, "openpgp", 0),
+	flag(notImplemented, "pgp6", 0),
+	flag(notImplemented, "pgp7", 0),
+	flag(notImplemented, "pgp8", 0),
+	str(notImplemented, "default-new-key-algo", 0),
+	ulong(notImplemented, "min-rsa-length", 0),
+	flag(implemented, "always-trust", 0),
+	str(implemented, "trust-model", 0),
+	str(noEffect, "photo-viewer", 0),
+	str(notImplemented, "known-notation", 0),
+	str(noEffect, "agent-program", 0),   // there is no agent
+	str(noEffect, "dirmngr-program", 0), // there is no dirmngr
+	flag(implemented, "exit-on-status-write-error", 0),
+	integer(noEffect, "limit-card-insert-tries", 0),
+	flag(implemented, "enable-progress-filter", 0), // PROGRESS status lines (progress.go)
+	str(noEffect, "temp-directory", 0),
+	str(noEffect, "exec-path", 0), // front runs no keyserver or photo helpers
+	flag(noEffect, "expert", 0),
+	flag(noEffect, "no-expert", 0),
+	flag(noEffect, "no-secmem-warning", 0),
+	flag(noEffect, "require-secmem", 0),
+	flag(noEffect, "no-require-secmem", 0),
+	flag(noEffect, "no-permission-warning", 0),
+	flag(notImplemented, "dry-run", 'n'),
+	flag(notImplemented, "interactive", 'i'),
+	str(notImplemented, "default-sig-expire", 0),
+	flag(notImplemented, "ask-sig-expire", 0),
+	flag(noEffect, "no-ask-sig-expire", 0),
+	str(notImplemented, "default-cert-expire", 0),
+	flag(notImplemented, "ask-cert-expire", 0),
+	flag(noEffect, "no-ask-cert-expire", 0),
+	integer(notImplemented, "default-cert-level", 0, "default-cert-check-level"),
+	integer(notImplemented, "min-cert-level", 0),
+	flag(notImplemented, "ask-cert-level", 0),
+	flag(noEffect, "no-ask-cert-level", 0),
+	flag(notImplemented, "only-sign-text-ids", 0),
+	flag(notImplemented, "enable-large-rsa", 0),
+	flag(notImplemented, "disable-large-rsa", 0),
+	flag(notImplemented, "enable-dsa2", 0),
+	flag(notImplemented, "disable-dsa2", 0),
+	str(notImplemented, "personal-cipher-preferences", 0, "personal-cipher-prefs"),
+	str(notImplemented, "personal-digest-preferences", 0, "personal-digest-prefs"),
+	str(notImplemented, "personal-compress-preferences", 0, "personal-compress-prefs"),
+	str(notImplemented, "default-preference-list", 0),
+	str(noEffect, "default-keyserver-url", 0),
+	flag(noEffect, "no-expensive-trust-checks", 0),
+	flag(notImplemented, "allow-non-selfsigned-uid", 0),
+	flag(noEffect, "no-allow-non-selfsigned-uid", 0),
+	flag(notImplemented, "allow-freeform-uid", 0),
+	flag(noEffect, "no-allow-freeform-uid", 0),
+	flag(noEffect, "preserve-permissions", 0),
+	str(notImplemented, "tofu-default-policy", 0),
+	flag(noEffect, "lock-once", 0), // front has its own store lock
+	flag(noEffect, "lock-multiple", 0),
+	flag(noEffect, "lock-never", 0),
+	str(implemented, "compress-algo", 0, "compression-algo"),
+	flag(noEffect, "bzip2-decompress-lowmem", 0),
+	integer(notImplemented, "completes-needed", 0),
+	integer(notImplemented, "marginals-needed", 0),
+	integer(notImplemented, "max-cert-depth", 0),
+	str(notImplemented, "trustdb-name", 0),
+	flag(noEffect, "auto-check-trustdb", 0),
+	flag(noEffect, "no-auto-check-trustdb", 0),
+	str(notImplemented, "force-ownertrust", 0),
+
+	// Input.
+	flag(notImplemented, "multifile", 0),
+	str(implemented, "input-size-hint", 0), // the total of PROGRESS lines for stdin
+	flag(noEffect, "utf8-strings", 0),      // arguments are taken as UTF-8
+	flag(noEffect, "no-utf8-strings", 0),
+	ulong(notImplemented, "set-filesize", 0),
+	flag(notImplemented, "no-literal", 0),
+	str(notImplemented, "set-notation", 'N'),
+	str(notImplemented, "sig-notation", 0),
+	str(notImplemented, "cert-notation", 0),
+	str(notImplemented, "set-policy-url", 0),
+	str(notImplemented, "sig-policy-url", 0),
+	str(notImplemented, "cert-policy-url", 0),
+	str(notImplemented, "sig-keyserver-url", 0),
+
+	// Output.
+	flag(implemented, "armor", 'a', "armour").cancel("no-armor"),
+	flag(implemented, "no-armor", 0, "no-armour").cancel("armor"),
+	str(implemented, "output", 'o'),
+	ulong(implemented, "max-output", 0),
+	str(notImplemented, "comment", 0),
+	flag(noEffect, "default-comment", 0),
+	flag(noEffect, "no-comments", 0), // front writes no comment lines
+	flag(notImplemented, "emit-version", 0),
+	flag(noEffect, "no-emit-version", 0, "no-version"), // front writes no Version: line
+	flag(notImplemented, "not-dash-escaped", 0),
+	flag(noEffect, "escape-from-lines", 0), // front always escapes "From " in cleartext
+	flag(notImplemented, "no-escape-from-lines", 0),
+	flag(notImplemented, "mimemode", 0),
+	flag(implemented, "textmode", 't'),
+	flag(implemented, "no-textmode", 0).cancel("textmode"),
+	str(implemented, "set-filename", 0),
+	flag(notImplemented, "for-your-eyes-only", 0),
+	flag(noEffect, "no-for-your-eyes-only", 0),
+	flag(notImplemented, "show-notation", 0),
+	flag(notImplemented, "no-show-notation", 0),
+	flag(notImplemented, "show-session-key", 0),
+	flag(notImplemented, "use-embedded-filename", 0),
+	flag(noEffect, "no-use-embedded-filename", 0),
+	flag(notImplemented, "unwrap", 0),
+	flag(noEffect, "mangle-dos-filenames", 0),
+	flag(noEffect, "no-mangle-dos-filenames", 0),
+	flag(noEffect, "no-symkey-cache", 0), // no agent, so no passphrase cache
+	flag(notImplemented, "skip-verify", 0),
+	flag(implemented, "list-only", 0),
+	integer(implemented, "compress-level", 'z'),
+	integer(noEffect, "bzip2-compress-level", 0), // front never compresses with bzip2
+	flag(noEffect, "disable-signer-uid", 0),      // front never writes a signer's user ID
+
+	// Import and export.
+	str(noEffect, "auto-key-locate", 0), // front looks keys up locally only
+	flag(noEffect, "no-auto-key-locate", 0),
+	flag(notImplemented, "auto-key-import", 0),
+	flag(noEffect, "no-auto-key-import", 0),
+	flag(noEffect, "auto-key-retrieve", 0), // no network: as gpg when retrieval fails
+	flag(noEffect, "no-auto-key-retrieve", 0),
+	flag(notImplemented, "include-key-block", 0),
+	flag(noEffect, "no-include-key-block", 0),
+	flag(noEffect, "disable-dirmngr", 0),
+	str(noEffect, "keyserver", 0),
+	str(noEffect, "keyserver-options", 0),
+	str(notImplemented, "key-origin", 0),
+	str(notImplemented, "import-options", 0),
+	str(notImplemented, "import-filter", 0),
+	str(notImplemented, "export-options", 0),
+	str(notImplemented, "export-filter", 0),
+	flag(notImplemented, "merge-only", 0),
+	flag(noEffect, "allow-secret-key-import", 0), // obsolete in gpg as well
+
+	// Key listings.
+	str(notImplemented, "list-options", 0),
+	flag(noEffect, "show-photos", 0),
+	flag(noEffect, "no-show-photos", 0),
+	flag(notImplemented, "show-policy-url", 0),
+	flag(notImplemented, "no-show-policy-url", 0),
+	flag(implemented, "with-colons", 0),
+	flag(notImplemented, "with-tofu-info", 0),
+	flag(notImplemented, "with-key-data", 0),
+	flag(notImplemented, "with-sig-list", 0),
+	flag(notImplemented, "with-sig-check", 0),
+	flag(implemented, "with-fingerprint", 0),
+	flag(notImplemented, "with-subkey-fingerprint", 0, "with-subkey-fingerprints"),
+	flag(notImplemented, "with-icao-spelling", 0),
+	flag(notImplemented, "with-keygrip", 0),
+	flag(notImplemented, "with-secret", 0),
+	flag(notImplemented, "with-wkd-hash", 0),
+	flag(notImplemented, "with-key-origin", 0),
+	flag(notImplemented, "fast-list-mode", 0),
+	flag(noEffect, "fixed-list-mode", 0), // always on since gpg 2.1
+	flag(notImplemented, "legacy-list-mode", 0),
+	flag(notImplemented, "print-pka-records", 0),
+	flag(notImplemented, "print-dane-records", 0),
+	str(implemented, "keyid-format", 0),
+	flag(notImplemented, "show-keyring", 0),
+
+	// Key selection.
+	str(implemented, "recipient", 'r', "remote-user", "user"),
+	str(notImplemented, "hidden-recipient", 'R'),
+	str(notImplemented, "recipient-file", 'f'),
+	str(notImplemented, "hidden-recipient-file", 'F'),
+	flag(notImplemented, "throw-keyids", 0),
+	flag(noEffect, "no-throw-keyids", 0),
+	str(implemented, "local-user", 'u', "sign-with"),
+	str(notImplemented, "trusted-key", 0),
+	str(notImplemented, "sender", 0),
+	str(notImplemented, "try-secret-key", 0),
+	flag(notImplemented, "try-all-secrets", 0),
+	flag(notImplemented, "no-default-keyring", 0),
+	flag(notImplemented, "no-keyring", 0),
+	str(notImplemented, "keyring", 0),
+	str(notImplemented, "primary-keyring", 0),
+	str(noEffect, "secret-keyring", 0), // obsolete in gpg as well
+	flag(notImplemented, "skip-hidden-recipients", 0),
+	flag(noEffect, "no-skip-hidden-recipients", 0),
+	str(notImplemented, "override-session-key", 0),
+	integer(notImplemented, "override-session-key-fd", 0),
+
+	// Security.
+	integer(notImplemented, "s2k-mode", 0),
+	str(notImplemented, "s2k-digest-algo", 0),
+	str(notImplemented, "s2k-cipher-algo", 0),
+	integer(notImplemented, "s2k-count", 0),
+	// Signing subkeys without a back signature are rejected always.
+	flag(noEffect, "require-cross-certification", 0, "require-backsigs"),
+	flag(notImplemented, "no-require-cross-certification", 0, "no-require-backsigs"),
+	str(notImplemented, "verify-options", 0),
+	flag(implemented, "enable-special-filenames", 0),
+	flag(noEffect, "no-random-seed-file", 0),
+	flag(noEffect, "no-sig-cache", 0),
+	flag(noEffect, "ignore-time-conflict", 0),
+	flag(notImplemented, "ignore-valid-from", 0),
+	flag(notImplemented, "ignore-crc-error", 0),
+	flag(notImplemented, "ignore-mdc-error", 0),
+	str(notImplemented, "disable-cipher-algo", 0),
+	str(notImplemented, "disable-pubkey-algo", 0),
+	str(implemented, "cipher-algo", 0),
+	str(implemented, "digest-algo", 0),
+	str(notImplemented, "cert-digest-algo", 0),
+	flag(notImplemented, "override-compliance-check", 0),
+	flag(notImplemented, "allow-weak-key-signatures", 0),
+	flag(notImplemented, "allow-weak-digest-algos", 0),
+	str(implemented, "weak-digest", 0),
+	flag(notImplemented, "allow-multisig-verification", 0),
+	flag(notImplemented, "allow-multiple-messages", 0),
+	flag(noEffect, "no-allow-multiple-messages", 0),
+
+	// Unattended use.
+	flag(implemented, "batch", 0).cancel("no-batch"),
+	flag(implemented, "no-batch", 0).cancel("batch"),
+	flag(implemented, "yes", 0).cancel("no"),
+	flag(notImplemented, "no", 0),
+	integer(implemented, "status-fd", 0),
+	str(implemented, "status-file", 0),
+	integer(notImplemented, "attribute-fd", 0),
+	str(notImplemented, "attribute-file", 0),
+	integer(implemented, "command-fd", 0),
+	str(notImplemented, "command-file", 0),
+	{name: "passphrase", arg: argOptional, support: implemented},
+	integer(implemented, "passphrase-fd", 0),
+	str(implemented, "passphrase-file", 0),
+	integer(noEffect, "passphrase-repeat", 0),
+	// front never uses a pinentry: a passphrase comes from --passphrase*
+	// or the terminal, which is what --pinentry-mode loopback asks for.
+	str(implemented, "pinentry-mode", 0),
+	flag(notImplemented, "force-sign-key", 0),
+
+	// Other options: hints for gpg-agent's pinentry and similar.
+	str(noEffect, "request-origin", 0),
+	str(noEffect, "display", 0),
+	str(noEffect, "ttyname", 0),
+	str(noEffect, "ttytype", 0),
+	str(noEffect, "lc-ctype", 0),
+	str(noEffect, "lc-messages", 0),
+	str(noEffect, "xauthority", 0),
+	flag(noEffect, "no-autostart", 0),
+	flag(notImplemented, "forbid-gen-key", 0),
+	flag(notImplemented, "require-compliance", 0),
+	flag(noEffect, "use-only-openpgp-card", 0),
+	flag(notImplemented, "rfc2440-text", 0),
+	flag(noEffect, "no-rfc2440-text", 0),
+
+	// Obsolete in gpg, which accepts them (some with a warning).
+	flag(noEffect, "use-agent", 0),
+	flag(noEffect, "no-use-agent", 0),
+	str(noEffect, "gpg-agent-info", 0),
+	str(noEffect, "reader-port", 0),
+	str(noEffect, "ctapi-driver", 0),
+	str(noEffect, "pcsc-driver", 0),
+	flag(noEffect, "disable-ccid", 0),
+	flag(noEffect, "honor-http-proxy", 0),
+	str(noEffect, "tofu-db-format", 0),
+	flag(noEffect, "strict", 0),
+	flag(noEffect, "no-strict", 0),
+	flag(noEffect, "load-extension", 0),
+	flag(noEffect, "sk-comments", 0),
+	flag(noEffect, "no-sk-comments", 0),
+	flag(noEffect, "compress-keys", 0),
+	flag(noEffect, "compress-sigs", 0),
+	flag(noEffect, "force-v3-sigs", 0),
+	flag(noEffect, "no-force-v3-sigs", 0),
+	flag(noEffect, "force-v4-certs", 0),
+	flag(noEffect, "no-force-v4-certs", 0),
+	flag(noEffect, "no-mdc-warning", 0),
+	flag(noEffect, "force-mdc", 0),
+	flag(noEffect, "no-force-mdc", 0),
+	flag(noEffect, "disable-mdc", 0),
+	flag(noEffect, "no-disable-mdc", 0),
+
+	// front's own: version 6 keys (RFC 9580).
+	flag(implemented, "rfc9580", 0),
+
+	// What gpg's parser adds to every table.
+	internal("help", specialHelp),
+	internal("version", specialVersion),
+	internal("warranty", specialWarranty),
+	internal("dump-options", specialDumpOptions),
+	{name: "dump-option-table", support: notImplemented, cmdlineOnly: true},
+})
+
+// optTable indexes a program's options.
+type optTable struct {
+	specs   []optSpec
+	byName  map[string]*optSpec // every full spelling
+	byShort map[byte]*optSpec
+}
+
+func newOptTable(specs []optSpec) *optTable {
+	t := &optTable{specs: specs, byName: map[string]*optSpec{}, byShort: map[byte]*optSpec{}}
+	for i := range t.specs {
+		s := &t.specs[i]
+		for _, n := range s.spellings() {
+			if _, dup := t.byName[n]; dup {
+				panic("duplicate option " + n)
+			}
+			t.byName[n] = s
+		}
+		if s.short != 0 {
+			if _, dup := t.byShort[s.short]; dup {
+				panic(fmt.Sprintf("duplicate short option -%c", s.short))
+			}
+			t.byShort[s.short] = s
+		}
+	}
+	return t
+}
+
+// spec returns the option with canonical name, or nil.
+func (t *optTable) spec(name string) *optSpec {
+	s := t.byName[name]
+	if s == nil || s.name != name {
+		return nil
+	}
+	return s
+}
+
+// errAmbiguous marks an abbreviation matching several options.
+var errAmbiguous = fmt.Errorf("ambiguous")
+
+// lookupLong finds a long option by full spelling or unique prefix, as gpg
+// does: a prefix is ambiguous only when it reaches two different options.
+func (t *optTable) lookupLong(word string) (*optSpec, error) {
+	if word == "" {
+		return nil, nil
+	}
+	if s, ok := t.byName[word]; ok {
+		return s, nil
+	}
+	var found *optSpec
+	for i := range t.specs {
+		s := &t.specs[i]
+		for _, n := range s.spellings() {
+			if strings.HasPrefix(n, word) {
+				if found != nil && found != s {
+					return nil, errAmbiguous
+				}
+				found = s
+			}
+		}
+	}
+	return found, nil
+}
+
+// optItem is one option occurrence, in the order given.
+type optItem struct {
+	spec  *optSpec
+	value string
+	// origin is "" for the command line, else "FILE:LINE".
+	origin string
+}
+
+// parsed is the result of option parsing: gpg.conf, then the command line.
 type parsed struct {
 	command string
 	values  map[string][]string
 	order   []string
+	items   []optItem
 	args    []string
+	// special is set when gpg's parser would have acted at once
+	// (--version, --help, --warranty, --dump-options).
+	special special
+	// argsLookLikeOptions are arguments that start with "--": gpg and
+	// gpgconf note that they are not options (even after "--", although
+	// their code means to skip the note then).
+	argsLookLikeOptions []string
 }
+
+func newParsed() *parsed { return &parsed{values: map[string][]string{}} }
 
 func (p *parsed) has(name string) bool { _, ok := p.values[name]; return ok }
 
@@ -130,146 +624,272 @@ type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func lookupLong(name string) (optSpec, error) {
-	if a, ok := aliases[name]; ok {
-		name = a
-	}
-	var matches []optSpec
-	for _, s := range optSpecs {
-		if s.name == name {
-			return s, nil
+// optionError is a command-line option gpg's parser rejects. gpg prints
+// these without its "gpg: " prefix (they come from the argument parser of
+// libgpg-error, not gpg's logger), then exits 2.
+type optionError struct{ msg string }
+
+func (e *optionError) Error() string { return e.msg }
+
+// errConflictingCommands ends a run as gpg's set_cmd does (g10_exit(2)).
+var errConflictingCommands = &usageError{"conflicting commands"}
+
+// add records one option occurrence.
+func (p *parsed) add(s *optSpec, value, origin string) error {
+	if s.command {
+		c, ok := combineCommands(p.command, s.name)
+		if !ok {
+			return errConflictingCommands
 		}
-		if strings.HasPrefix(s.name, name) {
-			matches = append(matches, s)
-		}
+		p.command = c
 	}
-	for a, target := range aliases {
-		if strings.HasPrefix(a, name) {
-			for _, s := range optSpecs {
-				if s.name == target {
-					matches = append(matches, s)
-				}
-			}
-		}
+	for _, c := range s.cancels {
+		delete(p.values, c)
 	}
-	uniq := map[string]optSpec{}
-	for _, m := range matches {
-		uniq[m.name] = m
-	}
-	if len(uniq) == 1 {
-		for _, m := range uniq {
-			return m, nil
-		}
-	}
-	if len(uniq) > 1 {
-		names := make([]string, 0, len(uniq))
-		for n := range uniq {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return optSpec{}, &usageError{fmt.Sprintf("option \"--%s\" is ambiguous", name)}
-	}
-	return optSpec{}, &usageError{fmt.Sprintf("invalid option \"--%s\"", name)}
+	p.values[s.name] = append(p.values[s.name], value)
+	p.order = append(p.order, s.name)
+	p.items = append(p.items, optItem{spec: s, value: value, origin: origin})
+	return nil
 }
 
-func lookupShort(c byte) (optSpec, error) {
-	for _, s := range optSpecs {
-		if s.short == c {
-			return s, nil
-		}
-	}
-	return optSpec{}, &usageError{fmt.Sprintf("invalid option \"-%c\"", c)}
-}
-
-// parseArgs parses gpg's command line: --opt, --opt=v, --opt v, bundled
-// short options (-bsau KEY), "--" ends options, "-" is an argument.
+// parseArgs parses a gpg command line alone (no options file).
 func parseArgs(argv []string) (*parsed, error) {
-	p := &parsed{values: map[string][]string{}}
-	set := func(s optSpec, v string) error {
-		if s.command {
-			// gpg combines some commands: -s with -e, -b, -c; --sign --symmetric.
-			p.command = combineCommands(p.command, s.name)
-			if p.command == "" {
-				return &usageError{"conflicting commands"}
-			}
-		}
-		p.values[s.name] = append(p.values[s.name], v)
-		p.order = append(p.order, s.name)
-		return nil
-	}
-	for i := 0; i < len(argv); i++ {
-		a := argv[i]
-		switch {
-		case a == "--":
-			p.args = append(p.args, argv[i+1:]...)
-			return p, nil
-		case strings.HasPrefix(a, "--"):
-			name, val, hasVal := strings.Cut(a[2:], "=")
-			s, err := lookupLong(name)
-			if err != nil {
-				return nil, err
-			}
-			if s.hasArg && !hasVal {
-				if i+1 >= len(argv) {
-					return nil, &usageError{fmt.Sprintf("missing argument for option \"--%s\"", s.name)}
-				}
-				i++
-				val = argv[i]
-			} else if !s.hasArg && hasVal {
-				return nil, &usageError{fmt.Sprintf("option \"--%s\" does not expect an argument", s.name)}
-			}
-			if err := set(s, val); err != nil {
-				return nil, err
-			}
-		case len(a) > 1 && a[0] == '-':
-			for j := 1; j < len(a); j++ {
-				s, err := lookupShort(a[j])
-				if err != nil {
-					return nil, err
-				}
-				val := ""
-				if s.hasArg {
-					if j+1 < len(a) {
-						val = a[j+1:]
-					} else if i+1 < len(argv) {
-						i++
-						val = argv[i]
-					} else {
-						return nil, &usageError{fmt.Sprintf("missing argument for option \"-%c\"", a[j])}
-					}
-					if err := set(s, val); err != nil {
-						return nil, err
-					}
-					break
-				}
-				if err := set(s, ""); err != nil {
-					return nil, err
-				}
-			}
-		default:
-			p.args = append(p.args, a)
-		}
-	}
-	return p, nil
+	p := newParsed()
+	return p, gpgOptions.parseCommandLine(p, argv)
 }
 
-// combineCommands merges two command options as gpg does, or returns ""
-// when they conflict.
-func combineCommands(have, add string) string {
-	if have == "" || have == add {
-		return add
+// parseCommandLine adds argv's options to p and sets p.args. On an error
+// p holds what came before it (gpg has acted on those, e.g. --status-fd,
+// when it reports the error).
+func (t *optTable) parseCommandLine(p *parsed, argv []string) error {
+	i := 0
+	for ; i < len(argv); i++ {
+		word := argv[i]
+		if word == "--" {
+			i++
+			break
+		}
+		if len(word) < 2 || word[0] != '-' {
+			break // the first argument ends the options
+		}
+		if strings.HasPrefix(word, "--") {
+			name, value, hasValue := strings.Cut(word[2:], "=")
+			s, err := t.lookupLong(name)
+			switch {
+			case err == errAmbiguous:
+				return &optionError{fmt.Sprintf("option \"%.50s\" is ambiguous", word)}
+			case s == nil:
+				return &optionError{fmt.Sprintf("invalid option \"%.50s\"", word)}
+			}
+			if s.special != notSpecial {
+				p.special = s.special
+				return nil
+			}
+			switch {
+			case s.arg == argNone:
+				// gpg ignores a value given to an option without argument.
+				value = ""
+			case s.arg == argOptional && !hasValue:
+				if i+1 < len(argv) && !strings.HasPrefix(argv[i+1], "-") {
+					i++
+					value = argv[i]
+				}
+			case hasValue && value == "" && s.arg != argOptional,
+				!hasValue && i+1 >= len(argv):
+				return &optionError{fmt.Sprintf("missing argument for option \"%.50s\"", word)}
+			case !hasValue:
+				i++
+				value = argv[i]
+			}
+			if value, err = normalizeArg(s.arg, value); err != nil {
+				return &optionError{fmt.Sprintf("invalid argument for option \"%.50s\"", word)}
+			}
+			if err := p.add(s, value, ""); err != nil {
+				return err
+			}
+			continue
+		}
+		// A bundle of short options.
+		for j := 1; j < len(word); j++ {
+			s := t.byShort[word[j]]
+			if s == nil {
+				if word[j] == 'h' || word[j] == '?' {
+					p.special = specialHelp
+					return nil
+				}
+				return &optionError{fmt.Sprintf("invalid option \"%.50s\"", word)}
+			}
+			value := ""
+			if s.arg != argNone {
+				switch {
+				case j+1 < len(word):
+					value = word[j+1:]
+				case s.arg == argOptional && (i+1 >= len(argv) || len(argv[i+1]) > 1 && argv[i+1][0] == '-'):
+				case i+1 < len(argv):
+					i++
+					value = argv[i]
+				default:
+					return &optionError{fmt.Sprintf("missing argument for option \"%.50s\"", word)}
+				}
+				var err error
+				if value, err = normalizeArg(s.arg, value); err != nil {
+					return &optionError{fmt.Sprintf("invalid argument for option \"%.50s\"", word)}
+				}
+				if err := p.add(s, value, ""); err != nil {
+					return err
+				}
+				break
+			}
+			if err := p.add(s, "", ""); err != nil {
+				return err
+			}
+		}
+	}
+	p.args = append(p.args, argv[i:]...)
+	for _, a := range p.args {
+		if strings.HasPrefix(a, "--") {
+			p.argsLookLikeOptions = append(p.argsLookLikeOptions, a)
+		}
+	}
+	return nil
+}
+
+// normalizeArg reads integer arguments as gpg does (strtol: leading digits
+// count, anything else is 0) so the rest of front sees the number gpg would
+// use. Unsigned arguments refuse a sign and accept 0x and 0 prefixes.
+func normalizeArg(kind argKind, v string) (string, error) {
+	switch kind {
+	case argInt:
+		n, err := strtol(v, 10)
+		if err != nil || n < -1<<31 || n > 1<<31-1 {
+			return "", fmt.Errorf("out of range")
+		}
+		return strconv.FormatInt(n, 10), nil
+	case argUlong:
+		t := strings.TrimLeft(v, " \t\n\v\f\r")
+		if strings.HasPrefix(t, "-") {
+			return "", fmt.Errorf("negative")
+		}
+		n, err := strtol(t, 0)
+		if err != nil {
+			return "", err
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+	return v, nil
+}
+
+// strtol converts the longest numeric prefix of s (after white space and
+// a sign) in base (0: C's prefixes), 0 when there is none.
+func strtol(s string, base int) (int64, error) {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if base == 0 {
+		switch {
+		case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X") && isHexDigit(s[2]):
+			base, s = 16, s[2:]
+		case len(s) > 1 && s[0] == '0':
+			base = 8
+		default:
+			base = 10
+		}
+	}
+	end := 0
+	for end < len(s) && digitValue(s[end]) < base {
+		end++
+	}
+	if end == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s[:end], base, 64)
+	if err != nil {
+		return 0, err
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}
+
+func isHexDigit(c byte) bool { return digitValue(c) < 16 }
+
+func digitValue(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'z':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'Z':
+		return int(c-'A') + 10
+	}
+	return 99
+}
+
+// checkSupport refuses the options front does not implement. Options from
+// an options file were already reported as warnings when it was read.
+func (p *parsed) checkSupport() error {
+	for _, it := range p.items {
+		if it.origin == "" && it.spec.support == notImplemented && !it.spec.command {
+			return &usageError{fmt.Sprintf("option \"--%s\" is not supported by front", it.spec.name)}
+		}
+	}
+	return nil
+}
+
+// dumpOptions lists the long options front accepts, as gpg's
+// --dump-options does; clients probe it for support of an option, so the
+// ones front refuses are left out.
+func (t *optTable) dumpOptions() []string {
+	var out []string
+	for i := range t.specs {
+		s := &t.specs[i]
+		if s.support == notImplemented && !s.command {
+			continue
+		}
+		for _, n := range s.spellings() {
+			out = append(out, "--"+n)
+		}
+	}
+	return out
+}
+
+// combineCommands merges two command options as gpg does (g10/gpg.c
+// set_cmd), or reports that they conflict. --fingerprint is a command only
+// when no other command is given.
+func combineCommands(have, add string) (string, bool) {
+	switch {
+	case have == "" || have == add:
+		return add, true
+	case add == "fingerprint":
+		return have, true
+	case have == "fingerprint":
+		return add, true
 	}
 	pair := map[[2]string]string{
-		{"sign", "encrypt"}: "sign-encrypt", {"encrypt", "sign"}: "sign-encrypt",
-		{"sign", "symmetric"}: "sign-symmetric", {"symmetric", "sign"}: "sign-symmetric",
-		{"encrypt", "symmetric"}: "encrypt-symmetric", {"symmetric", "encrypt"}: "encrypt-symmetric",
-		{"sign", "detach-sign"}: "detach-sign", {"detach-sign", "sign"}: "detach-sign",
-		{"sign", "clearsign"}: "clearsign", {"clearsign", "sign"}: "clearsign",
-		{"sign-encrypt", "symmetric"}: "sign-encrypt-symmetric", {"encrypt-symmetric", "sign"}: "sign-encrypt-symmetric",
-		{"sign-encrypt", "sign"}: "sign-encrypt", {"sign-encrypt", "encrypt"}: "sign-encrypt",
-		{"list-keys", "fingerprint"}: "list-keys", {"fingerprint", "list-keys"}: "list-keys",
-		{"list-secret-keys", "fingerprint"}: "list-secret-keys", {"fingerprint", "list-secret-keys"}: "list-secret-keys",
-		{"fingerprint", "fingerprint"}: "fingerprint",
+		{"sign", "encrypt"}:                "sign-encrypt",
+		{"encrypt", "sign"}:                "sign-encrypt",
+		{"sign", "symmetric"}:              "sign-symmetric",
+		{"symmetric", "sign"}:              "sign-symmetric",
+		{"encrypt", "symmetric"}:           "encrypt-symmetric",
+		{"symmetric", "encrypt"}:           "encrypt-symmetric",
+		{"sign-encrypt", "symmetric"}:      "sign-encrypt-symmetric",
+		{"sign-symmetric", "encrypt"}:      "sign-encrypt-symmetric",
+		{"encrypt-symmetric", "sign"}:      "sign-encrypt-symmetric",
+		{"sign-encrypt", "sign"}:           "sign-encrypt",
+		{"sign-encrypt", "encrypt"}:        "sign-encrypt",
+		{"sign-symmetric", "sign"}:         "sign-symmetric",
+		{"sign-symmetric", "symmetric"}:    "sign-symmetric",
+		{"sign", "clearsign"}:              "clearsign",
+		{"clearsign", "sign"}:              "clearsign",
+		{"sign", "detach-sign"}:            "detach-sign",
+		{"detach-sign", "sign"}:            "detach-sign",
+		{"encrypt-symmetric", "encrypt"}:   "encrypt-symmetric",
+		{"encrypt-symmetric", "symmetric"}: "encrypt-symmetric",
 	}
-	return pair[[2]string{have, add}]
+	c, ok := pair[[2]string{have, add}]
+	return c, ok
 }

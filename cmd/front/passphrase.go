@@ -97,6 +97,11 @@ func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
 		}
 		return pass, true, nil
 	}
+	if a.loopbackPrompt() {
+		// --command-fd with --pinentry-mode loopback: gpg relays the
+		// agent's inquiry to the front-end (EasyPG drives it this way)
+		return a.commandPassphrase(q)
+	}
 	if a.opts.has("batch") || a.opts.has("no-tty") {
 		if q.Kind == ipc.InquireNewPassphrase {
 			// gpg in batch mode with an empty loopback answer makes an

@@ -61,6 +61,8 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 		var pk *packet.PublicKey
 		for _, e := range found {
 			if pk = a.usableSigningKey(e); pk != nil {
+				// gpg reports the key it settled on as it looks it up
+				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), "2")
 				break
 			}
 		}
@@ -72,6 +74,10 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 		keys = append(keys, a.signKeyFor(pk))
 	}
 	for _, e := range ents {
+		// the default key: first considered (0), then chosen for signing (2)
+		fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+		a.status.Emit("KEY_CONSIDERED", fpr, "0")
+		a.status.Emit("KEY_CONSIDERED", fpr, "2")
 		keys = append(keys, a.signKeyFor(a.usableSigningKey(e)))
 	}
 	return keys, nil
@@ -117,9 +123,15 @@ func (a *app) signFailed(err error) error {
 	if a.badPassphrase {
 		code = gpgError(srcAgent, errBadPassphrase)
 	}
-	a.failure("sign", code)
+	pf := a.fe.passFailure
+	if pf != nil {
+		code = pf.code
+	}
+	a.failure(a.failureLocation(), code)
 	msg := err.Error()
 	switch {
+	case pf != nil:
+		msg = pf.msg
 	case a.badPassphrase || code == gpgError(srcAgent, errBadPassphrase):
 		msg = "Bad passphrase"
 	case err == errNoPassphrase:
@@ -130,17 +142,21 @@ func (a *app) signFailed(err error) error {
 	return &exitError{2, "signing failed: " + msg}
 }
 
+// announceSigners writes gpg's BEGIN_SIGNING sync point (the keys were
+// reported with KEY_CONSIDERED when signers looked them up).
+// gpg writes one line naming every hash in use, in ascending order.
 func (a *app) announceSigners(keys []pgp.SignKey) {
+	var used [256]bool
 	for _, k := range keys {
-		if kk := a.keyByFingerprint(k.Key.Fingerprint); kk != nil {
-			fpr := fmt.Sprintf("%X", kk.Entity.PrimaryKey.Fingerprint)
-			a.status.Emit("KEY_CONSIDERED", fpr, "0")
-			a.status.Emit("KEY_CONSIDERED", fpr, "2")
+		used[pgp.HashID(k.Hash)] = true
+	}
+	var args []string
+	for id, u := range used {
+		if u {
+			args = append(args, "H"+strconv.Itoa(id))
 		}
 	}
-	for _, k := range keys {
-		a.status.Emit("BEGIN_SIGNING", "H"+strconv.Itoa(int(pgp.HashID(k.Hash))))
-	}
+	a.status.Emit("BEGIN_SIGNING", args...)
 }
 
 func (a *app) sigCreated(kind string, sigs []*packet.Signature) {
@@ -219,7 +235,7 @@ func (a *app) signCmd(args []string) error {
 // openInOut opens the input named by args (stdin without one) and the
 // output: -o, else the input's name plus ext, else stdout (gpg's rules).
 func (a *app) openInOut(args []string, ext string) (io.ReadCloser, *output, error) {
-	in, err := a.openInput(firstArg(args))
+	in, err := a.openDataInput(firstArg(args), false)
 	if err != nil {
 		return nil, nil, err
 	}

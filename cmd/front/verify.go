@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
@@ -27,7 +26,7 @@ func peekInput(r io.Reader) (*bufio.Reader, []byte) {
 
 func (a *app) verifyCmd(args []string) error {
 	sigName := firstArg(args)
-	sigIn, err := a.openInput(sigName)
+	sigIn, err := a.openDataInput(sigName, false)
 	if err != nil {
 		return err
 	}
@@ -41,6 +40,9 @@ func (a *app) verifyCmd(args []string) error {
 				return err
 			}
 			text = o.w
+			// gpg reports the cleartext it writes as a text literal
+			// without name or date.
+			a.status.Emit("PLAINTEXT", "74", "0", "")
 		}
 		vs, err := pgp.VerifyClearsigned(br, text, a.loadCerts())
 		if err != nil {
@@ -59,7 +61,7 @@ func (a *app) verifyCmd(args []string) error {
 	detachedArmor := bytes.Contains(head, []byte("-----BEGIN PGP SIGNATURE-----"))
 	var body io.Reader = br
 	if pgp.IsArmored(head) {
-		blk, err := armor.Decode(br)
+		blk, err := pgp.DecodeArmor(br)
 		if err != nil {
 			return a.verifyInputError(errors.New("invalid armor"))
 		}
@@ -81,7 +83,7 @@ func (a *app) verifyCmd(args []string) error {
 			names = []string{dataName}
 		}
 		for _, n := range names {
-			in, err := a.openInput(n)
+			in, err := a.openDataInput(n, true)
 			if err != nil {
 				return err
 			}
@@ -165,7 +167,12 @@ func sigStatusArgs(v *pgp.Verification, rc string, issuerFpr string) []string {
 
 func (a *app) reportSig(v *pgp.Verification) int {
 	sig := v.Sig
-	a.status.Emit("NEWSIG")
+	if sig.SignerUserId != nil && *sig.SignerUserId != "" {
+		// gpg names the signer's user ID subpacket as one escaped field
+		a.status.Emit("NEWSIG", status.EscapeField(*sig.SignerUserId))
+	} else {
+		a.status.Emit("NEWSIG")
+	}
 	a.infof("Signature made %s", sig.CreationTime.UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
 	issuerFpr := "-"
 	if len(sig.IssuerFingerprint) > 0 {
@@ -176,8 +183,12 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		using = fmt.Sprintf("%016X", v.KeyID)
 	}
 	fmt.Fprintf(a.stderr, "%s:                using %s key %s\n", a.progName(), sigAlgoWord(sig.PubKeyAlgo), using)
+	if sig.SignerUserId != nil && *sig.SignerUserId != "" {
+		fmt.Fprintf(a.stderr, "%s:                issuer \"%s\"\n", a.progName(), printable(*sig.SignerUserId))
+	}
 	keyID := fmt.Sprintf("%016X", v.KeyID)
 	if v.Key == nil {
+		a.gpgvNoKeyring()
 		a.status.Emit("ERRSIG", sigStatusArgs(v, "9", issuerFpr)...)
 		a.status.Emit("NO_PUBKEY", keyID)
 		a.errorf("Can't check signature: No public key")
@@ -187,6 +198,16 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	primaryFpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	uid := primaryUID(e)
 	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
+	// gpg checks the key's expiry before the signature itself
+	ks := a.signingKeyState(v.Key)
+	if ks.expired {
+		a.status.Emit("KEYEXPIRED", strconv.FormatInt(ks.expiry, 10))
+	}
+	if a.rejectsDigest(sig.Hash) {
+		a.status.Emit("ERRSIG", sigStatusArgs(v, strconv.Itoa(errDigestAlgo), issuerFpr)...)
+		a.errorf("Can't check signature: Invalid digest algorithm")
+		return 2
+	}
 	if v.Err != nil && !errors.Is(v.Err, pgp.ErrBadSig) {
 		a.status.Emit("ERRSIG", sigStatusArgs(v, "4", issuerFpr)...)
 		a.errorf("Can't check signature: %v", v.Err)
@@ -195,13 +216,34 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	if v.Err != nil {
 		a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 		a.status.Emit("BADSIG", keyID, status.Escape(uid))
-		a.infof("BAD signature from \"%s\" [%s]", printable(uid), a.validityWord(e))
+		a.infof("BAD signature from \"%s\"%s", printable(uid), a.validitySuffix(a.validityWord(e)))
 		return 1
 	}
 	ts := strconv.FormatInt(sig.CreationTime.Unix(), 10)
-	a.status.Emit("SIG_ID", sigID(sig), sig.CreationTime.UTC().Format("2006-01-02"), ts)
+	if sig.SigType == packet.SigTypeBinary || sig.SigType == packet.SigTypeText {
+		id, ok := gpgSigID(sig)
+		if !ok {
+			id = sigID(sig)
+		}
+		a.status.Emit("SIG_ID", id, sig.CreationTime.UTC().Format("2006-01-02"), ts)
+	}
 	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
-	a.status.Emit("GOODSIG", keyID, status.Escape(uid))
+	sigExpired := sigLifetimeOver(sig, a.now)
+	goodWord, validity := "Good", a.validityWord(e)
+	switch {
+	case sigExpired:
+		a.status.Emit("EXPSIG", keyID, status.Escape(uid))
+		goodWord = "Expired"
+	case ks.expired:
+		a.status.Emit("EXPKEYSIG", keyID, status.Escape(uid))
+	case ks.revocation != nil:
+		a.status.Emit("REVKEYSIG", keyID, status.Escape(uid))
+	default:
+		a.status.Emit("GOODSIG", keyID, status.Escape(uid))
+	}
+	if ks.expired {
+		validity = "expired"
+	}
 	a.notations(sig)
 	expire := "0"
 	if sig.SigLifetimeSecs != nil && *sig.SigLifetimeSecs != 0 {
@@ -210,8 +252,39 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	a.status.Emit("VALIDSIG", fmt.Sprintf("%X", v.Key.PublicKey.Fingerprint), sig.CreationTime.UTC().Format("2006-01-02"), ts,
 		expire, strconv.Itoa(sig.Version), "0", strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
 		fmt.Sprintf("%02x", uint8(sig.SigType)), primaryFpr)
-	a.infof("Good signature from \"%s\" [%s]", printable(uid), a.validityWord(e))
-	a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
+	a.infof("%s signature from \"%s\"%s", goodWord, printable(uid), a.validitySuffix(validity))
+	if !a.gpgv {
+		a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
+	}
+	code := 0
+	if sigExpired {
+		// gpg counts an expired signature as an error (exit 1)
+		code = 1
+	}
+	defer func() {
+		if sigExpired {
+			a.infof("Signature expired %s", gpgTime(sigExpiry(sig)))
+		} else if sigExpiry(sig) != 0 {
+			a.infof("Signature expires %s", gpgTime(sigExpiry(sig)))
+		}
+	}()
+	if a.gpgv {
+		// gpgv trusts every key it was given: no trust check
+		return code
+	}
+	if a.trustModel() == "always" {
+		// gpg skips the trust check and says so
+		a.infof("WARNING: Using untrusted key!")
+		return code
+	}
+	if ks.revocation != nil {
+		a.reportRevokedKey(ks, primaryFpr)
+	}
+	if ks.expired {
+		a.infof("Note: This key has expired!")
+		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+		return code
+	}
 	if a.isOwn(e) {
 		a.status.Emit("TRUST_ULTIMATE", "0", a.trustModel())
 	} else {
@@ -222,7 +295,7 @@ func (a *app) reportSig(v *pgp.Verification) int {
 			fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
 		}
 	}
-	return 0
+	return code
 }
 
 // notations reports signature notations as gpg does: the name as one
@@ -278,10 +351,22 @@ func (a *app) trustModel() string {
 }
 
 func (a *app) validityWord(e *openpgp.Entity) string {
+	if a.gpgv {
+		return "" // gpgv has no trust and no secret keys to consult
+	}
 	if a.isOwn(e) {
 		return "ultimate"
 	}
 	return "unknown"
+}
+
+// validitySuffix is " [validity]" after a user ID in a signature's
+// verdict; gpgv prints none.
+func (a *app) validitySuffix(word string) string {
+	if a.gpgv {
+		return ""
+	}
+	return " [" + word + "]"
 }
 
 // printable escapes control characters C-style, as gpg does for user IDs

@@ -1,0 +1,370 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/status"
+	"github.com/frontpgp/front/store"
+)
+
+// Import follows gpg 2.2's import.c: each public key block is checked and
+// cleaned (store.Keyblock.Clean), then stored as it is or merged into the
+// stored copy packet by packet (store.Keyblock.Merge), with gpg's
+// messages, IMPORT_OK reasons and IMPORT_RES counts. Secret key blocks go
+// to keyhelper unparsed; their public parts come back and are imported
+// like any other. All writes of one run are committed together under the
+// store's write lock.
+
+// importCounts are gpg's IMPORT_RES numbers.
+type importCounts struct {
+	count, noUserID, imported, unchanged, newUIDs, newSubkeys, newSigs, newRevocations,
+	secRead, secImported, secDup, notImported, v3Keys int
+}
+
+func (c *importCounts) statusArgs() []string {
+	n := []int{c.count + c.v3Keys, c.noUserID, c.imported, 0, c.unchanged, c.newUIDs, c.newSubkeys, c.newSigs, c.newRevocations,
+		c.secRead, c.secImported, c.secDup, 0, c.notImported, c.v3Keys}
+	out := make([]string, len(n))
+	for i, v := range n {
+		out[i] = strconv.Itoa(v)
+	}
+	return out
+}
+
+// importSummary prints gpg's import statistics: only the lines with a count.
+func (a *app) importSummary(c *importCounts) {
+	a.infof("Total number processed: %d", c.count+c.v3Keys)
+	for _, l := range []struct {
+		label string
+		n     int
+	}{
+		{"    skipped PGP-2 keys", c.v3Keys},
+		{"          w/o user IDs", c.noUserID}, {"              imported", c.imported}, {"             unchanged", c.unchanged},
+		{"          new user IDs", c.newUIDs}, {"           new subkeys", c.newSubkeys}, {"        new signatures", c.newSigs},
+		{"   new key revocations", c.newRevocations}, {"      secret keys read", c.secRead},
+		{"  secret keys imported", c.secImported}, {" secret keys unchanged", c.secDup}, {"          not imported", c.notImported},
+	} {
+		if l.n > 0 {
+			a.infof("%s: %d", l.label, l.n)
+		}
+	}
+}
+
+// importRun is the state of one --import.
+type importRun struct {
+	a      *app
+	batch  *store.Batch
+	counts importCounts
+	// byKeyID finds the certificates of this run by primary key ID, for
+	// revocation certificates that follow their key in the same input.
+	byKeyID map[uint64][]byte
+	// secretKeyIDs is filled on first use: the key IDs we hold secrets for.
+	secretKeyIDs map[uint64]bool
+	// considered: keys whose user ID was looked up in this run. gpg emits
+	// KEY_CONSIDERED when it looks up a key's user ID for a message and
+	// caches the answer, so a key merged again in the same run is not
+	// considered again.
+	considered map[string]bool
+}
+
+func (r *importRun) consider(fpr string) {
+	if !r.considered[fpr] {
+		r.considered[fpr] = true
+		r.a.status.Emit("KEY_CONSIDERED", fpr, "0")
+	}
+}
+
+func (a *app) importCmd(args []string) error {
+	data, err := a.readKeyData(args)
+	if err != nil {
+		return err
+	}
+	blocks, v3, splitErr := store.SplitImport(data)
+	if len(blocks) == 0 && v3 == 0 {
+		a.status.Emit("NODATA", "1")
+		return &exitError{2, "no valid OpenPGP data found."}
+	}
+	// Secret blocks go to keyhelper unparsed, all in one request; its answer
+	// lists the keys in input order with their public parts.
+	var secretData bytes.Buffer
+	for _, b := range blocks {
+		if b.Kind == store.SecretBlock {
+			secretData.Write(b.Raw)
+		}
+	}
+	var secretRes ipc.ImportResult
+	var secretPublic []store.InputBlock
+	secretFailed := false
+	if secretData.Len() > 0 {
+		if err := a.callKeyhelper(true, &ipc.ImportRequest{Data: secretData.Bytes()}, &secretRes); err != nil {
+			a.errorf("key import failed: %v", err)
+			secretFailed = true
+		} else {
+			a.recordListing(secretRes.Listing)
+			secretPublic, _, _ = store.SplitImport(secretRes.Public)
+		}
+	}
+	unlock, err := a.store.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, considered: map[string]bool{}}
+	c := &r.counts
+	c.v3Keys = v3
+	nextSecret := 0
+	for _, b := range blocks {
+		switch b.Kind {
+		case store.SecretBlock:
+			if secretFailed {
+				continue
+			}
+			c.count++
+			if nextSecret >= len(secretRes.Keys) || nextSecret >= len(secretPublic) || secretPublic[nextSecret].Keyblock == nil {
+				// keyhelper skipped a block it could not parse.
+				c.notImported++
+				continue
+			}
+			k, pub := secretRes.Keys[nextSecret], secretPublic[nextSecret].Keyblock
+			nextSecret++
+			if !r.importOne(pub) {
+				c.notImported++
+				continue
+			}
+			fpr := fmt.Sprintf("%X", k.Fingerprint)
+			c.secRead++
+			a.status.Emit("KEY_CONSIDERED", fpr, "0")
+			if k.New {
+				c.secImported++
+				a.status.Emit("IMPORT_OK", "17", fpr)
+			} else {
+				c.secDup++
+				a.status.Emit("KEY_CONSIDERED", fpr, "0")
+				a.status.Emit("IMPORT_OK", "16", fpr)
+			}
+			a.infof("key %016X: secret key imported", pub.KeyID())
+		case store.PublicBlock:
+			c.count++
+			r.importOne(b.Keyblock)
+		case store.RevocationBlock:
+			c.count++
+			r.importRevocation(b.Raw)
+		}
+	}
+	if err := r.batch.Commit(); err != nil {
+		return &exitError{2, fmt.Sprintf("error writing the certificate store: %v", err)}
+	}
+	a.forgetCerts()
+	if splitErr != nil {
+		a.errorf("read_block: read error: %v", splitErr)
+	}
+	a.importSummary(c)
+	a.status.Emit("IMPORT_RES", c.statusArgs()...)
+	if c.count+c.v3Keys == 0 {
+		return &exitError{2, "no valid OpenPGP data found."}
+	}
+	return nil
+}
+
+// readKeyData reads armored or binary key material from every input.
+func (a *app) readKeyData(args []string) ([]byte, error) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	var all bytes.Buffer
+	for _, name := range args {
+		in, err := a.openInput(name)
+		if err != nil {
+			return nil, err
+		}
+		data, err := io.ReadAll(io.LimitReader(in, maxImport+1))
+		in.Close()
+		if err != nil {
+			return nil, err
+		}
+		if len(data) > maxImport {
+			return nil, &exitError{2, "input too large"}
+		}
+		bin, err := dearmorAll(skipToArmor(data))
+		if err != nil {
+			return nil, &exitError{2, err.Error()}
+		}
+		all.Write(bin)
+	}
+	return all.Bytes(), nil
+}
+
+// maxImport caps one import (the Debian keyring is 28.5 MB).
+const maxImport = 256 << 20
+
+// skipToArmor drops text before the first armor header line, as gpg's
+// armor filter does: a revocation certificate, for one, starts with an
+// explanation. Binary data is left alone.
+func skipToArmor(data []byte) []byte {
+	if pgp.IsArmored(data) || len(data) == 0 || data[0]&0x80 != 0 {
+		return data
+	}
+	if i := bytes.Index(data, []byte("\n-----BEGIN PGP ")); i >= 0 {
+		return data[i+1:]
+	}
+	return data
+}
+
+func (r *importRun) haveSecret(keyID uint64) bool {
+	if r.secretKeyIDs == nil {
+		r.secretKeyIDs = map[uint64]bool{}
+		for fpr := range r.a.secretKeys() {
+			if b, err := hex.DecodeString(fpr); err == nil {
+				r.secretKeyIDs[store.KeyIDFromFingerprint(b)] = true
+			}
+		}
+	}
+	return r.secretKeyIDs[keyID]
+}
+
+// importOne imports one public keyblock as gpg's import_one does; false
+// when nothing could be stored.
+func (r *importRun) importOne(kb *store.Keyblock) bool {
+	a, c := r.a, &r.counts
+	keyID := kb.KeyID()
+	now := uint32(a.now.Unix())
+	res, merged := kb.Clean(store.CleanOptions{Now: now, HaveSecret: r.haveSecret})
+	if merged {
+		a.infof("key %016X: duplicated user ID detected - merged", keyID)
+	}
+	switch res {
+	case store.NoUserID:
+		a.errorf("key %016X: no user ID", keyID)
+		return false
+	case store.Invalid:
+		a.errorf("key %016X: no user ID for signature", keyID)
+		return false
+	case store.NoValidUserID:
+		a.errorf("key %016X: no valid user IDs", keyID)
+		a.infof("this may be caused by a missing self-signature")
+		c.noUserID++
+		return false
+	}
+	fprBytes := kb.Fingerprint()
+	fpr := fmt.Sprintf("%X", fprBytes)
+	r.byKeyID[keyID] = fprBytes
+	raw, err := r.batch.GetRaw(fprBytes)
+	var old *store.Keyblock
+	if err == nil {
+		old, err = store.ParseKeyblock(raw)
+		if err != nil {
+			a.infof("key %016X: replacing an unreadable stored copy", keyID)
+			old = nil
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		a.infof("key %016X: replacing an unreadable stored copy: %v", keyID, err)
+	}
+	if old == nil {
+		r.batch.Put(fprBytes, kb.Bytes())
+		name := printable(displayUserID(kb.PrimaryUserID(now)))
+		c.imported++
+		r.consider(fpr)
+		a.status.Emit("IMPORTED", fmt.Sprintf("%016X", keyID), status.Escape(name))
+		a.status.Emit("IMPORT_OK", "1", fpr)
+		a.infof("key %016X: public key \"%s\" imported", keyID, name)
+		return true
+	}
+	if !old.SameKey(kb) {
+		a.errorf("key %016X: doesn't match our copy", keyID)
+		return false
+	}
+	m := old.Merge(kb)
+	name := printable(displayUserID(old.PrimaryUserID(now)))
+	for _, note := range m.Notes {
+		if note == store.NoteRevocationAdded {
+			a.infof("key %016X: \"%s\" revocation certificate added", keyID, name)
+		} else {
+			a.infof("key %016X: direct key signature added", keyID)
+		}
+	}
+	if !m.Changed() {
+		c.unchanged++
+		a.status.Emit("IMPORT_OK", "0", fpr)
+		r.consider(fpr)
+		a.infof("key %016X: \"%s\" not changed", keyID, name)
+		return true
+	}
+	r.batch.Put(fprBytes, old.Bytes())
+	report := func(n int, one, many string) {
+		if n == 1 {
+			a.infof("key %016X: \"%s\" 1 %s", keyID, name, one)
+		} else if n > 1 {
+			a.infof("key %016X: \"%s\" %d %s", keyID, name, n, many)
+		}
+	}
+	report(m.UserIDs, "new user ID", "new user IDs")
+	report(m.Signatures, "new signature", "new signatures")
+	report(m.Subkeys, "new subkey", "new subkeys")
+	c.newUIDs += m.UserIDs
+	c.newSigs += m.Signatures
+	c.newSubkeys += m.Subkeys
+	r.consider(fpr)
+	a.status.Emit("IMPORT_OK", strconv.Itoa(m.Flags()), fpr)
+	return true
+}
+
+// displayUserID is what gpg shows for a key without a usable user ID.
+func displayUserID(uid string) string {
+	if uid == "" {
+		return "[?]"
+	}
+	return uid
+}
+
+// importRevocation applies a stand-alone key revocation certificate to the
+// key that issued it (gpg's import_revoke_cert).
+func (r *importRun) importRevocation(raw []byte) {
+	a := r.a
+	issuer, ok := store.RevocationIssuer(raw)
+	if !ok {
+		return
+	}
+	fpr := r.byKeyID[issuer]
+	if fpr == nil {
+		for _, e := range a.certsFor(store.Query{Kind: store.QueryKeyID, KeyID: issuer}) {
+			if e.PrimaryKey.KeyId == issuer {
+				fpr = e.PrimaryKey.Fingerprint
+				break
+			}
+		}
+	}
+	if fpr == nil {
+		a.errorf("key %016X: no public key - can't apply revocation certificate", issuer)
+		return
+	}
+	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", fpr), "0")
+	stored, err := r.batch.GetRaw(fpr)
+	if err != nil {
+		a.errorf("key %016X: can't read original keyblock: %v", issuer, err)
+		return
+	}
+	kb, err := store.ParseKeyblock(stored)
+	if err != nil {
+		a.errorf("key %016X: can't read original keyblock: %v", issuer, err)
+		return
+	}
+	now := uint32(a.now.Unix())
+	if err := kb.VerifyKeyRevocation(raw, now); err != nil {
+		a.errorf("key %016X: invalid revocation certificate: %v - rejected", issuer, err)
+		return
+	}
+	if !kb.AddKeyRevocation(raw) {
+		return
+	}
+	r.batch.Put(fpr, kb.Bytes())
+	a.infof("key %016X: \"%s\" revocation certificate imported", issuer, printable(displayUserID(kb.PrimaryUserID(now))))
+	r.counts.newRevocations++
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
+)
+
+// Finding certificates. Lookups go through the store's index and load only
+// the certificates it names; loadCerts, which parses every certificate, is
+// for listing everything and for callers that scan all keys. When all
+// certificates are loaded already (loadCerts ran, or gpgv put its
+// --keyring certificates into a.certs) lookups search those instead.
+
+// loadCerts loads every certificate of the store (once per run).
+func (a *app) loadCerts() openpgp.EntityList {
+	if !a.certsLoaded {
+		a.certsLoaded = true
+		all, err := a.store.All(func(msg string) { a.infof("%s", msg) })
+		if err != nil {
+			a.errorf("reading the certificate store: %v", err)
+		}
+		a.certs = all
+	}
+	return a.certs
+}
+
+// forgetCerts drops the loaded certificates after the store changed.
+func (a *app) forgetCerts() {
+	a.certs, a.certsLoaded = nil, false
+}
+
+// certsFor loads the certificates the index names for q and keeps those
+// that really match: the index only proposes candidates.
+func (a *app) certsFor(q store.Query) openpgp.EntityList {
+	var out openpgp.EntityList
+	if a.certsLoaded {
+		for _, e := range a.certs {
+			if certMatches(e, q) {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	fprs, err := a.store.Lookup(q)
+	if err != nil {
+		a.errorf("reading the certificate store: %v", err)
+		return nil
+	}
+	for _, fpr := range fprs {
+		e, err := a.store.Get(fpr)
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) {
+				a.infof("ignoring certificate file %X: %v", fpr, err)
+			}
+			continue
+		}
+		if certMatches(e, q) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func certMatches(e *openpgp.Entity, q store.Query) bool {
+	if q.ByKey() {
+		for _, k := range allKeys(e) {
+			if q.MatchKey(k.PublicKey.Fingerprint) {
+				return true
+			}
+		}
+		return false
+	}
+	for uid := range e.Identities {
+		if q.MatchUserID(uid) {
+			return true
+		}
+	}
+	return false
+}
+
+// findCerts applies gpg's key specification rules (store.ParseSpec):
+// fingerprint (0x, trailing '!', grouped), long or short key ID (primary
+// or subkey), "<email>", "@part-of-address", "=exact user ID", "*substring"
+// or plain case-insensitive substring of a user ID.
+func (a *app) findCerts(spec string) openpgp.EntityList {
+	return a.certsFor(store.ParseSpec(spec))
+}
+
+// keyByFingerprint finds a primary or subkey in the store.
+func (a *app) keyByFingerprint(fpr []byte) *openpgp.Key {
+	for _, e := range a.certsFor(store.Query{Kind: store.QueryFingerprint, Fingerprint: fpr}) {
+		for _, k := range allKeys(e) {
+			if bytes.Equal(k.PublicKey.Fingerprint, fpr) {
+				return &k
+			}
+		}
+	}
+	return nil
+}
+
+// keyring is a pgp.KeyRing that loads only the certificates holding a key
+// with the asked key ID (a signature's issuer), instead of the whole store.
+func (a *app) keyring() pgp.KeyRing { return lazyKeyring{a} }
+
+type lazyKeyring struct{ a *app }
+
+func (r lazyKeyring) KeysById(id uint64) []openpgp.Key {
+	return openpgp.EntityList(r.a.certsFor(store.Query{Kind: store.QueryKeyID, KeyID: id})).KeysById(id)
+}
+
+func allKeys(e *openpgp.Entity) []openpgp.Key {
+	ks := []openpgp.Key{{Entity: e, PublicKey: e.PrimaryKey, PrivateKey: e.PrivateKey}}
+	for i := range e.Subkeys {
+		sk := &e.Subkeys[i]
+		ks = append(ks, openpgp.Key{Entity: e, PublicKey: sk.PublicKey, PrivateKey: sk.PrivateKey, SelfSignature: sk.Sig})
+	}
+	return ks
+}
+
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

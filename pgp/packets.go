@@ -1,0 +1,89 @@
+package pgp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// maxMessagePacket bounds every packet of a message other than the data
+// packets, which stream: signatures, one-pass signatures, markers and
+// whatever else appears. go-crypto would read a v6 signature's subpacket
+// areas (4-byte lengths) or a partial-length signature into memory for as
+// long as the input lasts; gpg allows 10000 bytes per subpacket area and no
+// partial lengths for these packets. 128 KiB holds the largest signatures
+// (SLH-DSA, about 50 KB) with full subpacket areas.
+const maxMessagePacket = 128 << 10
+
+// messagePackets reads the packets of a message: its own framing, go-crypto's
+// parsers. Literal and compressed data packets are returned with their
+// bodies unread, streaming from the input; every other packet is read whole
+// after its length is checked. A compressed body is pushed as a new layer.
+type messagePackets struct {
+	layers []io.Reader
+}
+
+func newMessagePackets(r io.Reader) *messagePackets {
+	return &messagePackets{layers: []io.Reader{r}}
+}
+
+// push reads the following packets from r until it ends (a compressed
+// packet's body). ReadSigned bounds the nesting.
+func (m *messagePackets) push(r io.Reader) { m.layers = append(m.layers, r) }
+
+// next returns the next packet; unknown and unsupported packets and
+// markers are skipped, as go-crypto's packet.Reader does. The body of a
+// data packet must be read to its end before next is called again.
+func (m *messagePackets) next() (packet.Packet, error) {
+	for len(m.layers) > 0 {
+		r := m.layers[len(m.layers)-1]
+		header, tag, length, err := readPacketHeader(r)
+		if err == io.EOF {
+			m.layers = m.layers[:len(m.layers)-1]
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch tag {
+		case 8, 11: // compressed and literal data: the body streams
+			return packet.Read(io.MultiReader(bytes.NewReader(header), r))
+		case 21: // padding (RFC 9580 5.14): any size, skipped unread
+			if length < 0 {
+				return nil, errors.New("padding packet without a definite length")
+			}
+			if _, err := io.CopyN(io.Discard, r, length); err != nil {
+				return nil, errors.New("truncated padding packet")
+			}
+			continue
+		}
+		if length < 0 {
+			return nil, fmt.Errorf("partial length invalid for packet type %d", tag)
+		}
+		if length > maxMessagePacket {
+			return nil, fmt.Errorf("packet(%d) too large", tag)
+		}
+		raw := make([]byte, len(header)+int(length))
+		copy(raw, header)
+		if _, err := io.ReadFull(r, raw[len(header):]); err != nil {
+			return nil, fmt.Errorf("truncated packet (type %d)", tag)
+		}
+		p, err := packet.Read(bytes.NewReader(raw))
+		switch err.(type) {
+		case nil:
+		case pgperrors.UnknownPacketTypeError, pgperrors.UnsupportedError:
+			continue
+		default:
+			return nil, err
+		}
+		if _, ok := p.(*packet.Marker); ok {
+			continue
+		}
+		return p, nil
+	}
+	return nil, io.EOF
+}
