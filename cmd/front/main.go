@@ -348,13 +348,18 @@ func (a *app) openOutput(defaultName string) (*output, error) {
 	if fd, ok := a.specialFD(name); ok {
 		return &output{w: os.NewFile(uintptr(fd), name)}, nil
 	}
-	if name == os.DevNull {
-		// gpg writes to it as it is; a rename over it would replace the device
+	if st, err := os.Stat(name); err == nil && !st.Mode().IsRegular() {
+		// Devices, fifos (/dev/null, /dev/stdout, a pipe): written as they
+		// are. A rename over them would replace the device with a file.
 		f, err := os.OpenFile(name, os.O_WRONLY, 0)
 		if err != nil {
 			return nil, &exitError{2, fmt.Sprintf("can't create '%s': %s", name, errText(err))}
 		}
 		return &output{w: f}, nil
+	}
+	if resolved, err := filepath.EvalSymlinks(name); err == nil {
+		// Write through a symlink, as gpg does, rather than replace it.
+		name = resolved
 	}
 	name, err := a.confirmOutputName(name)
 	if err != nil {
