@@ -553,6 +553,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 	opt := keylist.Options{
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps,
 		KeyIDFormat: format, Now: a.now, Homedir: header,
+		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
 	}
 	bw := bufio.NewWriter(a.stdout)
 	if err := keylist.Write(bw, keys, opt); err != nil {
