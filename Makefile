@@ -25,9 +25,11 @@ FUZZTIME ?= 20s
 # and the git client transcript), pass and python3-gnupg (client transcripts:
 # real programs driving front as gpg). Store benchmark (bench/store.sh):
 # debian-keyring (the import workload) and rnp (rnpkeys, a peer).
+# Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
+# (/usr/bin/time measures peak memory).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
-	pass python3-gnupg debian-keyring rnp
+	pass python3-gnupg debian-keyring rnp time
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
@@ -35,7 +37,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg bench bench-store clean
+	interop interop-gpg bench bench-store bench-stream clean
 
 all: build
 
@@ -106,6 +108,11 @@ bench: build
 # import alone takes about two).
 bench-store: build
 	bash bench/store.sh
+
+# Streaming: 1 GiB encryption and decryption vs gpg, detached signing vs
+# rnp, and the peak memory of every streaming operation (a few minutes).
+bench-stream: build
+	bash bench/stream.sh
 
 clean:
 	rm -rf bin

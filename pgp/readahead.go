@@ -1,14 +1,21 @@
 package pgp
 
-import "io"
+import (
+	"io"
+	"sync"
+)
 
 // ReadAhead reads r in a goroutine of its own into a few large buffers, so
 // the kernel's copy out of a pipe or file (a third of the time of a hash
 // like SHA-256) overlaps with the caller's work on the previous buffer.
-// Memory is readAheadChunks buffers of copyBuffer bytes. The goroutine ends
-// at the end of r, at a read error, or after Close once its current read
-// returns.
+// Memory is readAheadChunks buffers of copyBuffer bytes. The goroutine
+// starts at the first read, not before (an input opened but not read yet,
+// such as stdin or a signed file waiting for its signature, stays
+// untouched), and ends at the end of r, at a read error, or after Close
+// once its current read returns.
 type ReadAhead struct {
+	r     io.Reader
+	start sync.Once
 	full  chan readAheadChunk
 	free  chan []byte
 	stop  chan struct{}
@@ -27,12 +34,16 @@ const readAheadChunks = 4
 
 // NewReadAhead starts reading r.
 func NewReadAhead(r io.Reader) *ReadAhead {
-	ra := &ReadAhead{full: make(chan readAheadChunk, readAheadChunks), free: make(chan []byte, readAheadChunks), stop: make(chan struct{})}
-	for i := 0; i < readAheadChunks; i++ {
-		ra.free <- make([]byte, copyBuffer)
-	}
-	go ra.produce(r)
-	return ra
+	return &ReadAhead{r: r, full: make(chan readAheadChunk, readAheadChunks), free: make(chan []byte, readAheadChunks), stop: make(chan struct{})}
+}
+
+func (ra *ReadAhead) begin() {
+	ra.start.Do(func() {
+		for i := 0; i < readAheadChunks; i++ {
+			ra.free <- make([]byte, copyBuffer)
+		}
+		go ra.produce(ra.r)
+	})
 }
 
 func (ra *ReadAhead) produce(r io.Reader) {
@@ -62,6 +73,7 @@ func (ra *ReadAhead) produce(r io.Reader) {
 
 // next moves to the following chunk; false at the end of the input.
 func (ra *ReadAhead) next() bool {
+	ra.begin()
 	if ra.buf != nil {
 		ra.free <- ra.buf[:cap(ra.buf)]
 		ra.buf = nil

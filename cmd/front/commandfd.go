@@ -642,7 +642,7 @@ func (a *app) failedWhat() string {
 // public key is known (gpg looks it up: KEY_CONSIDERED), else just the
 // algorithm and ID.
 func (a *app) describeEncryptionKey(keyID uint64, algo packet.PublicKeyAlgorithm) {
-	keys := a.loadCerts().KeysById(keyID)
+	keys := a.keyring().KeysById(keyID)
 	if len(keys) == 0 || keyID == 0 {
 		a.infof("encrypted with %s key, ID %016X", pubkeyWord(algo), keyID)
 		return

@@ -232,7 +232,7 @@ func (a *app) decryptCmd(args []string) error {
 		return err
 	}
 	if env.Encrypted == nil {
-		msg, err := pgp.ReadSigned(env.Rest, out.w, a.loadCerts(), a.readOptions())
+		msg, err := pgp.ReadSigned(env.Rest, out.w, a.keyring(), a.readOptions())
 		if err != nil {
 			out.abort()
 			a.status.Emit("NODATA", "1")
@@ -333,7 +333,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 			continue
 		}
 		var cands []openpgp.Key
-		for _, e := range a.loadCerts() {
+		for _, e := range a.ownCerts() {
 			for _, k := range allKeys(e) {
 				if (pk.Parsed.KeyId == 0 || k.PublicKey.KeyId == pk.Parsed.KeyId) && a.hasSecret(k.PublicKey) && k.PublicKey.PubKeyAlgo == pk.Parsed.Algo {
 					cands = append(cands, k)
@@ -503,7 +503,7 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		}
 		return failed(err.Error())
 	}
-	msg, err := pgp.ReadSigned(plain, out.w, a.loadCerts(), a.readOptions())
+	msg, err := pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())

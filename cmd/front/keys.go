@@ -351,10 +351,15 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 			buf.Write(res.Data)
 		}
 	} else {
+		// The stored bytes, not a re-serialization: go-crypto's model
+		// drops packets (old self-signatures, third-party certifications)
+		// that the store keeps as gpg does.
 		for _, e := range ents {
-			if err := e.Serialize(&buf); err != nil {
+			raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint)
+			if err != nil {
 				return err
 			}
+			buf.Write(raw)
 		}
 	}
 	if buf.Len() == 0 {

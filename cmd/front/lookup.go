@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"sort"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/frontpgp/front/pgp"
@@ -106,6 +107,26 @@ func (a *app) keyByFingerprint(fpr []byte) *openpgp.Key {
 // keyring is a pgp.KeyRing that loads only the certificates holding a key
 // with the asked key ID (a signature's issuer), instead of the whole store.
 func (a *app) keyring() pgp.KeyRing { return lazyKeyring{a} }
+
+// ownCerts loads the certificates that have secret keys here, found
+// through the public secret key list, in the store's order; it never
+// parses the rest of the store.
+func (a *app) ownCerts() openpgp.EntityList {
+	seen := map[string]bool{}
+	var out openpgp.EntityList
+	for _, info := range a.secretKeys() {
+		key := string(info.Primary)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, a.certsFor(store.Query{Kind: store.QueryFingerprint, Fingerprint: info.Primary})...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].PrimaryKey.CreationTime.Before(out[j].PrimaryKey.CreationTime)
+	})
+	return out
+}
 
 type lazyKeyring struct{ a *app }
 

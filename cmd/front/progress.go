@@ -159,7 +159,7 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	if p.term != nil {
 		if err != nil {
 			p.term.clear()
-		} else if false {
+		} else if now.Sub(p.started) >= termProgressDelay {
 			p.term.draw(now, p.terminalText(now))
 		}
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -71,7 +72,16 @@ func runOurs(t *testing.T, stdinFile string, args ...string) (int, string, strin
 // name (cut to 20 bytes, "stdin" for standard input), the count scaled
 // with the total (or without one, with itself) below 1 MiB, the unit, and a
 // first line at 0 and a last one at the end.
-func TestProgressStatusLikeGPG(t *testing.T) {
+// peers runs gpg and ours (built binaries) side by side in a temporary
+// directory that is the current one, each with its own home holding the
+// same key: gpg has the secret, ours the public part.
+type peers struct {
+	gpg, ours        string
+	gpgHome, ourHome string
+}
+
+func newPeers(t *testing.T) *peers {
+	t.Helper()
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
 		if os.Getenv("CI") == "true" {
@@ -79,9 +89,71 @@ func TestProgressStatusLikeGPG(t *testing.T) {
 		}
 		t.Skip("gpg not installed")
 	}
-	ours := buildBinaries(t) // before the change of directory: it runs go build
+	p := &peers{gpg: gpg, ours: buildBinaries(t)} // before the change of directory: it runs go build
 	dir := t.TempDir()
 	t.Chdir(dir)
+	p.gpgHome, p.ourHome = filepath.Join(dir, "gpg-home"), filepath.Join(dir, "our-home")
+	for _, h := range []string{p.gpgHome, p.ourHome} {
+		if err := os.Mkdir(h, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", p.gpgHome, "--kill", "all").Run() })
+	p.mustGPG(t, "", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", "Progress <p@example.org>", "ed25519", "sign", "never")
+	p.mustGPG(t, "", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-add-key", gpgFingerprint(t, p.mustGPG(t, "", "--with-colons", "--list-keys")), "cv25519", "encr", "never")
+	p.mustGPG(t, "", "-o", "key.pub", "--export")
+	p.mustOurs(t, "", "--import", "key.pub")
+	return p
+}
+
+// run runs one of them with the status on stdout and returns it, stderr
+// and the exit code.
+func (p *peers) run(t *testing.T, ours bool, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	bin, home := p.gpg, p.gpgHome
+	if ours {
+		bin, home = p.ours, p.ourHome
+	}
+	cmd := exec.Command(bin, append([]string{"--homedir", home, "--batch", "--yes", "--status-fd", "1"}, args...)...)
+	if stdin != "" {
+		f, err := os.Open(stdin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+}
+
+func (p *peers) must(t *testing.T, ours bool, stdin string, args ...string) string {
+	t.Helper()
+	out, stderr, code := p.run(t, ours, stdin, args...)
+	if code != 0 {
+		t.Fatalf("ours=%v %q: exit %d\n%s", ours, args, code, stderr)
+	}
+	return out
+}
+
+func (p *peers) mustGPG(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	return p.must(t, false, stdin, args...)
+}
+
+func (p *peers) mustOurs(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	return p.must(t, true, stdin, args...)
+}
+
+func TestProgressStatusLikeGPG(t *testing.T) {
+	p := newPeers(t)
 	data := make([]byte, 3000000)
 	rand.Read(data)
 	long := "a-rather-long-input-file-name.bin"
@@ -93,57 +165,7 @@ func TestProgressStatusLikeGPG(t *testing.T) {
 	if err := os.WriteFile("small", []byte("tiny"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gpgHome, ourHome := filepath.Join(dir, "gpg-home"), filepath.Join(dir, "our-home")
-	for _, h := range []string{gpgHome, ourHome} {
-		if err := os.Mkdir(h, 0o700); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer exec.Command("gpgconf", "--homedir", gpgHome, "--kill", "all").Run()
-	runGPG := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(gpg, append([]string{"--homedir", gpgHome, "--batch", "--yes", "--status-fd", "1"}, args...)...)
-		if stdin != "" {
-			f, err := os.Open(stdin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cmd.Stdin = f
-		}
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("gpg %q: %v", args, err)
-		}
-		return string(out)
-	}
-	// A key of gpg's whose public part ours imports (no secret: front
-	// runs in-process here, without a keyhelper): encryption to it, and
-	// verification of a detached signature that gpg makes.
-	runGPG("", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-gen-key", "Progress <p@example.org>", "ed25519", "sign", "never")
-	runGPG("", "--passphrase", "", "--pinentry-mode", "loopback", "--quick-add-key", gpgFingerprint(t, runGPG("", "--with-colons", "--list-keys")), "cv25519", "encr", "never")
-	runGPG("", "-o", "key.pub", "--export")
-	runGPG("", "-o", "p3.sig", "-b", "p3")
-	runFront := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(ours, append([]string{"--homedir", ourHome, "--batch", "--yes", "--status-fd", "1"}, args...)...)
-		if stdin != "" {
-			f, err := os.Open(stdin)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			cmd.Stdin = f
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("ours %q: %v\n%s", args, err, stderr.String())
-		}
-		return string(out)
-	}
-	runFront("", "--import", "key.pub")
+	p.mustGPG(t, "", "-o", "p3.sig", "-b", "p3")
 	enc := []string{"--enable-progress-filter", "--always-trust", "-z", "0", "-r", "p@example.org"}
 	sym := []string{"--enable-progress-filter", "--passphrase", "pw", "--pinentry-mode", "loopback", "-z", "0"}
 	cases := []struct {
@@ -162,9 +184,9 @@ func TestProgressStatusLikeGPG(t *testing.T) {
 		{"decrypt", "", append(sym, "-o", "out7", "-d", "out6")},
 	}
 	for _, c := range cases {
-		out := runGPG(c.stdin, c.args...)
+		out := p.mustGPG(t, c.stdin, c.args...)
 		// ours runs second: out6 is then its own, which both decrypt
-		stdout := runFront(c.stdin, c.args...)
+		stdout := p.mustOurs(t, c.stdin, c.args...)
 		// Each input has its own sequence (verify: signature, then data).
 		want, got := splitByInput(progressLines(out)), splitByInput(progressLines(stdout))
 		if len(got) != len(want) {
@@ -179,7 +201,7 @@ func TestProgressStatusLikeGPG(t *testing.T) {
 		}
 	}
 	// Without --enable-progress-filter or without status output: none.
-	if stdout := runFront("", "--always-trust", "-r", "p@example.org", "-o", "out8", "-e", "p3"); len(progressLines(stdout)) > 0 {
+	if stdout := p.mustOurs(t, "", "--always-trust", "-r", "p@example.org", "-o", "out8", "-e", "p3"); len(progressLines(stdout)) > 0 {
 		t.Errorf("PROGRESS without --enable-progress-filter: %q", progressLines(stdout))
 	}
 }

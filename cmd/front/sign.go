@@ -45,8 +45,8 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 	}
 	var ents openpgp.EntityList
 	if len(specs) == 0 {
-		for _, e := range a.loadCerts() {
-			if a.isOwn(e) && a.usableSigningKey(e) != nil {
+		for _, e := range a.ownCerts() {
+			if a.usableSigningKey(e) != nil {
 				ents = append(ents, e)
 				break
 			}

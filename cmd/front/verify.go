@@ -44,7 +44,7 @@ func (a *app) verifyCmd(args []string) error {
 			// without name or date.
 			a.status.Emit("PLAINTEXT", "74", "0", "")
 		}
-		vs, err := pgp.VerifyClearsigned(br, text, a.loadCerts())
+		vs, err := pgp.VerifyClearsigned(br, text, a.keyring())
 		if err != nil {
 			if o != nil {
 				o.abort()
@@ -90,7 +90,7 @@ func (a *app) verifyCmd(args []string) error {
 			defer in.Close()
 			datas = append(datas, in)
 		}
-		vs, err := pgp.VerifyDetached(body, io.MultiReader(datas...), a.loadCerts())
+		vs, err := pgp.VerifyDetached(body, io.MultiReader(datas...), a.keyring())
 		if err != nil {
 			return a.verifyInputError(err)
 		}
@@ -106,7 +106,7 @@ func (a *app) verifyCmd(args []string) error {
 	}
 	ro := a.readOptions()
 	ro.OnLiteral = nil // gpg --verify reports no PLAINTEXT
-	msg, err := pgp.ReadSigned(body, out, a.loadCerts(), ro)
+	msg, err := pgp.ReadSigned(body, out, a.keyring(), ro)
 	if err != nil {
 		if o != nil {
 			o.abort()
@@ -187,6 +187,14 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		fmt.Fprintf(a.stderr, "%s:                issuer \"%s\"\n", a.progName(), printable(*sig.SignerUserId))
 	}
 	keyID := fmt.Sprintf("%016X", v.KeyID)
+	if errors.Is(v.Err, pgp.ErrDigestConflict) {
+		// a cleartext signature with a hash its Hash header did not name:
+		// gpg did not compute it and says so before looking for the key
+		a.infof("WARNING: signature digest conflict in message")
+		a.status.Emit("ERRSIG", sigStatusArgs(v, "1", issuerFpr)...)
+		a.errorf("Can't check signature: General error")
+		return 2
+	}
 	if v.Key == nil {
 		a.gpgvNoKeyring()
 		a.status.Emit("ERRSIG", sigStatusArgs(v, "9", issuerFpr)...)
