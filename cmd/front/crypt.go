@@ -212,7 +212,7 @@ func (a *app) decryptCmd(args []string) error {
 	br, head := peekInput(in)
 	var body io.Reader = br
 	if isClearsigned(head) {
-		return a.verifyCmd(args)
+		return a.verifyCleartext(br, true)
 	}
 	if pgp.IsArmored(head) {
 		blk, err := pgp.DecodeArmor(br)

@@ -114,6 +114,14 @@ func TestStoreSurvivesKill(t *testing.T) {
 	// killed in the middle.
 	stored := map[string]bool{}
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	// Kill moments spread over twice the time an uninterrupted import takes
+	// on this machine now, so a loaded machine still sees imports finish.
+	calibrate := exec.Command(gpg, "--homedir", t.TempDir(), "--batch", "--import", files[0])
+	began := time.Now()
+	if out, err := calibrate.CombinedOutput(); err != nil {
+		t.Fatalf("calibration import: %v\n%s", err, out)
+	}
+	maxDelay := max(40*time.Millisecond, 2*time.Since(began))
 	for trial := 0; trial < trials; trial++ {
 		var args []string
 		if trial%10 == 9 {
@@ -133,7 +141,7 @@ func TestStoreSurvivesKill(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(rng.Intn(40000)) * time.Microsecond)
+		time.Sleep(time.Duration(rng.Int63n(int64(maxDelay))))
 		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		cmd.Wait()
 

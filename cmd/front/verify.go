@@ -33,30 +33,7 @@ func (a *app) verifyCmd(args []string) error {
 	defer sigIn.Close()
 	br, head := peekInput(sigIn)
 	if bytes.Contains(head, []byte("-----BEGIN PGP SIGNED MESSAGE-----")) {
-		var o *output
-		var text io.Writer
-		if a.opts.has("output") {
-			if o, err = a.openOutput(""); err != nil {
-				return err
-			}
-			text = o.w
-			// gpg reports the cleartext it writes as a text literal
-			// without name or date.
-			a.status.Emit("PLAINTEXT", "74", "0", "")
-		}
-		vs, err := pgp.VerifyClearsigned(br, text, a.keyring())
-		if err != nil {
-			if o != nil {
-				o.abort()
-			}
-			return a.verifyInputError(err)
-		}
-		if o != nil {
-			if err := o.commit(); err != nil {
-				return err
-			}
-		}
-		return a.reportSigs(vs)
+		return a.verifyCleartext(br, a.opts.has("output"))
 	}
 	detachedArmor := bytes.Contains(head, []byte("-----BEGIN PGP SIGNATURE-----"))
 	var body io.Reader = br
@@ -126,6 +103,36 @@ func (a *app) verifyCmd(args []string) error {
 	}
 	a.messageProblems(msg)
 	return a.reportSigs(msg.Sigs)
+}
+
+// verifyCleartext checks a cleartext-signed message read from r. The text
+// goes to the output when writeText (--decrypt always, --verify with -o).
+func (a *app) verifyCleartext(r io.Reader, writeText bool) error {
+	var o *output
+	var text io.Writer
+	if writeText {
+		var err error
+		if o, err = a.openOutput(""); err != nil {
+			return err
+		}
+		text = o.w
+		// gpg reports the cleartext it writes as a text literal
+		// without name or date.
+		a.status.Emit("PLAINTEXT", "74", "0", "")
+	}
+	vs, err := pgp.VerifyClearsigned(r, text, a.keyring())
+	if err != nil {
+		if o != nil {
+			o.abort()
+		}
+		return a.verifyInputError(err)
+	}
+	if o != nil {
+		if err := o.commit(); err != nil {
+			return err
+		}
+	}
+	return a.reportSigs(vs)
 }
 
 // verifyInputError reports unusable input: NODATA and exit 2.
