@@ -11,6 +11,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
+	"github.com/frontpgp/front/trust"
 )
 
 // recipientKeys resolves -r specs to encryption keys, refusing keys whose
@@ -42,12 +43,25 @@ func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 		// gpg looks the recipient up twice (the key, then its validity)
 		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
 		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
-		if !a.isOwn(ent) && a.trustModel() != "always" {
-			a.status.Emit("INV_RECP", "10", spec)
-			a.failure("encrypt", errUnusablePubkey)
-			a.infof("%016X: There is no assurance this key belongs to the named user", key.KeyId)
-			a.infof("%s: skipped: Unusable public key", spec)
-			return nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
+		// gpg's do_we_trust: marginal, full and ultimate validity will do
+		// (marginal with a note); anything less is refused in batch mode
+		// (and here also without it, see the README)
+		if a.trustModel() != "always" {
+			switch v := a.keyValidity(ent); v.Value() {
+			case trust.Marginal:
+				a.infof("%016X: There is limited assurance this key belongs to the named user", key.KeyId)
+			case trust.Fully, trust.Ultimate:
+			default:
+				a.status.Emit("INV_RECP", "10", spec)
+				a.failure("encrypt", errUnusablePubkey)
+				if v.Value() == trust.Never {
+					a.infof("%016X: This key is bad!  It has been marked as untrusted!", key.KeyId)
+				} else {
+					a.infof("%016X: There is no assurance this key belongs to the named user", key.KeyId)
+				}
+				a.infof("%s: skipped: Unusable public key", spec)
+				return nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
+			}
 		}
 		keys = append([]*packet.PublicKey{key}, keys...)
 		ents = append([]*openpgp.Entity{ent}, ents...)

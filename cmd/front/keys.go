@@ -536,9 +536,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 	var keys []keylist.Key
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
-		if a.isOwn(e) {
-			k.Validity, k.Ownertrust = 'u', 'u'
-		}
+		a.listingTrust(&k)
 		for _, pk := range allKeys(e) {
 			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
 				st := keylist.SecretPresent
@@ -559,6 +557,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps,
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
+		Trust: a.trustHeader(),
 	}
 	bw := bufio.NewWriter(a.stdout)
 	if err := keylist.Write(bw, keys, opt); err != nil {

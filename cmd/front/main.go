@@ -52,6 +52,7 @@ type app struct {
 	gpgv             bool
 	gpgvKeyringsOpen bool                 // some --keyring could be read
 	weakDigestNoted  map[crypto.Hash]bool // rejection already noted (gpgv.go)
+	trust            *trustState          // ownertrust and validity, loaded on first use (trustcmd.go)
 }
 
 func main() {
@@ -215,7 +216,20 @@ func (a *app) dispatch() error {
 	case "verify":
 		return a.verifyCmd(args)
 	case "import":
+		showOnly, err := a.importShowOnly()
+		if err != nil {
+			return err
+		}
+		if showOnly {
+			return a.showKeysCmd(args)
+		}
 		return a.importCmd(args)
+	case "show-keys":
+		return a.showKeysCmd(args)
+	case "list-signatures":
+		return a.listSigsCmd(args, false)
+	case "check-signatures":
+		return a.listSigsCmd(args, true)
 	case "export":
 		return a.exportCmd(args, false, false)
 	case "export-secret-keys":
@@ -226,12 +240,28 @@ func (a *app) dispatch() error {
 		return a.listCmd(args, false)
 	case "list-secret-keys":
 		return a.listCmd(args, true)
+	case "import-ownertrust":
+		return a.importOwnertrustCmd(args)
+	case "export-ownertrust":
+		return a.exportOwnertrustCmd(args)
+	case "check-trustdb", "update-trustdb":
+		return a.checkTrustdbCmd(args)
 	case "delete-keys":
 		return a.deleteCmd(args, false, true)
 	case "delete-secret-keys":
 		return a.deleteCmd(args, true, false)
 	case "delete-secret-and-public-key":
 		return a.deleteCmd(args, true, true)
+	case "dearmor":
+		return a.dearmorCmd(args)
+	case "enarmor":
+		return a.enarmorCmd(args)
+	case "list-packets":
+		return a.listPacketsCmd(args)
+	case "print-md":
+		return a.printMDCmd(args)
+	case "print-mds":
+		return a.printMDsCmd(args)
 	case "":
 		// gpg without a command guesses from the input: a signature is
 		// verified, an encrypted message decrypted, keys listed.

@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
+	"github.com/frontpgp/front/trust"
 )
 
 // peekInput reads the start of r to classify it without losing bytes.
@@ -300,15 +301,25 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
 		return code
 	}
-	if a.isOwn(e) {
-		a.status.Emit("TRUST_ULTIMATE", "0", a.trustModel())
-	} else {
-		a.status.Emit("TRUST_UNDEFINED", "0", a.trustModel())
-		if a.trustModel() != "always" {
-			a.infof("WARNING: This key is not certified with a trusted signature!")
-			fmt.Fprintf(a.stderr, "%s:          There is no indication that the signature belongs to the owner.\n", a.progName())
-			fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
-		}
+	// gpg's check_signatures_trust: the key's validity (the best of its
+	// user IDs) decides the TRUST_ line and the warning
+	keyValidity := a.keyValidity(e)
+	a.status.Emit(keyValidity.StatusKeyword(), "0", a.trustModel())
+	switch keyValidity.Value() {
+	case trust.Never:
+		a.infof("WARNING: We do NOT trust this key!")
+		fmt.Fprintf(a.stderr, "%s:          The signature is probably a FORGERY.\n", a.progName())
+		// gpg turns this into a bad-signature result: exit 1
+		code = 1
+	case trust.Marginal:
+		a.infof("WARNING: This key is not certified with sufficiently trusted signatures!")
+		fmt.Fprintf(a.stderr, "%s:          It is not certain that the signature belongs to the owner.\n", a.progName())
+		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+	case trust.Fully, trust.Ultimate:
+	default:
+		a.infof("WARNING: This key is not certified with a trusted signature!")
+		fmt.Fprintf(a.stderr, "%s:          There is no indication that the signature belongs to the owner.\n", a.progName())
+		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
 	}
 	return code
 }
@@ -369,10 +380,8 @@ func (a *app) validityWord(e *openpgp.Entity) string {
 	if a.gpgv {
 		return "" // gpgv has no trust and no secret keys to consult
 	}
-	if a.isOwn(e) {
-		return "ultimate"
-	}
-	return "unknown"
+	// gpg names the validity of the user ID it prints, the primary one
+	return a.uidValidity(e, primaryUID(e)).Word()
 }
 
 // validitySuffix is " [validity]" after a user ID in a signature's
