@@ -258,3 +258,25 @@ func TestOwnertrustFile(t *testing.T) {
 		t.Errorf("second import %v", notes)
 	}
 }
+
+// A certifier that has expired or was revoked certifies nothing any more,
+// even when ultimately trusted: gpg only checks certifications against
+// keys usable for certifying.
+func TestUnusableCertifier(t *testing.T) {
+	w := newWeb(t, "x", "y", "revokedme")
+	old := newKey(t, "expiredme", 3600)
+	w.keys["expiredme"] = old
+	w.order = append(w.order, old)
+	w.trust("expiredme", Ultimate)
+	w.trust("revokedme", Ultimate)
+	w.sign("expiredme", "x")
+	w.sign("revokedme", "y")
+	if err := w.keys["revokedme"].RevokeKey(packet.NoReason, "", config(testNow.Add(-time.Minute), crypto.SHA256)); err != nil {
+		t.Fatal(err)
+	}
+	r := w.compute(DefaultParams(testNow))
+	w.expect(r, map[string]Level{"x": Unknown, "y": Unknown, "expiredme": Ultimate})
+	if len(r.Depths) != 1 || r.Depths[0].Signed != 0 || r.Depths[0].Valid != 2 {
+		t.Errorf("depths %v", r.Depths)
+	}
+}

@@ -259,6 +259,12 @@ func (r *Result) validateOne(e *openpgp.Entity, signers map[uint64]signer, p Par
 		}
 		issigned := false
 		for keyID, s := range signers {
+			// gpg looks certifiers up as keys usable for certifying: the
+			// certifications of a revoked or expired key do not verify
+			// (gpg counts them as made by a missing key)
+			if Unusable(s.e, p.Now) {
+				continue
+			}
 			cert := newestCert(e, id, s.e, keyID, p.Now)
 			if cert == nil {
 				continue
