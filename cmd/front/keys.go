@@ -557,7 +557,9 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps,
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
-		Trust: a.trustHeader(),
+	}
+	if opt.Colons {
+		opt.Trust = a.trustHeader()
 	}
 	bw := bufio.NewWriter(a.stdout)
 	if err := keylist.Write(bw, keys, opt); err != nil {

@@ -168,10 +168,28 @@ func (a *app) validityWithoutWeb(e *openpgp.Entity) (trust.Level, bool) {
 		return trust.Unknown, true
 	case ot.Value() == trust.Ultimate:
 		return trust.Ultimate, true
-	case !trust.Certified(e):
+	case !trust.Certified(e), !a.anyUltimate(ts):
+		// Without an ultimately trusted key the web validates nothing
+		// (gpg: "no ultimately trusted keys found").
 		return trust.Unknown, true
 	}
 	return 0, false
+}
+
+// anyUltimate reports whether some key is ultimately trusted: assigned,
+// or implied by a secret key here. Cheap: no certificate is read.
+func (a *app) anyUltimate(ts *trustState) bool {
+	for _, f := range ts.owner.Fingerprints() {
+		if v, _ := ts.owner.Get(f); v.Value() == trust.Ultimate {
+			return true
+		}
+	}
+	for _, info := range a.secretKeys() {
+		if v, ok := ts.owner.Get(fmt.Sprintf("%X", info.Primary)); !ok || v.Value() == trust.Ultimate {
+			return true
+		}
+	}
+	return false
 }
 
 // listingTrust fills the trust fields of a listed key.
@@ -223,8 +241,11 @@ func (a *app) trustHeader() keylist.TrustHeader {
 	if h.Created == 0 {
 		h.Created = a.now.Unix()
 	}
-	if r, err := a.validity(); err == nil {
-		h.NextCheck = r.NextCheck
+	// The next-check time comes from a web computation only when the
+	// listing needed one anyway: computing the whole web just for this
+	// field would read every certificate in the store.
+	if ts.result != nil {
+		h.NextCheck = ts.result.NextCheck
 	}
 	return h
 }
