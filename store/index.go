@@ -34,7 +34,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -734,27 +733,9 @@ func scanDir(certDir, name string, old []*certRecord, oldRejected []rejectedFile
 
 // readRecord parses one certificate file for the index.
 func readRecord(path, hexName string) (*certRecord, error) {
-	f, err := os.Open(path)
+	data, fi, err := readCertFile(path)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	if fi.Size() > maxCertFile {
-		return nil, errors.New("certificate file too large")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxCertFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxCertFile {
-		return nil, errors.New("certificate file too large")
 	}
 	sum, err := summarize(data)
 	if err != nil {

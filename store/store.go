@@ -415,32 +415,40 @@ func (s *Store) Get(fpr []byte) (*openpgp.Entity, error) {
 
 // GetRaw reads one certificate file as stored.
 func (s *Store) GetRaw(fpr []byte) ([]byte, error) {
-	f, err := os.OpenFile(s.CertPath(fpr), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	data, _, err := readCertFile(s.CertPath(fpr))
+	return data, err
+}
+
+// readCertFile reads a certificate file that must be a regular file (not
+// followed through a symlink, no blocking on a fifo) of at most
+// maxCertFile bytes.
+func readCertFile(path string) ([]byte, os.FileInfo, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		if errors.Is(err, syscall.ELOOP) {
-			return nil, errors.New("not a regular file")
+			return nil, nil, errors.New("not a regular file")
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
+		return nil, nil, errors.New("not a regular file")
 	}
 	if fi.Size() > maxCertFile {
-		return nil, errors.New("certificate file too large")
+		return nil, nil, errors.New("certificate file too large")
 	}
 	data, err := io.ReadAll(io.LimitReader(f, maxCertFile+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > maxCertFile {
-		return nil, errors.New("certificate file too large")
+		return nil, nil, errors.New("certificate file too large")
 	}
-	return data, nil
+	return data, fi, nil
 }
 
 // Put writes a certificate (public parts only). The caller holds the lock.

@@ -441,29 +441,7 @@ var (
 // for \n \r \f \v \b and NUL, \xHH for other control bytes, DEL, a
 // backslash and the delimiters. Bytes from 0x80 up are kept.
 func colonSanitize(s, delimiters string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\n':
-			b.WriteString(`\n`)
-		case c == '\r':
-			b.WriteString(`\r`)
-		case c == '\f':
-			b.WriteString(`\f`)
-		case c == '\v':
-			b.WriteString(`\v`)
-		case c == '\b':
-			b.WriteString(`\b`)
-		case c == 0:
-			b.WriteString(`\0`)
-		case c < 0x20 || c == 0x7f || c == '\\' || strings.IndexByte(delimiters, c) >= 0:
-			fmt.Fprintf(&b, `\x%02x`, c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
+	return cEscape(s, func(c byte) bool { return c == '\\' || strings.IndexByte(delimiters, c) >= 0 })
 }
 
 // specialFD recognizes gpg's special file names: with

@@ -395,7 +395,11 @@ func (a *app) validitySuffix(word string) string {
 
 // printable escapes control characters C-style, as gpg does for user IDs
 // in its messages (and in IMPORTED), so a user ID cannot start a new line.
-func printable(s string) string {
+func printable(s string) string { return cEscape(s, nil) }
+
+// cEscape is gpg's make_printable_string: C escapes for \n \r \f \v \b
+// and NUL, \xHH for other control bytes, DEL and the bytes special picks.
+func cEscape(s string, special func(c byte) bool) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -412,7 +416,7 @@ func printable(s string) string {
 			b.WriteString(`\b`)
 		case c == 0:
 			b.WriteString(`\0`)
-		case c < 0x20 || c == 0x7f:
+		case c < 0x20 || c == 0x7f || special != nil && special(c):
 			fmt.Fprintf(&b, `\x%02x`, c)
 		default:
 			b.WriteByte(c)
