@@ -516,11 +516,15 @@ func (a *app) confirm(question string) bool {
 }
 
 func (a *app) listCmd(args []string, secret bool) error {
-	var ents openpgp.EntityList
-	header := ""
+	ents, header := a.certsToList(args)
+	return a.writeListing(ents, secret, header)
+}
+
+// certsToList resolves a listing's arguments: all certificates (with the
+// store's name as the header gpg prints) or those the specs name.
+func (a *app) certsToList(args []string) (ents openpgp.EntityList, header string) {
 	if len(args) == 0 {
-		ents = a.loadCerts()
-		header = filepath.Join(a.home, "pubring.cert.d")
+		return a.loadCerts(), filepath.Join(a.home, "pubring.cert.d")
 	}
 	for _, s := range args {
 		found := a.findCerts(s)
@@ -529,7 +533,7 @@ func (a *app) listCmd(args []string, secret bool) error {
 		}
 		ents = append(ents, found...)
 	}
-	return a.writeListing(ents, secret, header)
+	return ents, ""
 }
 
 func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) error {

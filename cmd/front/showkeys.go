@@ -7,13 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/keylist"
@@ -286,19 +284,7 @@ type sigListing struct {
 }
 
 func (a *app) listSigsCmd(args []string, check bool) error {
-	var ents openpgp.EntityList
-	header := ""
-	if len(args) == 0 {
-		ents = a.loadCerts()
-		header = filepath.Join(a.home, "pubring.cert.d")
-	}
-	for _, s := range args {
-		found := a.findCerts(s)
-		if len(found) == 0 {
-			a.errorf("error reading key: No public key")
-		}
-		ents = append(ents, found...)
-	}
+	ents, header := a.certsToList(args)
 	l := &sigListing{a: a, check: check, colons: a.opts.has("with-colons"),
 		format: strings.ToLower(a.opts.last("keyid-format"))}
 	out := bufio.NewWriter(a.stdout)
