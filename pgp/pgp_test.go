@@ -412,3 +412,42 @@ func BenchmarkDecrypt(b *testing.B) {
 		}
 	}
 }
+
+// Bad input 28 (CVE-2025-30258): an attacker's certificate carries the
+// victim's primary key as an encryption subkey, listed before the
+// victim's certificate. The victim's signature must still be attributed
+// to the victim.
+func TestForeignPrimaryAsSubkey(t *testing.T) {
+	attacker, err := Generate(&ipc.GenerateRequest{UserID: "Mallory <m@example.org>", Created: time.Now().Unix(),
+		Primary: ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen := *testKey.PrimaryKey
+	stolen.IsSubkey = true
+	binding := &packet.Signature{Version: 4, SigType: packet.SigTypeSubkeyBinding, PubKeyAlgo: attacker.PrimaryKey.PubKeyAlgo,
+		Hash: crypto.SHA256, CreationTime: time.Now(), IssuerKeyId: &attacker.PrimaryKey.KeyId,
+		FlagsValid: true, FlagEncryptCommunications: true, FlagEncryptStorage: true}
+	if err := binding.SignKey(&stolen, attacker.PrivateKey, nil); err != nil {
+		t.Fatal(err)
+	}
+	attacker.Subkeys = append(attacker.Subkeys, openpgp.Subkey{PublicKey: &stolen, Sig: binding})
+	ring := openpgp.EntityList{attacker, testKey}
+	data := []byte("signed by the victim")
+	var sig bytes.Buffer
+	if _, err := DetachSign(&sig, bytes.NewReader(data), signKeys(), packet.SigTypeBinary, time.Now(), localSign(testKey)); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), ring)
+	if err != nil || vs[0].Err != nil {
+		t.Fatalf("verify: %v %v", err, vs)
+	}
+	if vs[0].Key.Entity != testKey {
+		t.Fatalf("signature attributed to %q", vs[0].Key.Entity.PrimaryIdentity().Name)
+	}
+	// Only the attacker's certificate known: no signing key, not a good signature.
+	vs, _ = VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), openpgp.EntityList{attacker})
+	if !errors.Is(vs[0].Err, ErrNoPublicKey) {
+		t.Fatalf("attacker certificate alone: %v", vs[0].Err)
+	}
+}

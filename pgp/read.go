@@ -95,7 +95,7 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 	if errors.Is(c.v.Err, ErrDigestConflict) {
 		return
 	}
-	candidates := keys.KeysById(c.v.KeyID)
+	candidates := signingCandidates(keys.KeysById(c.v.KeyID), sig)
 	if len(candidates) == 0 {
 		c.v.Err = ErrNoPublicKey
 		return
@@ -128,6 +128,28 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 		}
 	}
 	c.v.Err = fmt.Errorf("%w: %v", ErrBadSig, firstErr)
+}
+
+// signingCandidates keeps the keys that may have made a data signature:
+// a primary key, or a subkey bound for signing. A certificate that carries
+// someone else's primary key as, say, an encryption subkey must not get
+// their signatures attributed to it (bad input 28, CVE-2025-30258); the
+// binding of a signing subkey needs a back-signature by that key, which an
+// attacker cannot make. Keys named by the issuer fingerprint come first.
+func signingCandidates(keys []openpgp.Key, sig *packet.Signature) []openpgp.Key {
+	var first, rest []openpgp.Key
+	for _, k := range keys {
+		isPrimary := k.Entity != nil && k.PublicKey == k.Entity.PrimaryKey
+		if !isPrimary && (k.SelfSignature == nil || !k.SelfSignature.FlagsValid || !k.SelfSignature.FlagSign) {
+			continue
+		}
+		if len(sig.IssuerFingerprint) > 0 && bytes.Equal(sig.IssuerFingerprint, k.PublicKey.Fingerprint) {
+			first = append(first, k)
+		} else {
+			rest = append(rest, k)
+		}
+	}
+	return append(first, rest...)
 }
 
 // Message is what ReadSigned found.
