@@ -108,20 +108,7 @@ func (a *app) startGPG(argv []string) (code int, stop bool) {
 		}
 		return 2, true
 	}
-	switch opts.special {
-	case specialVersion:
-		a.version()
-		return 0, true
-	case specialHelp:
-		fmt.Fprint(a.stdout, gpgUsage)
-		return 0, true
-	case specialWarranty:
-		fmt.Fprintln(a.stdout, warrantyText)
-		return 0, true
-	case specialDumpOptions:
-		for _, o := range gpgOptions.dumpOptions() {
-			fmt.Fprintln(a.stdout, o)
-		}
+	if a.answerSpecial(opts.special, gpgUsage, gpgOptions) {
 		return 0, true
 	}
 	if !opts.has("quiet") {

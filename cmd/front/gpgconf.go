@@ -93,20 +93,7 @@ func (a *app) runGPGConf(invokedAs string, argv []string) int {
 		return 2
 	}
 	a.home = home
-	switch p.special {
-	case specialVersion:
-		a.version()
-		return 0
-	case specialHelp:
-		fmt.Fprint(a.stdout, gpgconfUsage)
-		return 0
-	case specialWarranty:
-		fmt.Fprintln(a.stdout, warrantyText)
-		return 0
-	case specialDumpOptions:
-		for _, o := range gpgconfOptions.dumpOptions() {
-			fmt.Fprintln(a.stdout, o)
-		}
+	if a.answerSpecial(p.special, gpgconfUsage, gpgconfOptions) {
 		return 0
 	}
 	if !p.has("quiet") {

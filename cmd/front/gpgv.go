@@ -94,20 +94,7 @@ func (a *app) runGPGV(argv []string) int {
 		}
 		return 2
 	}
-	switch p.special {
-	case specialVersion:
-		a.version()
-		return 0
-	case specialHelp:
-		fmt.Fprint(a.stdout, gpgvUsage)
-		return 0
-	case specialWarranty:
-		fmt.Fprintln(a.stdout, warrantyText)
-		return 0
-	case specialDumpOptions:
-		for _, o := range gpgvOptions.dumpOptions() {
-			fmt.Fprintln(a.stdout, o)
-		}
+	if a.answerSpecial(p.special, gpgvUsage, gpgvOptions) {
 		return 0
 	}
 	if err := a.setupLogger(); err != nil {

@@ -893,3 +893,24 @@ func combineCommands(have, add string) (string, bool) {
 	c, ok := pair[[2]string{have, add}]
 	return c, ok
 }
+
+// answerSpecial handles the commands every personality shares
+// (--version, --help, --warranty, --dump-options) and reports whether the
+// run ends here.
+func (a *app) answerSpecial(s special, usage string, table *optTable) bool {
+	switch s {
+	case specialVersion:
+		a.version()
+	case specialHelp:
+		fmt.Fprint(a.stdout, usage)
+	case specialWarranty:
+		fmt.Fprintln(a.stdout, warrantyText)
+	case specialDumpOptions:
+		for _, o := range table.dumpOptions() {
+			fmt.Fprintln(a.stdout, o)
+		}
+	default:
+		return false
+	}
+	return true
+}

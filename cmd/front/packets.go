@@ -539,6 +539,24 @@ func (f *fields) left() int { return len(f.b) }
 
 // bad lists a packet gpg cannot parse ("[too short]", "[unknown
 // version]"); gpg logs an error for these, so the exit code becomes 2.
+// subpacketArea reads a v4 signature's length-prefixed subpacket area,
+// reporting gpg's message and stopping the listing when it is too long or
+// cut off.
+func (f *fields) subpacketArea(w *bufio.Writer, which string) ([]byte, bool) {
+	n := f.u16()
+	if n > 10000 {
+		f.bad(w, ":signature packet: ["+which+" data too long]\n")
+		f.short, f.fatal = true, true
+		return nil, false
+	}
+	if n > f.left() {
+		f.bad(w, ":signature packet: [premature eof]\n")
+		f.short, f.fatal = true, true
+		return nil, false
+	}
+	return f.bytes(n), true
+}
+
 func (f *fields) bad(w *bufio.Writer, line string) {
 	w.WriteString(line)
 	f.fatal = true
@@ -747,30 +765,13 @@ func listSignature(w *bufio.Writer, f *fields) {
 	algo, digest := f.u8(), f.u8()
 	var hashed, unhashed []byte
 	if v == 4 {
-		n := f.u16()
-		if n > 10000 {
-			f.bad(w, ":signature packet: [hashed data too long]\n")
-			f.short, f.fatal = true, true
+		var ok bool
+		if hashed, ok = f.subpacketArea(w, "hashed"); !ok {
 			return
 		}
-		if n > f.left() {
-			f.bad(w, ":signature packet: [premature eof]\n")
-			f.short, f.fatal = true, true
+		if unhashed, ok = f.subpacketArea(w, "unhashed"); !ok {
 			return
 		}
-		hashed = f.bytes(n)
-		n = f.u16()
-		if n > 10000 {
-			f.bad(w, ":signature packet: [unhashed data too long]\n")
-			f.short, f.fatal = true, true
-			return
-		}
-		if n > f.left() {
-			f.bad(w, ":signature packet: [premature eof]\n")
-			f.short, f.fatal = true, true
-			return
-		}
-		unhashed = f.bytes(n)
 	}
 	if f.left() < 2 {
 		f.bad(w, ":signature packet: [too short]\n")
