@@ -219,6 +219,9 @@ done:
 			noteAgentHome(ts, home)
 		}
 	}
+	if spec.uid >= 0 && kind == "ours" && bin != realGPG {
+		bin = accessibleFront(ts, bin)
+	}
 	argv := append([]string{bin}, full...)
 	if spec.uid >= 0 {
 		id := strconv.Itoa(spec.uid)
@@ -978,4 +981,25 @@ run:
 	case !neg && code != 0:
 		ts.Fatalf("%s exited %d: %s", filepath.Base(bin), code, oneLine(stderr.String()))
 	}
+}
+
+// accessibleFront returns a copy of front and its keyhelper in $WORK, so a
+// run as another uid works wherever the build lives (a checkout in a 0700
+// directory is not reachable for uid 65534).
+func accessibleFront(ts *testscript.TestScript, ours string) string {
+	dir := filepath.Join(ts.Getenv("WORK"), "uid-bin")
+	link := filepath.Join(dir, "gpg")
+	if _, err := os.Lstat(link); err == nil {
+		return link
+	}
+	real, err := filepath.EvalSymlinks(ours)
+	ts.Check(err)
+	ts.Check(os.MkdirAll(dir, 0o755))
+	for _, name := range []string{filepath.Base(real), "keyhelper"} {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(real), name))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, name), data, 0o755))
+	}
+	ts.Check(os.Symlink(filepath.Base(real), link))
+	return link
 }
