@@ -57,6 +57,9 @@ const (
 	TypeExportRequest   MsgType = 0x14
 	TypeDeleteRequest   MsgType = 0x15
 	TypeListRequest     MsgType = 0x16
+	TypeCertifyRequest  MsgType = 0x17
+	TypeAddSubkey       MsgType = 0x18
+	TypePasswdRequest   MsgType = 0x19
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -87,6 +90,9 @@ var maxPayload = map[MsgType]int{
 	TypeExportRequest:   64 * kib,
 	TypeDeleteRequest:   1 * kib,
 	TypeListRequest:     0,
+	TypeCertifyRequest:  1 * mib,
+	TypeAddSubkey:       1 * kib,
+	TypePasswdRequest:   1 * kib,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,

@@ -22,6 +22,11 @@ func TestRoundTrip(t *testing.T) {
 		&Inquiry{Kind: InquirePassphrase, KeyFingerprint: []byte{3}, Prompt: "p", Attempt: 1},
 		&ImportResult{Public: []byte{9}, Keys: []ImportedKey{{Fingerprint: []byte{1}, New: true}}, Listing: []SecretEntry{{Fingerprint: []byte{1}, Primary: []byte{1}, Protected: true}}},
 		&Error{Code: ErrCodeBadPassphrase, Message: "bad passphrase"},
+		&CertifyRequest{Signer: []byte{1}, PrimaryKey: []byte{0xc6, 1, 4}, Items: []CertifyItem{{Class: 0x13, Component: []byte{0xcd, 1, 'a'}, Hashed: []byte{5, 2, 0, 0, 0, 1}}, {Class: 0x20}}},
+		&CertifyResult{Signatures: [][]byte{{0xc2, 0}, {0xc2, 1, 4}}},
+		&AddSubkeyRequest{Primary: []byte{1}, Key: KeySpec{"cv25519", "encr", 0}, Created: 5},
+		&AddSubkeyResult{Public: []byte{1}, Listing: []SecretEntry{{Fingerprint: []byte{2}}}},
+		&PasswdRequest{Primary: []byte{1}},
 	}
 	for _, m := range msgs {
 		var buf bytes.Buffer
@@ -119,6 +124,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frame(TypeGenerateRequest, Marshal(&GenerateRequest{UserID: "x", Subkeys: []KeySpec{{"a", "b", 0}}})))
 	f.Add(frame(TypeInquiry, Marshal(&Inquiry{Kind: InquirePassphrase})))
 	f.Add([]byte{0, 0, 0, 2, 0, 0x16})
+	f.Add(frame(TypeCertifyRequest, Marshal(&CertifyRequest{Signer: []byte{1}, Items: []CertifyItem{{Class: 0x10, Hashed: []byte{1}}}})))
 	newMsgs := []func() Message{
 		func() Message { return new(SignRequest) }, func() Message { return new(DecryptRequest) },
 		func() Message { return new(GenerateRequest) }, func() Message { return new(ImportRequest) },
@@ -127,6 +133,9 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(InquiryAnswer) }, func() Message { return new(Error) },
 		func() Message { return new(ImportResult) }, func() Message { return new(GenerateResult) },
 		func() Message { return new(ListResult) }, func() Message { return new(DecryptResult) },
+		func() Message { return new(CertifyRequest) }, func() Message { return new(CertifyResult) },
+		func() Message { return new(AddSubkeyRequest) }, func() Message { return new(AddSubkeyResult) },
+		func() Message { return new(PasswdRequest) }, func() Message { return new(PasswdResult) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)

@@ -109,6 +109,46 @@ type ListRequest struct{}
 // ListResult answers a ListRequest.
 type ListResult struct{ Listing []SecretEntry }
 
+// CertifyRequest asks for key signatures (certifications, bindings,
+// revocations) made with the primary key of Signer. The helper hashes the
+// packets itself and checks each item's class and subpackets against a
+// closed set, so it never signs a digest it has not composed.
+type CertifyRequest struct {
+	Signer     []byte // primary fingerprint of an own key
+	PrimaryKey []byte // framed public key packet the signatures are about
+	Items      []CertifyItem
+}
+
+// CertifyItem is one signature to make.
+type CertifyItem struct {
+	Class     uint8
+	Component []byte // framed user ID, attribute or subkey packet; empty: the primary key alone
+	Hashed    []byte // the exact hashed subpacket area
+}
+
+// CertifyResult holds one framed signature packet per item, in order.
+type CertifyResult struct{ Signatures [][]byte }
+
+// AddSubkeyRequest makes a new subkey for an own key; it is protected with
+// the primary key's passphrase, as gpg-agent does.
+type AddSubkeyRequest struct {
+	Primary []byte
+	Key     KeySpec
+	Created int64
+}
+
+// AddSubkeyResult is the public subkey packet and its binding signature.
+type AddSubkeyResult struct {
+	Public  []byte
+	Listing []SecretEntry
+}
+
+// PasswdRequest changes the passphrase of an own key and all its subkeys.
+type PasswdRequest struct{ Primary []byte }
+
+// PasswdResult is the new secret listing.
+type PasswdResult struct{ Listing []SecretEntry }
+
 // SecretEntry is public metadata about one stored secret (sub)key.
 type SecretEntry struct {
 	Fingerprint []byte // this key
@@ -163,26 +203,32 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Message }
 
-func (*SignRequest) Type() MsgType     { return TypeSignRequest }
-func (*DecryptRequest) Type() MsgType  { return TypeDecryptRequest }
-func (*GenerateRequest) Type() MsgType { return TypeGenerateRequest }
-func (*ImportRequest) Type() MsgType   { return TypeImportRequest }
-func (*ExportRequest) Type() MsgType   { return TypeExportRequest }
-func (*DeleteRequest) Type() MsgType   { return TypeDeleteRequest }
-func (*ListRequest) Type() MsgType     { return TypeListRequest }
-func (*Inquiry) Type() MsgType         { return TypeInquiry }
-func (*InquiryAnswer) Type() MsgType   { return TypeInquiryAnswer }
-func (*InquiryCancel) Type() MsgType   { return TypeInquiryCancel }
-func (*Error) Type() MsgType           { return TypeError }
+func (*SignRequest) Type() MsgType      { return TypeSignRequest }
+func (*DecryptRequest) Type() MsgType   { return TypeDecryptRequest }
+func (*GenerateRequest) Type() MsgType  { return TypeGenerateRequest }
+func (*ImportRequest) Type() MsgType    { return TypeImportRequest }
+func (*ExportRequest) Type() MsgType    { return TypeExportRequest }
+func (*DeleteRequest) Type() MsgType    { return TypeDeleteRequest }
+func (*ListRequest) Type() MsgType      { return TypeListRequest }
+func (*CertifyRequest) Type() MsgType   { return TypeCertifyRequest }
+func (*AddSubkeyRequest) Type() MsgType { return TypeAddSubkey }
+func (*PasswdRequest) Type() MsgType    { return TypePasswdRequest }
+func (*Inquiry) Type() MsgType          { return TypeInquiry }
+func (*InquiryAnswer) Type() MsgType    { return TypeInquiryAnswer }
+func (*InquiryCancel) Type() MsgType    { return TypeInquiryCancel }
+func (*Error) Type() MsgType            { return TypeError }
 
 // Results share one frame type; the request type says which result to expect.
-func (*SignResult) Type() MsgType     { return TypeResult }
-func (*DecryptResult) Type() MsgType  { return TypeResult }
-func (*GenerateResult) Type() MsgType { return TypeResult }
-func (*ImportResult) Type() MsgType   { return TypeResult }
-func (*ExportResult) Type() MsgType   { return TypeResult }
-func (*DeleteResult) Type() MsgType   { return TypeResult }
-func (*ListResult) Type() MsgType     { return TypeResult }
+func (*SignResult) Type() MsgType      { return TypeResult }
+func (*DecryptResult) Type() MsgType   { return TypeResult }
+func (*GenerateResult) Type() MsgType  { return TypeResult }
+func (*ImportResult) Type() MsgType    { return TypeResult }
+func (*ExportResult) Type() MsgType    { return TypeResult }
+func (*DeleteResult) Type() MsgType    { return TypeResult }
+func (*ListResult) Type() MsgType      { return TypeResult }
+func (*CertifyResult) Type() MsgType   { return TypeResult }
+func (*AddSubkeyResult) Type() MsgType { return TypeResult }
+func (*PasswdResult) Type() MsgType    { return TypeResult }
 
 func (m *SignRequest) encode(e *encoder) {
 	e.bytes(m.KeyFingerprint)
@@ -327,6 +373,66 @@ func (*ListRequest) decode(*decoder) {}
 
 func (m *ListResult) encode(e *encoder) { encodeListing(e, m.Listing) }
 func (m *ListResult) decode(d *decoder) { m.Listing = decodeListing(d) }
+
+// maxCertifyItems bounds one certification request (a key's user IDs).
+const maxCertifyItems = 512
+
+func (m *CertifyRequest) encode(e *encoder) {
+	e.bytes(m.Signer)
+	e.bytes(m.PrimaryKey)
+	e.uint(uint64(len(m.Items)))
+	for _, it := range m.Items {
+		e.uint(uint64(it.Class))
+		e.bytes(it.Component)
+		e.bytes(it.Hashed)
+	}
+}
+func (m *CertifyRequest) decode(d *decoder) {
+	m.Signer = d.bytes(maxFingerprint)
+	m.PrimaryKey = d.bytes(maxPacket)
+	m.Items = make([]CertifyItem, d.count(maxCertifyItems))
+	for i := range m.Items {
+		m.Items[i].Class = d.uint8()
+		m.Items[i].Component = d.bytes(maxPacket)
+		m.Items[i].Hashed = d.bytes(0xffff)
+	}
+}
+
+func (m *CertifyResult) encode(e *encoder) {
+	e.uint(uint64(len(m.Signatures)))
+	for _, s := range m.Signatures {
+		e.bytes(s)
+	}
+}
+func (m *CertifyResult) decode(d *decoder) {
+	m.Signatures = make([][]byte, d.count(maxCertifyItems))
+	for i := range m.Signatures {
+		m.Signatures[i] = d.bytes(maxPacket)
+	}
+}
+
+func (m *AddSubkeyRequest) encode(e *encoder) {
+	e.bytes(m.Primary)
+	m.Key.encode(e)
+	e.uint(uint64(m.Created))
+}
+func (m *AddSubkeyRequest) decode(d *decoder) {
+	m.Primary = d.bytes(maxFingerprint)
+	m.Key.decode(d)
+	m.Created = d.int63()
+}
+
+func (m *AddSubkeyResult) encode(e *encoder) { e.bytes(m.Public); encodeListing(e, m.Listing) }
+func (m *AddSubkeyResult) decode(d *decoder) {
+	m.Public = d.bytes(2 * maxPacket)
+	m.Listing = decodeListing(d)
+}
+
+func (m *PasswdRequest) encode(e *encoder) { e.bytes(m.Primary) }
+func (m *PasswdRequest) decode(d *decoder) { m.Primary = d.bytes(maxFingerprint) }
+
+func (m *PasswdResult) encode(e *encoder) { encodeListing(e, m.Listing) }
+func (m *PasswdResult) decode(d *decoder) { m.Listing = decodeListing(d) }
 
 func (m *Inquiry) encode(e *encoder) {
 	e.uint(uint64(m.Kind))

@@ -143,6 +143,30 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 	return e, nil
 }
 
+// AddSubkey adds a new subkey made as spec says to e, whose primary
+// private key must be unlocked; the subkey's secret is unprotected.
+func AddSubkey(e *openpgp.Entity, spec ipc.KeySpec, created int64) (*openpgp.Subkey, error) {
+	life, err := lifetimeOf(spec)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := algoConfig(spec.Algo, time.Unix(created, 0), life, e.PrimaryKey.Version == 6)
+	if err != nil {
+		return nil, err
+	}
+	u, err := parseUsage(spec.Usage)
+	if err != nil {
+		return nil, err
+	}
+	if !u.sign && !u.encr && !u.auth {
+		return nil, fmt.Errorf("no usable usage for a subkey")
+	}
+	if err := addSubkey(e, cfg, u); err != nil {
+		return nil, err
+	}
+	return &e.Subkeys[len(e.Subkeys)-1], nil
+}
+
 // addSubkey adds one subkey with exactly the usage flags asked for. Keys
 // that sign get the embedded back-signature; RSA may combine all usages.
 func addSubkey(e *openpgp.Entity, cfg *packet.Config, u usage) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/pgp"
 )
 
 // EntityFromCert turns a stored certificate into a go-crypto Entity for
@@ -17,6 +18,7 @@ import (
 func EntityFromCert(data, fpr []byte) (*openpgp.Entity, error) {
 	e, err := readEntity(data)
 	if err == nil && bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
+		addLocalCerts(e, data)
 		return e, nil
 	}
 	kb, kerr := ParseKeyblock(data)
@@ -33,7 +35,37 @@ func EntityFromCert(data, fpr []byte) (*openpgp.Entity, error) {
 	if !bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
 		return nil, errors.New("content does not match file name")
 	}
+	addLocalCerts(e, data)
 	return e, nil
+}
+
+// localCertPattern is a hashed exportable-certification subpacket that
+// says no: only certificates containing it can hold local certifications.
+var localCertPattern = []byte{2, 4, 0}
+
+// addLocalCerts gives e's user IDs the non-exportable certifications
+// (gpg's --lsign-key) go-crypto skipped, so validity counts them as gpg does.
+func addLocalCerts(e *openpgp.Entity, data []byte) {
+	if !bytes.Contains(data, localCertPattern) {
+		return
+	}
+	kb, err := ParseKeyblock(data)
+	if err != nil {
+		return
+	}
+	var id *openpgp.Identity
+	for _, n := range kb.nodes[1:] {
+		switch {
+		case n.tag == tagUserID:
+			id = e.Identities[string(n.body)]
+		case n.tag == tagAttribute || n.isSubkey():
+			id = nil
+		case id != nil && n.isUIDSig() && !n.sig.exportable:
+			if sig, err := pgp.ParseSignature(n.raw); err == nil {
+				id.Signatures = append(id.Signatures, sig)
+			}
+		}
+	}
 }
 
 // readEntity parses exactly one certificate, with a recover: go-crypto has

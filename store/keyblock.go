@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/dsa"
 	"crypto/rsa"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"math/big"
@@ -147,6 +148,10 @@ func (n *node) signature() (*packet.Signature, error) {
 	}
 	p, err := packet.Read(bytes.NewReader(n.raw))
 	if err != nil {
+		if s := localSignature(n.body); s != nil {
+			n.gsig = s
+			return s, nil
+		}
 		return nil, err
 	}
 	s, ok := p.(*packet.Signature)
@@ -155,6 +160,63 @@ func (n *node) signature() (*packet.Signature, error) {
 	}
 	n.gsig = s
 	return s, nil
+}
+
+// localSignature parses a non-exportable signature, which go-crypto
+// refuses: it reads a copy whose hashed exportable-certification subpacket
+// says 1, then puts the 0 back into the hashed data it verifies against (a
+// v4 or v6 signature's hash suffix starts with its body up to the end of
+// the hashed subpackets). nil when body is not such a signature.
+func localSignature(body []byte) *packet.Signature {
+	if len(body) < 6 || (body[0] != 4 && body[0] != 6) {
+		return nil
+	}
+	start, l := 6, int(body[4])<<8|int(body[5])
+	if body[0] == 6 {
+		if len(body) < 8 {
+			return nil
+		}
+		start, l = 8, int(binary.BigEndian.Uint32(body[4:8]))
+	}
+	if l > len(body)-start {
+		return nil
+	}
+	at, off := -1, start
+	for off < start+l {
+		var n, hdr int
+		switch c := int(body[off]); {
+		case c < 192:
+			n, hdr = c, 1
+		case c < 255 && off+1 < start+l:
+			n, hdr = (c-192)<<8+int(body[off+1])+192, 2
+		case c == 255 && off+5 <= start+l:
+			n, hdr = int(binary.BigEndian.Uint32(body[off+1:off+5])), 5
+		default:
+			return nil
+		}
+		if n < 1 || n > start+l-off-hdr {
+			return nil
+		}
+		if body[off+hdr]&0x7f == 4 && n >= 2 && body[off+hdr+1] == 0 {
+			at = off + hdr + 1
+		}
+		off += hdr + n
+	}
+	if at < 0 {
+		return nil
+	}
+	patched := append([]byte(nil), body...)
+	patched[at] = 1
+	p, err := packet.Read(bytes.NewReader(framePacket(tagSignature, patched)))
+	if err != nil {
+		return nil
+	}
+	s, ok := p.(*packet.Signature)
+	if !ok || len(s.HashSuffix) <= at || s.HashSuffix[at] != 1 {
+		return nil
+	}
+	s.HashSuffix[at] = 0
+	return s
 }
 
 // framePacket gives body a new-format header with tag.
@@ -269,6 +331,13 @@ func (kb *Keyblock) verifySelfUncached(i int, now uint32) error {
 	if err != nil {
 		return err
 	}
+	return kb.verifyWith(i, pk)
+}
+
+// verifyWith checks the signature at index i, made by pk, over what
+// precedes it: a user ID, a subkey, or the primary key itself.
+func (kb *Keyblock) verifyWith(i int, pk *packet.PublicKey) error {
+	n := kb.nodes[i]
 	sig, err := n.signature()
 	var h hash.Hash
 	switch {
@@ -413,6 +482,8 @@ type CleanOptions struct {
 	// HaveSecret reports whether a secret key with this key ID is at hand:
 	// gpg keeps non-exportable signatures made by such keys.
 	HaveSecret func(keyID uint64) bool
+	// LocalSigs keeps non-exportable signatures (import-local-sigs).
+	LocalSigs bool
 }
 
 // Clean applies gpg's import checks (import.c: collapse_uids,
@@ -562,7 +633,7 @@ func (kb *Keyblock) deleteInvalidParts(opt CleanOptions) int {
 			switch {
 			case !gpgPubkeyAlgo(s.pubkeyAlgo):
 				continue
-			case !s.exportable && (opt.HaveSecret == nil || !opt.HaveSecret(s.issuer)):
+			case !s.exportable && !opt.LocalSigs && (opt.HaveSecret == nil || !opt.HaveSecret(s.issuer)):
 				continue
 			case s.class == sigKeyRevocation:
 				if uidSeen || (s.issuer == self && kb.verifySelf(i, opt.Now) != nil) {

@@ -193,6 +193,13 @@ type sigInfo struct {
 	lifetime   uint32 // signature expiration time (hashed), 0: none
 	primaryUID bool   // hashed primary-user-ID flag
 	material   []byte // the signature values, for gpg's cmp_signatures
+
+	// Hashed subpackets the export and import cleaning looks at.
+	nonRevocable     bool   // revocable subpacket with value 0
+	keyExpire        uint32 // key expiration time, 0: none
+	keyFlags         byte   // first octet of the key flags
+	hasKeyFlags      bool   // a key flags subpacket is present
+	sensitiveRevoker bool   // a revocation key subpacket with class bit 0x40
 }
 
 // parseSig reads a v3, v4, v5 or v6 signature packet body. The issuer key
@@ -282,6 +289,25 @@ func parseSig(body []byte) (sigInfo, error) {
 			case 25:
 				if i == 0 && len(data) >= 1 && data[0] != 0 {
 					s.primaryUID = true
+				}
+			case 7:
+				if i == 0 && len(data) >= 1 && data[0] == 0 {
+					s.nonRevocable = true
+				}
+			case 9:
+				if i == 0 && len(data) >= 4 {
+					s.keyExpire = binary.BigEndian.Uint32(data)
+				}
+			case 27:
+				if i == 0 && !s.hasKeyFlags {
+					s.hasKeyFlags = true
+					if len(data) >= 1 {
+						s.keyFlags = data[0]
+					}
+				}
+			case 12:
+				if i == 0 && len(data) >= 1 && data[0]&0x40 != 0 {
+					s.sensitiveRevoker = true
 				}
 			case 16:
 				if len(data) >= 8 && s.issuer == 0 {

@@ -48,7 +48,10 @@ func (a *app) wrongArgs(usage string) error {
 func (a *app) armorFilter(args []string, what, ext string, convert func(io.Writer, io.Reader) error) error {
 	name, defaultOut := "", ""
 	if len(args) == 1 && args[0] != "-" {
-		name, defaultOut = args[0], args[0]+ext
+		name = args[0]
+		if !a.isPipeName(name) {
+			defaultOut = name + ext
+		}
 	}
 	in, err := a.openInput(name)
 	if err != nil {

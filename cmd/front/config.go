@@ -78,6 +78,20 @@ func (a *app) startGPG(argv []string) (code int, stop bool) {
 		err = opts.checkSupport()
 	}
 	if err == nil && opts.special == notSpecial {
+		// --import-options and --export-options (impexopts.go).
+		help, ok := a.checkImpexOptions()
+		if help != "" {
+			io.WriteString(a.stdout, help)
+			if ok {
+				return 0, true
+			}
+			return 2, true
+		}
+		if !ok {
+			err = errReported
+		}
+	}
+	if err == nil && opts.special == notSpecial {
 		// Problems gpg reports while it applies the options; it goes on
 		// with the other options, then stops before the command.
 		_, problems := opts.groups()
@@ -429,6 +443,14 @@ var (
 // backslash and the delimiters. Bytes from 0x80 up are kept.
 func colonSanitize(s, delimiters string) string {
 	return cEscape(s, func(c byte) bool { return c == '\\' || strings.IndexByte(delimiters, c) >= 0 })
+}
+
+// isPipeName is gpg's iobuf_is_pipe_filename: stdin/stdout ("" or "-")
+// or, with --enable-special-filenames, a "-&N" descriptor. Such an input
+// has no name to derive an output file name from (gpg writes to stdout).
+func (a *app) isPipeName(name string) bool {
+	_, special := a.specialFD(name)
+	return name == "" || name == "-" || special
 }
 
 // specialFD recognizes gpg's special file names: with

@@ -43,13 +43,14 @@ type helperProc struct {
 }
 
 // helperMode is the least privilege a request needs: signing and
-// decrypting run in restricted mode, export and listing read, key
-// generation, import and deletion write.
+// decrypting run in restricted mode, export, listing and certification
+// read (they change no secret), key generation, import, deletion, new
+// subkeys and passphrase changes write.
 func helperMode(req ipc.Message) string {
 	switch req.Type() {
 	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
 		return "restricted"
-	case ipc.TypeExportRequest, ipc.TypeListRequest:
+	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest:
 		return "read"
 	}
 	return "write"

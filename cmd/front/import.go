@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
@@ -29,11 +30,12 @@ import (
 type importCounts struct {
 	count, noUserID, imported, unchanged, newUIDs, newSubkeys, newSigs, newRevocations,
 	secRead, secImported, secDup, notImported, v3Keys int
+	skippedNew, sigsCleaned, uidsCleaned int
 }
 
 func (c *importCounts) statusArgs() []string {
 	n := []int{c.count + c.v3Keys, c.noUserID, c.imported, 0, c.unchanged, c.newUIDs, c.newSubkeys, c.newSigs, c.newRevocations,
-		c.secRead, c.secImported, c.secDup, 0, c.notImported, c.v3Keys}
+		c.secRead, c.secImported, c.secDup, c.skippedNew, c.notImported, c.v3Keys}
 	out := make([]string, len(n))
 	for i, v := range n {
 		out[i] = strconv.Itoa(v)
@@ -48,11 +50,12 @@ func (a *app) importSummary(c *importCounts) {
 		label string
 		n     int
 	}{
-		{"    skipped PGP-2 keys", c.v3Keys},
+		{"    skipped PGP-2 keys", c.v3Keys}, {"      skipped new keys", c.skippedNew},
 		{"          w/o user IDs", c.noUserID}, {"              imported", c.imported}, {"             unchanged", c.unchanged},
 		{"          new user IDs", c.newUIDs}, {"           new subkeys", c.newSubkeys}, {"        new signatures", c.newSigs},
 		{"   new key revocations", c.newRevocations}, {"      secret keys read", c.secRead},
 		{"  secret keys imported", c.secImported}, {" secret keys unchanged", c.secDup}, {"          not imported", c.notImported},
+		{"    signatures cleaned", c.sigsCleaned}, {"      user IDs cleaned", c.uidsCleaned},
 	} {
 		if l.n > 0 {
 			a.infof("%s: %d", l.label, l.n)
@@ -77,6 +80,10 @@ type importRun struct {
 	considered map[string]bool
 	// cleaned holds the outcome of the import checks done by cleanAll.
 	cleaned map[*store.Keyblock]cleanOutcome
+	// opts are the --import-options (impexopts.go).
+	opts uint32
+	// exported collects the keyblocks of import-export, one per key.
+	exported [][]byte
 }
 
 func (r *importRun) consider(fpr string) {
@@ -121,7 +128,7 @@ func (a *app) importCmd(args []string) error {
 		return err
 	}
 	defer unlock()
-	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, considered: map[string]bool{}}
+	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, considered: map[string]bool{}, opts: a.importOptions()}
 	c := &r.counts
 	c.v3Keys = v3
 	r.cleanAll(blocks)
@@ -166,6 +173,11 @@ func (a *app) importCmd(args []string) error {
 	}
 	if err := r.batch.Commit(); err != nil {
 		return &exitError{2, fmt.Sprintf("error writing the certificate store: %v", err)}
+	}
+	if len(r.exported) > 0 {
+		if err := a.writeImportExport(r.exported); err != nil {
+			return err
+		}
 	}
 	a.forgetCerts()
 	if splitErr != nil {
@@ -231,7 +243,7 @@ func (r *importRun) cleanAll(blocks []store.InputBlock) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	work := make(chan *store.Keyblock)
-	opts := store.CleanOptions{Now: uint32(r.a.now.Unix()), HaveSecret: func(id uint64) bool {
+	opts := store.CleanOptions{Now: uint32(r.a.now.Unix()), LocalSigs: r.opts&importLocalSigs != 0, HaveSecret: func(id uint64) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return r.haveSecret(id)
@@ -282,7 +294,7 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	now := uint32(a.now.Unix())
 	out, ok := r.cleaned[kb]
 	if !ok {
-		out.res, out.merged = kb.Clean(store.CleanOptions{Now: now, HaveSecret: r.haveSecret})
+		out.res, out.merged = kb.Clean(store.CleanOptions{Now: now, HaveSecret: r.haveSecret, LocalSigs: r.opts&importLocalSigs != 0})
 	}
 	res, merged := out.res, out.merged
 	if merged {
@@ -301,10 +313,35 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 		c.noUserID++
 		return false
 	}
+	// The import options (gpg's import_one_real): only self-signatures,
+	// cleaning, showing the key, exporting it instead of importing.
+	if r.opts&importSelfSigsOnly != 0 {
+		kb.DropNonSelfSigs()
+	}
+	if r.opts&importClean != 0 {
+		kb.CleanUIDs(now, r.opts&importMinimal != 0, r.signers())
+		kb.CleanSubkeys(now, store.SubkeyCleanNone)
+	}
+	if r.opts&importShow != 0 && !(r.opts&importExport != 0 && !a.armor() && a.opts.last("output") == "") {
+		if err := a.showKeys(kb.Bytes()); err != nil {
+			return false
+		}
+	}
+	if r.opts&importExport != 0 {
+		r.exported = append(r.exported, kb.Bytes())
+		return true
+	}
 	fprBytes := kb.Fingerprint()
 	fpr := fmt.Sprintf("%X", fprBytes)
-	r.byKeyID[keyID] = fprBytes
 	raw, err := r.batch.GetRaw(fprBytes)
+	if errors.Is(err, os.ErrNotExist) && r.opts&importMergeOnly != 0 {
+		if a.opts.has("verbose") {
+			a.infof("key %016X: new key - skipped", keyID)
+		}
+		c.skippedNew++
+		return true
+	}
+	r.byKeyID[keyID] = fprBytes
 	var old *store.Keyblock
 	if err == nil {
 		old, err = store.ParseKeyblock(raw)
@@ -330,6 +367,12 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 		return false
 	}
 	m := old.Merge(kb)
+	uidsCleaned, sigsCleaned := 0, 0
+	if r.opts&importClean != 0 && r.opts&importSelfSigsOnly == 0 {
+		uidsCleaned, sigsCleaned = old.CleanUIDs(now, r.opts&importMinimal != 0, r.signers())
+		_, n := old.CleanSubkeys(now, store.SubkeyCleanNone)
+		sigsCleaned += n
+	}
 	name := printable(displayUserID(old.PrimaryUserID(now)))
 	for _, note := range m.Notes {
 		if note == store.NoteRevocationAdded {
@@ -338,7 +381,7 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 			a.infof("key %016X: direct key signature added", keyID)
 		}
 	}
-	if !m.Changed() {
+	if !m.Changed() && uidsCleaned+sigsCleaned == 0 {
 		c.unchanged++
 		a.status.Emit("IMPORT_OK", "0", fpr)
 		r.consider(fpr)
@@ -356,6 +399,10 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	report(m.UserIDs, "new user ID", "new user IDs")
 	report(m.Signatures, "new signature", "new signatures")
 	report(m.Subkeys, "new subkey", "new subkeys")
+	report(sigsCleaned, "signature cleaned", "signatures cleaned")
+	report(uidsCleaned, "user ID cleaned", "user IDs cleaned")
+	c.sigsCleaned += sigsCleaned
+	c.uidsCleaned += uidsCleaned
 	c.newUIDs += m.UserIDs
 	c.newSigs += m.Signatures
 	c.newSubkeys += m.Subkeys
@@ -415,4 +462,52 @@ func (r *importRun) importRevocation(raw []byte) {
 	r.batch.Put(fpr, kb.Bytes())
 	a.infof("key %016X: \"%s\" revocation certificate imported", issuer, printable(displayUserID(kb.PrimaryUserID(now))))
 	r.counts.newRevocations++
+}
+
+// signers finds the keys of certifications for import-clean: the stored
+// certificates and those imported earlier in this run.
+func (r *importRun) signers() store.SignerKeys {
+	return r.a.signerKeys(func(id uint64) []*store.Keyblock {
+		fpr := r.byKeyID[id]
+		if fpr == nil {
+			return nil
+		}
+		raw, err := r.batch.GetRaw(fpr)
+		if err != nil {
+			return nil
+		}
+		kb, err := store.ParseKeyblock(raw)
+		if err != nil {
+			return nil
+		}
+		return []*store.Keyblock{kb}
+	})
+}
+
+// writeImportExport writes the keyblocks of --import-options import-export
+// as gpg's write_keyblock_to_output does: each key on its own, in an armor
+// block of its own with --armor.
+func (a *app) writeImportExport(blocks [][]byte) error {
+	out, err := a.openOutput("")
+	if err != nil {
+		return err
+	}
+	for _, b := range blocks {
+		if !a.armor() {
+			if _, err := out.w.Write(b); err != nil {
+				out.abort()
+				return err
+			}
+			continue
+		}
+		aw, err := armor.Encode(out.w, "PGP PUBLIC KEY BLOCK", nil)
+		if err != nil {
+			out.abort()
+			return err
+		}
+		aw.Write(b)
+		aw.Close()
+		io.WriteString(out.w, "\n")
+	}
+	return out.commit()
 }

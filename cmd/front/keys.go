@@ -351,15 +351,20 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 			buf.Write(res.Data)
 		}
 	} else {
-		// The stored bytes, not a re-serialization: go-crypto's model
+		opts := a.exportOptions()
+		if err := refuseExportFormats(opts); err != nil {
+			return err
+		}
+		// The stored packets, not a re-serialization: go-crypto's model
 		// drops packets (old self-signatures, third-party certifications)
 		// that the store keeps as gpg does.
+		signers := a.signerKeys(nil)
 		for _, e := range ents {
 			raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint)
 			if err != nil {
 				return err
 			}
-			buf.Write(raw)
+			buf.Write(a.exportFilter(raw, opts, signers))
 		}
 	}
 	if buf.Len() == 0 {
@@ -392,6 +397,64 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 		io.WriteString(out.w, "\n")
 	}
 	return out.commit()
+}
+
+// exportFilter applies the export options to one stored certificate as
+// gpg's do_export_stream and do_export_one_keyblock do: export-clean
+// (export-minimal) first, then local signatures, signatures naming a
+// sensitive revoker and attribute user IDs are left out unless asked for.
+func (a *app) exportFilter(raw []byte, opts uint32, signers store.SignerKeys) []byte {
+	kb, err := store.ParseKeyblock(raw)
+	if err != nil {
+		return raw
+	}
+	if opts&exportClean != 0 {
+		now := uint32(a.now.Unix())
+		minimal := opts&exportMinimal != 0
+		kb.CleanUIDs(now, minimal, signers)
+		level := store.SubkeyCleanAuthEncr
+		if minimal {
+			level = store.SubkeyCleanAll
+		}
+		kb.CleanSubkeys(now, level)
+	}
+	kb.ExportFilter(opts&exportLocalSigs != 0, opts&exportSensitiveRevkeys != 0, opts&exportAttributes != 0)
+	return kb.Bytes()
+}
+
+// signerKeys looks up the keys that may have made a certification: the
+// stored certificates with a primary key or subkey of that key ID, then
+// those of extra (keyblocks of this run not yet in the store).
+func (a *app) signerKeys(extra func(keyID uint64) []*store.Keyblock) store.SignerKeys {
+	cache := map[uint64][]*packet.PublicKey{}
+	return func(id uint64) []*packet.PublicKey {
+		if pks, ok := cache[id]; ok {
+			return pks
+		}
+		var blocks []*store.Keyblock
+		if fprs, err := a.store.Lookup(store.Query{Kind: store.QueryKeyID, KeyID: id}); err == nil {
+			for _, fpr := range fprs {
+				if raw, err := a.store.GetRaw(fpr); err == nil {
+					if kb, err := store.ParseKeyblock(raw); err == nil {
+						blocks = append(blocks, kb)
+					}
+				}
+			}
+		}
+		if extra != nil {
+			blocks = append(blocks, extra(id)...)
+		}
+		var pks []*packet.PublicKey
+		for _, kb := range blocks {
+			for _, pk := range kb.PublicKeys() {
+				if pk.KeyId == id {
+					pks = append(pks, pk)
+				}
+			}
+		}
+		cache[id] = pks
+		return pks
+	}
 }
 
 func (a *app) armor() bool {

@@ -227,7 +227,7 @@ func (a *app) dispatch() error {
 	case "show-keys":
 		return a.showKeysCmd(args)
 	case "list-signatures":
-		return a.listSigsCmd(args, false)
+		return a.listSigsCmd(args, a.opts.has("with-sig-check"))
 	case "check-signatures":
 		return a.listSigsCmd(args, true)
 	case "export":
@@ -237,6 +237,11 @@ func (a *app) dispatch() error {
 	case "export-secret-subkeys":
 		return a.exportCmd(args, true, true)
 	case "list-keys", "fingerprint":
+		// gpg: --with-sig-list is --list-sigs, --with-sig-check
+		// --check-sigs (GPGME's KEYLIST_MODE_SIGS passes the latter)
+		if a.opts.has("with-sig-check") || a.opts.has("with-sig-list") {
+			return a.listSigsCmd(args, a.opts.has("with-sig-check"))
+		}
 		return a.listCmd(args, false)
 	case "list-secret-keys":
 		return a.listCmd(args, true)
@@ -262,6 +267,26 @@ func (a *app) dispatch() error {
 		return a.printMDCmd(args)
 	case "print-mds":
 		return a.printMDsCmd(args)
+	case "quick-add-uid":
+		return a.quickAddUID(args)
+	case "quick-revoke-uid":
+		return a.quickRevokeUID(args)
+	case "quick-set-primary-uid":
+		return a.quickSetPrimaryUID(args)
+	case "quick-set-expire":
+		return a.quickSetExpire(args)
+	case "quick-add-key":
+		return a.quickAddKey(args)
+	case "change-passphrase":
+		return a.passwdCmd(args)
+	case "sign-key":
+		return a.signKeyCmd(args, false, false)
+	case "lsign-key":
+		return a.signKeyCmd(args, true, false)
+	case "quick-sign-key":
+		return a.signKeyCmd(args, false, true)
+	case "quick-lsign-key":
+		return a.signKeyCmd(args, true, true)
 	case "":
 		// gpg without a command guesses from the input: a signature is
 		// verified, an encrypted message decrypted, keys listed.

@@ -15,6 +15,7 @@ import (
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/keylist"
+	"github.com/frontpgp/front/pgp"
 )
 
 // --show-keys FILES and --import --import-options show-only: list the keys
@@ -24,23 +25,10 @@ import (
 // listing has no "tru" record, and a secret key is "sec" with '#' unless
 // its secret is in our store.
 
-// importShowOnly reports whether --import-options asks for show-only,
-// reading every value (comma or space separated, as gpg's parse_options).
-// Import options front does not implement are refused rather than
-// silently ignored.
+// importShowOnly reports whether --import-options asks for show-only
+// (impexopts.go reads the options as gpg's parse_import_options).
 func (a *app) importShowOnly() (bool, error) {
-	showOnly := false
-	for _, v := range a.opts.values["import-options"] {
-		for _, name := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-			switch strings.ToLower(name) {
-			case "show-only":
-				showOnly = true
-			default:
-				return false, &exitError{2, fmt.Sprintf("import option %q is not supported by front", name)}
-			}
-		}
-	}
-	return showOnly, nil
+	return a.importOptions()&importDryRun != 0, nil
 }
 
 func (a *app) showKeysCmd(args []string) error {
@@ -426,9 +414,8 @@ func (l *sigListing) verify(s sigInfo, part *certPart, primary *packet.PublicKey
 		// like a missing key, '?' in colons and left out otherwise.
 		return '?', signer
 	}
-	p, err := packet.Read(bytes.NewReader(s.raw))
-	sig, ok := p.(*packet.Signature)
-	if err != nil || !ok {
+	sig, err := pgp.ParseSignature(s.raw)
+	if err != nil {
 		return '%', signer
 	}
 	h, err := sig.PrepareVerify()

@@ -240,7 +240,7 @@ func (a *app) openInOut(args []string, ext string) (io.ReadCloser, *output, erro
 		return nil, nil, err
 	}
 	defaultOut := ""
-	if n := firstArg(args); n != "" && n != "-" {
+	if n := firstArg(args); !a.isPipeName(n) {
 		defaultOut = n + ext
 	}
 	out, err := a.openOutput(defaultOut)
@@ -275,7 +275,7 @@ func (a *app) literalName(args []string) string {
 	if a.opts.has("set-filename") {
 		return a.opts.last("set-filename")
 	}
-	if n := firstArg(args); n != "" && n != "-" {
+	if n := firstArg(args); !a.isPipeName(n) {
 		return baseName(n)
 	}
 	return ""

@@ -34,7 +34,7 @@ func main() {
 
 func run() int {
 	home := flag.String("home", "", "home directory")
-	mode := flag.String("mode", "read", "restricted (sign, decrypt), read (also export, list) or write (generate, import, delete, list)")
+	mode := flag.String("mode", "read", "restricted (sign, decrypt), read (also export, list, certify) or write (generate, import, delete, list, add subkey, change passphrase)")
 	flag.Parse()
 	if *home == "" || (*mode != "read" && *mode != "write" && *mode != "restricted") {
 		fmt.Fprintln(os.Stderr, "keyhelper: usage: keyhelper --home DIR --mode restricted|read|write")
@@ -72,6 +72,7 @@ func run() int {
 		ipc.TypeDecryptRequest: func() ipc.Message { return new(ipc.DecryptRequest) },
 		ipc.TypeExportRequest:  func() ipc.Message { return new(ipc.ExportRequest) },
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
+		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -80,12 +81,15 @@ func run() int {
 			ipc.TypeImportRequest:   func() ipc.Message { return new(ipc.ImportRequest) },
 			ipc.TypeDeleteRequest:   func() ipc.Message { return new(ipc.DeleteRequest) },
 			ipc.TypeListRequest:     func() ipc.Message { return new(ipc.ListRequest) },
+			ipc.TypeAddSubkey:       func() ipc.Message { return new(ipc.AddSubkeyRequest) },
+			ipc.TypePasswdRequest:   func() ipc.Message { return new(ipc.PasswdRequest) },
 		}
 	case "restricted":
 		// Only what a signing or decrypting client needs: no export, no
 		// listing, nothing that writes. The basis for remote use later.
 		delete(allowed, ipc.TypeExportRequest)
 		delete(allowed, ipc.TypeListRequest)
+		delete(allowed, ipc.TypeCertifyRequest)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -137,6 +141,12 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.importKeys(r)
 	case *ipc.DeleteRequest:
 		return h.delete(r)
+	case *ipc.CertifyRequest:
+		return h.certify(r)
+	case *ipc.AddSubkeyRequest:
+		return h.addSubkey(r)
+	case *ipc.PasswdRequest:
+		return h.passwd(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -148,11 +158,24 @@ const maxUnlockAttempts = 3
 // composed here from the key itself, so front cannot make the user unlock
 // one key while believing it is another.
 func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey) error {
+	_, err := h.unlockWith(e, priv, nil)
+	return err
+}
+
+// unlockWith tries the passphrases known from this session first (one
+// request may unlock several parts of one key) and returns the one that
+// worked; nil for an unprotected key.
+func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [][]byte) ([]byte, error) {
 	if priv.Dummy() {
-		return &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
+		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
 	}
 	if !priv.Encrypted {
-		return nil
+		return nil, nil
+	}
+	for _, pass := range known {
+		if priv.Decrypt(pass) == nil {
+			return pass, nil
+		}
 	}
 	uid := primaryUID(e)
 	bits, _ := priv.PublicKey.BitLength()
@@ -168,13 +191,13 @@ func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey) error {
 			UserIDHint: fmt.Sprintf("%016X %s", priv.KeyId, uid), Prompt: prompt, Attempt: uint8(attempt),
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := priv.Decrypt(pass); err == nil {
-			return nil
+			return pass, nil
 		}
 	}
-	return &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "bad passphrase"}
+	return nil, &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "bad passphrase"}
 }
 
 func primaryUID(e *openpgp.Entity) string {

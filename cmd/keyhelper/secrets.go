@@ -35,26 +35,32 @@ func (s *secretStore) path(primary []byte) string {
 // load reads one secret key file. It is capped and must hold exactly one key
 // whose primary fingerprint matches the file name (bad input 30).
 func (s *secretStore) load(primary []byte) (*openpgp.Entity, error) {
+	_, e, err := s.loadRaw(primary)
+	return e, err
+}
+
+// loadRaw is load that also returns the file's bytes.
+func (s *secretStore) loadRaw(primary []byte) ([]byte, *openpgp.Entity, error) {
 	f, err := os.Open(s.path(primary))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > maxSecretFile {
-		return nil, fmt.Errorf("secret key file too large")
+		return nil, nil, fmt.Errorf("secret key file too large")
 	}
 	el, err := readKeyRing(data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(el) != 1 || !bytes.Equal(el[0].PrimaryKey.Fingerprint, primary) || el[0].PrivateKey == nil {
-		return nil, fmt.Errorf("secret key file %x does not hold that key", primary)
+		return nil, nil, fmt.Errorf("secret key file %x does not hold that key", primary)
 	}
-	return el[0], nil
+	return data, el[0], nil
 }
 
 // readKeyRing parses with a recover: go-crypto has known panics on hostile

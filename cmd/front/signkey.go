@@ -1,0 +1,217 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/keylist"
+	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
+)
+
+// Certifying other keys: gpg's sign_uids (keyedit.c) for --sign-key,
+// --lsign-key, --quick-sign-key and --quick-lsign-key.
+
+// certifier is the own key that certifies: -u / --default-key, else the
+// first own key that may certify.
+func (a *app) certifier() (*openpgp.Entity, error) {
+	specs := a.opts.values["local-user"]
+	if len(specs) == 0 && a.opts.has("default-key") {
+		specs = []string{a.opts.last("default-key")}
+	}
+	canCertify := func(e *openpgp.Entity) bool {
+		if !a.isOwn(e) {
+			return false
+		}
+		sig, _ := e.PrimarySelfSignature()
+		return sig != nil && (!sig.FlagsValid || sig.FlagCertify)
+	}
+	if len(specs) == 0 {
+		for _, e := range a.ownCerts() {
+			if canCertify(e) {
+				return e, nil
+			}
+		}
+		return nil, &exitError{2, "no default secret key: No secret key"}
+	}
+	for _, spec := range specs {
+		for _, e := range a.findCerts(spec) {
+			if canCertify(e) {
+				return e, nil
+			}
+		}
+	}
+	return nil, &exitError{2, fmt.Sprintf("skipped \"%s\": No secret key", specs[0])}
+}
+
+// expireWord is gpg's expirestr_from_pk: the date or "never" padded to 10.
+func expireWord(e *openpgp.Entity, now time.Time) string {
+	sig, _ := e.PrimarySelfSignature()
+	if sig == nil || sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+		return "never     "
+	}
+	return e.PrimaryKey.CreationTime.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second).UTC().Format("2006-01-02")
+}
+
+// usageLetters is gpg's usagestr_from_pk(pk, 1) for the primary key.
+func usageLetters(e *openpgp.Entity) string {
+	sig, _ := e.PrimarySelfSignature()
+	var b strings.Builder
+	if sig == nil || !sig.FlagsValid {
+		b.WriteString("SC")
+	} else {
+		for _, f := range []struct {
+			on bool
+			c  byte
+		}{{sig.FlagSign, 'S'}, {sig.FlagCertify, 'C'}, {sig.FlagEncryptCommunications || sig.FlagEncryptStorage, 'E'}, {sig.FlagAuthenticate, 'A'}} {
+			if f.on {
+				b.WriteByte(f.c)
+			}
+		}
+	}
+	return fmt.Sprintf("%-4s", b.String())
+}
+
+// showKeyForSigning is what sign_uids shows before it signs: the primary
+// key, its trust, its fingerprint and the user IDs to be signed.
+func (a *app) showKeyForSigning(w io.Writer, e *openpgp.Entity, uids []store.EditUserID) {
+	kind := "pub"
+	if a.isOwn(e) {
+		kind = "sec"
+	}
+	fmt.Fprintf(w, "%s  %s/%016X\n", kind, keylist.AlgoName(e.PrimaryKey), e.PrimaryKey.KeyId)
+	fmt.Fprintf(w, "     created: %s  expires: %s  usage: %s\n", e.PrimaryKey.CreationTime.UTC().Format("2006-01-02"), expireWord(e, a.now), usageLetters(e))
+	if model := a.trustModel(); model != "always" {
+		fmt.Fprint(w, "     ")
+		if model == "pgp" || model == "classic" {
+			ot := a.ownertrustOf(fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)).Word()
+			fmt.Fprintf(w, "trust: %s%*s", ot, max(14-len(ot), 1), "")
+		}
+		fmt.Fprintf(w, "validity: %s\n", a.keyValidity(e).Word())
+	}
+	fmt.Fprintf(w, " Primary key fingerprint: %s\n\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+	for _, u := range uids {
+		fmt.Fprintf(w, "     %s\n", printable(u.Text))
+	}
+}
+
+// signKeyCmd is --sign-key/--lsign-key NAME and, quick, --quick-sign-key
+// FPR [NAMES]: certify the valid user IDs (or those named) that the
+// certifying key has not certified yet.
+func (a *app) signKeyCmd(args []string, local, quick bool) error {
+	if len(args) < 1 || (!quick && len(args) != 1) {
+		if quick {
+			return &exitError{2, "usage: --quick-sign-key FINGERPRINT [USER-IDS]"}
+		}
+		return &exitError{2, "usage: --sign-key KEY-ID"}
+	}
+	spec := args[0]
+	if quick {
+		spec = strings.ReplaceAll(spec, " ", "")
+		if !isFingerprintSpec(spec) {
+			return &exitError{2, fmt.Sprintf("\"%s\" is not a fingerprint", args[0])}
+		}
+	}
+	k, err := a.loadEdit(spec, false)
+	if err != nil {
+		return err
+	}
+	signer, err := a.certifier()
+	if err != nil {
+		return err
+	}
+	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", signer.PrimaryKey.Fingerprint), "0")
+	signerID := signer.PrimaryKey.KeyId
+	var todo []store.EditUserID
+	for _, u := range validUserIDs(k.kb.UserIDsForEdit(a.nowSecs())) {
+		if quick && len(args) > 1 {
+			named := false
+			for _, n := range args[1:] {
+				named = named || (!u.Attribute && u.Text == n)
+			}
+			if !named {
+				continue
+			}
+		}
+		already := false
+		for _, id := range u.CertifiedBy {
+			already = already || id == signerID
+		}
+		if already {
+			fmt.Fprintf(a.stdout, "\"%s\" was already signed by key %016X\n", printable(u.Text), signerID)
+			a.status.Emit("ALREADY_SIGNED", fmt.Sprintf("%016X", signerID))
+			continue
+		}
+		todo = append(todo, u)
+	}
+	if quick && len(args) > 1 && len(todo) == 0 && len(validUserIDs(k.kb.UserIDsForEdit(a.nowSecs()))) > 0 {
+		fmt.Fprintf(a.stderr, "%s: No matching user IDs.  Nothing to sign.\n", a.progName())
+	}
+	if len(todo) == 0 {
+		fmt.Fprintf(a.stdout, "Nothing to sign with key %016X\n", signerID)
+		return nil
+	}
+	fmt.Fprintln(a.stdout)
+	a.showKeyForSigning(a.stdout, k.e, todo)
+	fmt.Fprintln(a.stdout)
+	if !quick {
+		fmt.Fprintf(a.stdout, "Are you sure that you want to sign this key with your\nkey \"%s\" (%016X)\n", printable(primaryUserID(signer)), signerID)
+		if local {
+			fmt.Fprintf(a.stdout, "\nThe signature will be marked as non-exportable.\n")
+		}
+	}
+	fmt.Fprintln(a.stdout)
+	if !quick && !(a.opts.has("batch") && a.opts.has("yes")) {
+		ok, err := a.askBool("sign_uid.okay", "Really sign? (y/N) ")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+	}
+	hashed := []pgp.Subpacket{pgp.IssuerFprSubpacket(signer.PrimaryKey.Fingerprint), pgp.CreatedSubpacket(a.nowSecs())}
+	if local {
+		hashed = append(hashed, pgp.Subpacket{Type: pgp.SubExportable, Data: []byte{0}})
+	}
+	area := pgp.EncodeSubpackets(hashed)
+	var items []ipc.CertifyItem
+	var edits []keyEdit
+	for _, u := range todo {
+		items = append(items, ipc.CertifyItem{Class: pgp.ClassGenericCert, Component: u.Packet, Hashed: area})
+		edits = append(edits, keyEdit{anchor: u.Packet})
+	}
+	sigs, err := a.certify(signer.PrimaryKey.Fingerprint, k, items)
+	if err != nil {
+		return a.helperFailed("sign_uids", "signing failed", err)
+	}
+	for i := range edits {
+		edits[i].sig = sigs[i]
+	}
+	return a.commitEdits(k.fpr, edits)
+}
+
+// primaryUserID is the user ID gpg names a key by.
+func primaryUserID(e *openpgp.Entity) string {
+	if id := e.PrimaryIdentity(); id != nil {
+		return id.Name
+	}
+	return "[?]"
+}
+
+// askBool is gpg's cpr_get_answer_is_yes: the command fd when there is
+// one, else the terminal; in --batch mode without either gpg cannot ask
+// and stops.
+func (a *app) askBool(keyword, prompt string) (bool, error) {
+	if a.commandFD() {
+		return a.cprGetBool(keyword), nil
+	}
+	if a.opts.has("batch") {
+		return false, &exitError{2, "Sorry, we are in batchmode - can't get input"}
+	}
+	return a.confirm(prompt), nil
+}

@@ -1,0 +1,468 @@
+package pgp
+
+import (
+	"bytes"
+	"crypto"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// Certifications and key bindings are composed here at the packet level:
+// the hashed subpacket area is given exactly (front updates gpg's
+// self-signatures in place, keeping their other subpackets), and
+// go-crypto's Signature, which only writes the subpackets it knows, is used
+// for the public-key operation alone.
+
+// Signature classes of key signatures.
+const (
+	ClassGenericCert  byte = 0x10
+	ClassPersonaCert  byte = 0x11
+	ClassCasualCert   byte = 0x12
+	ClassPositiveCert byte = 0x13
+	ClassSubkeyBind   byte = 0x18
+	ClassDirectKey    byte = 0x1f
+	ClassKeyRevoke    byte = 0x20
+	ClassSubkeyRevoke byte = 0x28
+	ClassCertRevoke   byte = 0x30
+)
+
+// Subpacket types used by key signatures.
+const (
+	SubCreated      byte = 2
+	SubSigExpire    byte = 3
+	SubExportable   byte = 4
+	SubTrust        byte = 5
+	SubRegexp       byte = 6
+	SubRevocable    byte = 7
+	SubKeyExpire    byte = 9
+	SubPrefCipher   byte = 11
+	SubRevoker      byte = 12
+	SubIssuer       byte = 16
+	SubNotation     byte = 20
+	SubPrefHash     byte = 21
+	SubPrefCompress byte = 22
+	SubKSPrefs      byte = 23
+	SubPrefKS       byte = 24
+	SubPrimaryUID   byte = 25
+	SubPolicy       byte = 26
+	SubKeyFlags     byte = 27
+	SubSignerUID    byte = 28
+	SubReason       byte = 29
+	SubFeatures     byte = 30
+	SubEmbedded     byte = 32
+	SubIssuerFpr    byte = 33
+	SubPrefAEAD     byte = 34
+)
+
+// Packet tags of key components.
+const (
+	TagPublicKey    = 6
+	TagUserID       = 13
+	TagPublicSubkey = 14
+	TagAttribute    = 17
+	TagSignature    = 2
+)
+
+// maxSubpacketArea bounds a hashed or unhashed area (its length field is 16 bits).
+const maxSubpacketArea = 0xffff
+
+// Subpacket is one signature subpacket.
+type Subpacket struct {
+	Type     byte
+	Critical bool
+	Data     []byte
+}
+
+// ParseSubpackets splits a v4 subpacket area.
+func ParseSubpackets(area []byte) ([]Subpacket, error) {
+	var out []Subpacket
+	for len(area) > 0 {
+		var n, hdr int
+		switch l := int(area[0]); {
+		case l < 192:
+			n, hdr = l, 1
+		case l < 255:
+			if len(area) < 2 {
+				return nil, errors.New("truncated subpacket")
+			}
+			n, hdr = (l-192)<<8+int(area[1])+192, 2
+		default:
+			if len(area) < 5 {
+				return nil, errors.New("truncated subpacket")
+			}
+			v := binary.BigEndian.Uint32(area[1:5])
+			if v > uint32(len(area)) {
+				return nil, errors.New("subpacket too long")
+			}
+			n, hdr = int(v), 5
+		}
+		if n < 1 || n > len(area)-hdr {
+			return nil, errors.New("invalid subpacket length")
+		}
+		out = append(out, Subpacket{Type: area[hdr] & 0x7f, Critical: area[hdr]&0x80 != 0, Data: area[hdr+1 : hdr+n]})
+		area = area[hdr+n:]
+	}
+	return out, nil
+}
+
+// EncodeSubpackets is the inverse of ParseSubpackets.
+func EncodeSubpackets(sps []Subpacket) []byte {
+	var out []byte
+	for _, sp := range sps {
+		n := len(sp.Data) + 1
+		switch {
+		case n < 192:
+			out = append(out, byte(n))
+		case n < 8384:
+			n -= 192
+			out = append(out, byte(n>>8)+192, byte(n))
+		default:
+			out = append(out, 255, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+		}
+		t := sp.Type
+		if sp.Critical {
+			t |= 0x80
+		}
+		out = append(out, t)
+		out = append(out, sp.Data...)
+	}
+	return out
+}
+
+// SigParts is a v4 signature packet body taken apart.
+type SigParts struct {
+	Class, PubKeyAlgo, HashAlgo byte
+	Hashed, Unhashed            []byte
+	HashTag                     [2]byte
+	Material                    []byte // the algorithm-specific values
+}
+
+// ParseSigParts splits a v4 signature packet body.
+func ParseSigParts(body []byte) (SigParts, error) {
+	var s SigParts
+	if len(body) < 6 || body[0] != 4 {
+		return s, errors.New("not a version 4 signature")
+	}
+	s.Class, s.PubKeyAlgo, s.HashAlgo = body[1], body[2], body[3]
+	p := body[4:]
+	area := func() ([]byte, bool) {
+		if len(p) < 2 {
+			return nil, false
+		}
+		n := int(binary.BigEndian.Uint16(p))
+		if n > len(p)-2 {
+			return nil, false
+		}
+		a := p[2 : 2+n]
+		p = p[2+n:]
+		return a, true
+	}
+	var ok bool
+	if s.Hashed, ok = area(); !ok {
+		return s, errors.New("truncated signature")
+	}
+	if s.Unhashed, ok = area(); !ok || len(p) < 2 {
+		return s, errors.New("truncated signature")
+	}
+	copy(s.HashTag[:], p)
+	s.Material = p[2:]
+	return s, nil
+}
+
+// Body reassembles a v4 signature packet body.
+func (s *SigParts) Body() []byte {
+	out := []byte{4, s.Class, s.PubKeyAlgo, s.HashAlgo, byte(len(s.Hashed) >> 8), byte(len(s.Hashed))}
+	out = append(out, s.Hashed...)
+	out = append(out, byte(len(s.Unhashed)>>8), byte(len(s.Unhashed)))
+	out = append(out, s.Unhashed...)
+	out = append(out, s.HashTag[:]...)
+	return append(out, s.Material...)
+}
+
+// Component is the user ID, attribute or subkey packet a signature binds
+// to the primary key; Tag 0 means the signature is on the primary key alone.
+type Component struct {
+	Tag  int
+	Body []byte
+}
+
+// ComponentFor checks that class fits the component it is made over.
+func ComponentFor(class byte, c Component) error {
+	switch class {
+	case ClassGenericCert, ClassPersonaCert, ClassCasualCert, ClassPositiveCert, ClassCertRevoke:
+		if c.Tag != TagUserID && c.Tag != TagAttribute {
+			return fmt.Errorf("signature class %#x needs a user ID", class)
+		}
+	case ClassSubkeyBind, ClassSubkeyRevoke:
+		if c.Tag != TagPublicSubkey {
+			return fmt.Errorf("signature class %#x needs a subkey", class)
+		}
+	case ClassDirectKey, ClassKeyRevoke:
+		if c.Tag != 0 {
+			return fmt.Errorf("signature class %#x is over the primary key alone", class)
+		}
+	default:
+		return fmt.Errorf("signature class %#x is not a key signature", class)
+	}
+	return nil
+}
+
+// keySignatureDigest is what a v4 key signature signs: the primary key, the
+// component, and the signature's own trailer.
+func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, class, pubkeyAlgo byte, hashed []byte) []byte {
+	d := h.New()
+	writeKey := func(body []byte) {
+		d.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
+		d.Write(body)
+	}
+	writeKey(primaryBody)
+	switch c.Tag {
+	case TagPublicSubkey:
+		writeKey(c.Body)
+	case TagUserID, TagAttribute:
+		prefix := byte(0xb4)
+		if c.Tag == TagAttribute {
+			prefix = 0xd1
+		}
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(c.Body)))
+		d.Write([]byte{prefix})
+		d.Write(n[:])
+		d.Write(c.Body)
+	}
+	trailer := []byte{4, class, pubkeyAlgo, hashID(h), byte(len(hashed) >> 8), byte(len(hashed))}
+	d.Write(trailer)
+	d.Write(hashed)
+	var n [4]byte
+	binary.BigEndian.PutUint32(n[:], uint32(len(trailer)+len(hashed)))
+	d.Write([]byte{4, 0xff})
+	d.Write(n[:])
+	return d.Sum(nil)
+}
+
+func hashID(h crypto.Hash) byte {
+	for _, e := range hashIDs {
+		if e.hash == h {
+			return e.id
+		}
+	}
+	return 0
+}
+
+// precomputed is a hash.Hash that already holds its result: go-crypto's
+// Sign and VerifySignature feed it their own trailer, which is ignored, and
+// take the digest computed over our exact packets.
+type precomputed struct{ digest []byte }
+
+func (p precomputed) Write(b []byte) (int, error) { return len(b), nil }
+func (p precomputed) Sum(b []byte) []byte         { return append(b, p.digest...) }
+func (p precomputed) Reset()                      {}
+func (p precomputed) Size() int                   { return len(p.digest) }
+func (p precomputed) BlockSize() int              { return 64 }
+
+// SignKeySignature makes a v4 key signature of class over primaryBody and
+// c with exactly the hashed subpackets given, signed by priv (unlocked).
+// The unhashed area carries the issuer key ID, as gpg writes it. The
+// result is a framed signature packet, checked against priv's public key.
+func SignKeySignature(priv *packet.PrivateKey, class byte, h crypto.Hash, primaryBody []byte, c Component, hashed []Subpacket) ([]byte, error) {
+	if priv.Version != 4 {
+		return nil, errors.New("key signatures are only made with version 4 keys")
+	}
+	if err := ComponentFor(class, c); err != nil {
+		return nil, err
+	}
+	if hashID(h) == 0 || !h.Available() {
+		return nil, errors.New("unsupported hash algorithm")
+	}
+	area := EncodeSubpackets(hashed)
+	if len(area) > maxSubpacketArea {
+		return nil, errors.New("hashed subpacket area too large")
+	}
+	digest := keySignatureDigest(h, primaryBody, c, class, byte(priv.PubKeyAlgo), area)
+	noNotation := false
+	cfg := &packet.Config{NonDeterministicSignaturesViaNotation: &noNotation}
+	sig := &packet.Signature{SigType: packet.SignatureType(class), PubKeyAlgo: priv.PubKeyAlgo, Hash: h, CreationTime: time.Now()}
+	if err := sig.Sign(precomputed{digest}, priv, cfg); err != nil {
+		return nil, err
+	}
+	if err := priv.PublicKey.VerifySignature(precomputed{digest}, sig); err != nil {
+		return nil, fmt.Errorf("self-check of the new signature failed: %v", err)
+	}
+	var made bytes.Buffer
+	if err := sig.Serialize(&made); err != nil {
+		return nil, err
+	}
+	_, body, err := packetBody(made.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	parts, err := ParseSigParts(body)
+	if err != nil {
+		return nil, err
+	}
+	var keyID [8]byte
+	binary.BigEndian.PutUint64(keyID[:], priv.KeyId)
+	out := SigParts{
+		Class: class, PubKeyAlgo: byte(priv.PubKeyAlgo), HashAlgo: hashID(h),
+		Hashed: area, Unhashed: EncodeSubpackets([]Subpacket{{Type: SubIssuer, Data: keyID[:]}}),
+		HashTag: [2]byte{digest[0], digest[1]}, Material: parts.Material,
+	}
+	return framePacket(TagSignature, out.Body()), nil
+}
+
+// framePacket frames body with the shortest new-format header, as gpg
+// writes key material.
+func framePacket(tag int, body []byte) []byte {
+	n := len(body)
+	h := []byte{0xc0 | byte(tag)}
+	switch {
+	case n < 192:
+		h = append(h, byte(n))
+	case n < 8384:
+		m := n - 192
+		h = append(h, byte(m>>8)+192, byte(m))
+	default:
+		h = append(h, 255, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(h, body...)
+}
+
+// PacketBody returns the tag and body of one framed packet.
+func PacketBody(raw []byte) (int, []byte, error) { return packetBody(raw) }
+
+// FramePacket frames body as a packet with tag.
+func FramePacket(tag int, body []byte) []byte { return framePacket(tag, body) }
+
+// CertHash is the hash gpg 2.2 picks for a certification or binding made
+// with pk (sign.c make_keysig_packet): SHA-256, and for ECDSA the hash that
+// matches the curve size.
+func CertHash(pk *packet.PublicKey) crypto.Hash {
+	if pk.PubKeyAlgo == packet.PubKeyAlgoECDSA {
+		switch bits, _ := pk.BitLength(); {
+		case bits > 384:
+			return crypto.SHA512
+		case bits > 256:
+			return crypto.SHA384
+		}
+	}
+	return crypto.SHA256
+}
+
+// ReviseHashed is gpg's update_keysig_packet on a framed v4 signature: its
+// hashed subpackets with the creation time set to now, or one second after
+// the old signature so the new one supersedes it, then set (replacing
+// subpackets of the same type, else appended) and drop applied.
+func ReviseHashed(sig []byte, now uint32, set []Subpacket, drop ...byte) (class byte, hashed []byte, err error) {
+	_, body, err := packetBody(sig)
+	if err != nil {
+		return 0, nil, err
+	}
+	parts, err := ParseSigParts(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	sps, err := ParseSubpackets(parts.Hashed)
+	if err != nil {
+		return 0, nil, err
+	}
+	created := now
+	for _, sp := range sps {
+		if sp.Type == SubCreated && len(sp.Data) == 4 {
+			if old := binary.BigEndian.Uint32(sp.Data); old >= created {
+				created = old + 1
+			}
+		}
+	}
+	set = append([]Subpacket{CreatedSubpacket(created)}, set...)
+	var out []Subpacket
+	for _, sp := range sps {
+		keep := true
+		for _, t := range drop {
+			keep = keep && sp.Type != t
+		}
+		for i, s := range set {
+			if s.Type == sp.Type && s.Data != nil {
+				sp, set[i].Data = s, nil
+			}
+		}
+		if keep {
+			out = append(out, sp)
+		}
+	}
+	for _, s := range set {
+		if s.Data != nil {
+			out = append(out, s)
+		}
+	}
+	return parts.Class, EncodeSubpackets(out), nil
+}
+
+// CreatedSubpacket is a signature creation time subpacket.
+func CreatedSubpacket(t uint32) Subpacket {
+	return Subpacket{Type: SubCreated, Data: binary.BigEndian.AppendUint32(nil, t)}
+}
+
+// IssuerFprSubpacket names a v4 issuer by fingerprint.
+func IssuerFprSubpacket(fpr []byte) Subpacket {
+	return Subpacket{Type: SubIssuerFpr, Data: append([]byte{4}, fpr...)}
+}
+
+// KeyExpireSubpacket is a key expiration time (seconds after the key's creation).
+func KeyExpireSubpacket(secs uint32) Subpacket {
+	return Subpacket{Type: SubKeyExpire, Data: binary.BigEndian.AppendUint32(nil, secs)}
+}
+
+// ParseSignature parses a framed signature packet. go-crypto refuses
+// non-exportable certifications (gpg's --lsign-key), which gpg keeps and
+// counts locally; such a signature is parsed without its exportable
+// subpacket and then given back its original hashed data, so that
+// verifying it checks exactly what was signed.
+func ParseSignature(raw []byte) (*packet.Signature, error) {
+	p, err := packet.Read(bytes.NewReader(raw))
+	if err == nil {
+		if sig, ok := p.(*packet.Signature); ok {
+			return sig, nil
+		}
+		return nil, errors.New("not a signature packet")
+	}
+	_, body, berr := packetBody(raw)
+	if berr != nil {
+		return nil, err
+	}
+	parts, perr := ParseSigParts(body)
+	if perr != nil {
+		return nil, err
+	}
+	sps, serr := ParseSubpackets(parts.Hashed)
+	if serr != nil {
+		return nil, err
+	}
+	local := false
+	var kept []Subpacket
+	for _, sp := range sps {
+		if sp.Type == SubExportable && len(sp.Data) == 1 && sp.Data[0] == 0 {
+			local = true
+			continue
+		}
+		kept = append(kept, sp)
+	}
+	if !local {
+		return nil, err
+	}
+	stripped := parts
+	stripped.Hashed = EncodeSubpackets(kept)
+	p, err = packet.Read(bytes.NewReader(framePacket(TagSignature, stripped.Body())))
+	sig, ok := p.(*packet.Signature)
+	if err != nil || !ok {
+		return nil, errors.New("invalid signature packet")
+	}
+	suffix := []byte{4, parts.Class, parts.PubKeyAlgo, parts.HashAlgo, byte(len(parts.Hashed) >> 8), byte(len(parts.Hashed))}
+	suffix = append(suffix, parts.Hashed...)
+	suffix = append(suffix, 4, 0xff)
+	sig.HashSuffix = binary.BigEndian.AppendUint32(suffix, uint32(6+len(parts.Hashed)))
+	return sig, nil
+}
