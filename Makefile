@@ -7,6 +7,7 @@
 #   make test      vet, gofmt, unit tests, interop against GnuPG 2.2.40, short fuzz run (what .ci/run runs)
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
+#   make difftest  differential test: 250 invocations, ours vs gpg 2.2.40
 #   make bench     sign/verify timing, ours vs gpg
 
 export PATH := /usr/local/go/bin:$(PATH)
@@ -38,7 +39,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg bench bench-store bench-stream clean
+	interop interop-gpg difftest bench bench-store bench-stream clean
 
 all: build
 
@@ -77,7 +78,7 @@ install: build
 demo: build
 	bash scripts/demo.sh
 
-test: build vet fmt-check unit interop fuzz
+test: build vet fmt-check unit interop difftest fuzz
 
 vet: check-go
 	$(GO) vet ./...
@@ -99,6 +100,13 @@ interop: build
 
 interop-gpg: deps
 	FRONT_BIN=/usr/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
+
+# Differential test: the cases of difftest/testdata/cases.txt with front and
+# with gpg 2.2.40 in fresh homes; compares exit code, status lines, stdout
+# (known divergences: difftest/testdata/known.txt, difftest/DIVERGENCES.md).
+# Without FRONT_BIN (make unit) the test skips itself.
+difftest: build
+	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -v -timeout 10m -run '^TestDiff$$' ./difftest
 
 bench: build
 	bash bench/sign_verify.sh

@@ -191,7 +191,7 @@ func (a *app) commandPassphrase(q *ipc.Inquiry) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	existing := q.Kind == ipc.InquirePassphrase
-	if existing {
+	if existing && !a.noPassphraseHints {
 		a.emitPassphraseHints(q)
 	}
 	a.status.Emit("INQUIRE_MAXLEN", inquireMaxLen)

@@ -27,6 +27,8 @@ type editKey struct {
 // keyEdit is one change to a keyblock (see store.Keyblock.ApplyEdit).
 type keyEdit struct {
 	anchor, replaces, sig []byte
+	// deleteUID: remove the user ID anchor with its signatures instead.
+	deleteUID bool
 }
 
 // gpg error codes of key editing (libgpg-error).
@@ -37,6 +39,8 @@ const (
 )
 
 // loadEdit finds the key spec names; own requires a secret key here.
+// gpg's KEY_CONSIDERED for the edited key comes when it is written back
+// (commitEdits), so a failed edit shows none.
 func (a *app) loadEdit(spec string, own bool) (*editKey, error) {
 	ents := a.findCerts(spec)
 	if len(ents) == 0 {
@@ -54,7 +58,6 @@ func (a *app) loadEdit(spec string, own bool) (*editKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), "0")
 	return &editKey{fpr: e.PrimaryKey.Fingerprint, kb: kb, e: e}, nil
 }
 
@@ -75,8 +78,9 @@ func (a *app) certify(signer []byte, k *editKey, items []ipc.CertifyItem) ([][]b
 }
 
 // commitEdits applies edits to the stored keyblock as it is now, under
-// the store lock: a concurrent change since loadEdit is kept.
-func (a *app) commitEdits(fpr []byte, edits []keyEdit) error {
+// the store lock: a concurrent change since loadEdit is kept. announce:
+// gpg's quick commands look the key up again as they write it.
+func (a *app) commitEdits(fpr []byte, edits []keyEdit, announce bool) error {
 	unlock, err := a.store.Lock()
 	if err != nil {
 		return err
@@ -91,6 +95,10 @@ func (a *app) commitEdits(fpr []byte, edits []keyEdit) error {
 		return err
 	}
 	for _, ed := range edits {
+		if ed.deleteUID {
+			kb.DeleteUserID(ed.anchor)
+			continue
+		}
 		if err := kb.ApplyEdit(ed.anchor, ed.replaces, ed.sig); err != nil {
 			return err
 		}
@@ -101,6 +109,9 @@ func (a *app) commitEdits(fpr []byte, edits []keyEdit) error {
 		return err
 	}
 	a.forgetCerts()
+	if announce {
+		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", fpr), "0")
+	}
 	return nil
 }
 
@@ -114,7 +125,7 @@ func (a *app) selfSign(k *editKey, items []ipc.CertifyItem, edits []keyEdit) err
 	for i := range edits {
 		edits[i].sig = sigs[i]
 	}
-	return a.commitEdits(k.fpr, edits)
+	return a.commitEdits(k.fpr, edits, true)
 }
 
 // editFailed reports a failed key edit as gpg does: a message, an ERROR
@@ -413,7 +424,7 @@ func (a *app) quickAddKey(args []string) error {
 	if err != nil || len(pkts) != 2 {
 		return &exitError{2, "key generation returned an invalid subkey"}
 	}
-	if err := a.commitEdits(k.fpr, []keyEdit{{anchor: pkts[0], sig: pkts[1]}}); err != nil {
+	if err := a.commitEdits(k.fpr, []keyEdit{{anchor: pkts[0], sig: pkts[1]}}, true); err != nil {
 		return err
 	}
 	if p, err := packet.Read(bytes.NewReader(pkts[0])); err == nil {
@@ -432,6 +443,8 @@ func (a *app) passwdCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
+	a.noPassphraseHints = true
 	var res ipc.PasswdResult
 	if err := a.callKeyhelper(true, &ipc.PasswdRequest{Primary: k.fpr}, &res); err != nil {
 		code, e := helperErrorCode(err)
@@ -443,5 +456,6 @@ func (a *app) passwdCmd(args []string) error {
 		return &exitError{2, fmt.Sprintf("key %016X: error changing passphrase: %s", k.e.PrimaryKey.KeyId, msg)}
 	}
 	a.recordListing(res.Listing)
+	a.status.Emit("SUCCESS", "keyedit.passwd")
 	return nil
 }

@@ -128,6 +128,8 @@ func (a *app) quickGenKey(args []string) error {
 
 func (a *app) generate(req *ipc.GenerateRequest) error {
 	var res ipc.GenerateResult
+	a.keepNewPassphrase = true
+	defer func() { a.keepNewPassphrase, a.newKeyPassphrase = false, nil }()
 	if err := a.callKeyhelper(true, req, &res); err != nil {
 		code, _ := helperErrorCode(err)
 		a.status.Emit("KEY_NOT_CREATED")
@@ -152,6 +154,7 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
 	a.status.Emit("KEY_CONSIDERED", fpr, "0")
+	a.storeRevocation(e)
 	kind := "P"
 	if len(e.Subkeys) > 0 {
 		kind = "B"

@@ -39,7 +39,10 @@ type app struct {
 	passphrase     []byte
 	passphraseRead bool
 	badPassphrase  bool
-	failureEmitted bool
+	// noPassphraseHints: gpg-agent's passwd dialog runs without gpg's
+	// USERID_HINT/NEED_PASSPHRASE announcements.
+	noPassphraseHints bool
+	failureEmitted    bool
 
 	certs       openpgp.EntityList // loaded on first use
 	certsLoaded bool
@@ -53,6 +56,11 @@ type app struct {
 	gpgvKeyringsOpen bool                 // some --keyring could be read
 	weakDigestNoted  map[crypto.Hash]bool // rejection already noted (gpgv.go)
 	trust            *trustState          // ownertrust and validity, loaded on first use (trustcmd.go)
+
+	// keepNewPassphrase: remember the passphrase a new key gets
+	// (newKeyPassphrase) to make its revocation certificate
+	keepNewPassphrase bool
+	newKeyPassphrase  []byte
 }
 
 func main() {
@@ -279,6 +287,10 @@ func (a *app) dispatch() error {
 		return a.quickAddKey(args)
 	case "change-passphrase":
 		return a.passwdCmd(args)
+	case "edit-key":
+		return a.editKeyCmd(args)
+	case "generate-revocation":
+		return a.genRevokeCmd(args)
 	case "sign-key":
 		return a.signKeyCmd(args, false, false)
 	case "lsign-key":

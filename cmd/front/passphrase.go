@@ -85,6 +85,19 @@ var errNoPassphrase = errors.New("no passphrase given")
 
 // answerInquiry answers keyhelper's passphrase inquiries.
 func (a *app) answerInquiry(q *ipc.Inquiry) ([]byte, bool, error) {
+	// key generation unlocks the new key once more for its revocation
+	// certificate; gpg-agent does not ask again (cache nonce)
+	if q.Kind == ipc.InquirePassphrase && q.Attempt == 1 && a.newKeyPassphrase != nil {
+		return a.newKeyPassphrase, true, nil
+	}
+	pass, ok, err := a.answerInquiryOnce(q)
+	if err == nil && ok && q.Kind == ipc.InquireNewPassphrase && a.keepNewPassphrase {
+		a.newKeyPassphrase = append([]byte{}, pass...)
+	}
+	return pass, ok, err
+}
+
+func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 	pass, ok, err := a.fixedPassphrase()
 	if err != nil {
 		return nil, false, err

@@ -120,17 +120,34 @@ func (a *app) signKeyCmd(args []string, local, quick bool) error {
 	if err != nil {
 		return err
 	}
+	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
+	var names []string
+	if quick {
+		names = args[1:]
+	}
+	edits, err := a.signUIDs(a.stdout, k, names, local, quick)
+	if err != nil || len(edits) == 0 {
+		return err
+	}
+	return a.commitEdits(k.fpr, edits, false)
+}
+
+// signUIDs is the core of gpg's sign_uids: it certifies the valid user IDs
+// of k (only those named, when names are given) that the certifying key
+// has not certified yet, printing what gpg prints to w, and returns the
+// edits that add the certifications.
+func (a *app) signUIDs(w io.Writer, k *editKey, names []string, local, quick bool) ([]keyEdit, error) {
 	signer, err := a.certifier()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", signer.PrimaryKey.Fingerprint), "0")
 	signerID := signer.PrimaryKey.KeyId
 	var todo []store.EditUserID
 	for _, u := range validUserIDs(k.kb.UserIDsForEdit(a.nowSecs())) {
-		if quick && len(args) > 1 {
+		if len(names) > 0 {
 			named := false
-			for _, n := range args[1:] {
+			for _, n := range names {
 				named = named || (!u.Attribute && u.Text == n)
 			}
 			if !named {
@@ -142,36 +159,36 @@ func (a *app) signKeyCmd(args []string, local, quick bool) error {
 			already = already || id == signerID
 		}
 		if already {
-			fmt.Fprintf(a.stdout, "\"%s\" was already signed by key %016X\n", printable(u.Text), signerID)
+			fmt.Fprintf(w, "\"%s\" was already signed by key %016X\n", printable(u.Text), signerID)
 			a.status.Emit("ALREADY_SIGNED", fmt.Sprintf("%016X", signerID))
 			continue
 		}
 		todo = append(todo, u)
 	}
-	if quick && len(args) > 1 && len(todo) == 0 && len(validUserIDs(k.kb.UserIDsForEdit(a.nowSecs()))) > 0 {
+	if len(names) > 0 && len(todo) == 0 && len(validUserIDs(k.kb.UserIDsForEdit(a.nowSecs()))) > 0 {
 		fmt.Fprintf(a.stderr, "%s: No matching user IDs.  Nothing to sign.\n", a.progName())
 	}
 	if len(todo) == 0 {
-		fmt.Fprintf(a.stdout, "Nothing to sign with key %016X\n", signerID)
-		return nil
+		fmt.Fprintf(w, "Nothing to sign with key %016X\n", signerID)
+		return nil, nil
 	}
-	fmt.Fprintln(a.stdout)
-	a.showKeyForSigning(a.stdout, k.e, todo)
-	fmt.Fprintln(a.stdout)
+	fmt.Fprintln(w)
+	a.showKeyForSigning(w, k.e, todo)
+	fmt.Fprintln(w)
 	if !quick {
-		fmt.Fprintf(a.stdout, "Are you sure that you want to sign this key with your\nkey \"%s\" (%016X)\n", printable(primaryUserID(signer)), signerID)
+		fmt.Fprintf(w, "Are you sure that you want to sign this key with your\nkey \"%s\" (%016X)\n", printable(primaryUserID(signer)), signerID)
 		if local {
-			fmt.Fprintf(a.stdout, "\nThe signature will be marked as non-exportable.\n")
+			fmt.Fprintf(w, "\nThe signature will be marked as non-exportable.\n")
 		}
 	}
-	fmt.Fprintln(a.stdout)
+	fmt.Fprintln(w)
 	if !quick && !(a.opts.has("batch") && a.opts.has("yes")) {
 		ok, err := a.askBool("sign_uid.okay", "Really sign? (y/N) ")
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
-			return nil
+			return nil, nil
 		}
 	}
 	hashed := []pgp.Subpacket{pgp.IssuerFprSubpacket(signer.PrimaryKey.Fingerprint), pgp.CreatedSubpacket(a.nowSecs())}
@@ -187,12 +204,12 @@ func (a *app) signKeyCmd(args []string, local, quick bool) error {
 	}
 	sigs, err := a.certify(signer.PrimaryKey.Fingerprint, k, items)
 	if err != nil {
-		return a.helperFailed("sign_uids", "signing failed", err)
+		return nil, a.helperFailed("sign_uids", "signing failed", err)
 	}
 	for i := range edits {
 		edits[i].sig = sigs[i]
 	}
-	return a.commitEdits(k.fpr, edits)
+	return edits, nil
 }
 
 // primaryUserID is the user ID gpg names a key by.
