@@ -25,7 +25,9 @@ func TestCertifyItemClosedSet(t *testing.T) {
 	}
 	sub := subBuf.Bytes()
 	base := []pgp.Subpacket{pgp.IssuerFprSubpacket(signer), pgp.CreatedSubpacket(1700000000)}
-	with := func(extra ...pgp.Subpacket) []byte { return pgp.EncodeSubpackets(append(append([]pgp.Subpacket(nil), base...), extra...)) }
+	with := func(extra ...pgp.Subpacket) []byte {
+		return pgp.EncodeSubpackets(append(append([]pgp.Subpacket(nil), base...), extra...))
+	}
 	cases := []struct {
 		name string
 		item ipc.CertifyItem
