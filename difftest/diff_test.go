@@ -697,10 +697,15 @@ func parseCases(t *testing.T) (map[string]*setupDef, []*testCase) {
 // PATTERN is a glob (path.Match) over case names; ASPECT is rc, status,
 // stdout, xverify or xdecrypt (that aspect may differ), or status-KW (the
 // status lines with keyword KW are left out of the comparison). ANCHOR
-// names the section of DIVERGENCES.md that explains it. An entry that
+// names the section of DIVERGENCES.md that explains it (an <a id=...>
+// there). An entry that
 // explains no divergence of any matching case fails the test.
 func parseKnown(t *testing.T, cases []*testCase) []*known {
 	b, err := os.ReadFile(knownFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("DIVERGENCES.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -713,6 +718,9 @@ func parseKnown(t *testing.T, cases []*testCase) []*known {
 		f := strings.Fields(line)
 		if len(f) < 4 || !strings.HasPrefix(f[2], "#") {
 			t.Fatalf("%s:%d: want PATTERN ASPECT #ANCHOR REASON", knownFile, i+1)
+		}
+		if !bytes.Contains(doc, []byte(`<a id="`+f[2][1:]+`">`)) {
+			t.Fatalf("%s:%d: anchor %s is not in DIVERGENCES.md", knownFile, i+1, f[2])
 		}
 		k := &known{pattern: f[0], raw: f[1], aspect: f[1], anchor: f[2], reason: strings.Join(f[3:], " "), line: i + 1}
 		if kw, ok := strings.CutPrefix(f[1], "status-"); ok {

@@ -86,6 +86,9 @@ type Options struct {
 	Secret       bool // --list-secret-keys: sec/ssb records, public-only keys skipped
 	WithSecret   bool // --with-secret: mark secret availability in a public listing
 	Fingerprints int  // number of --fingerprint/--with-fingerprint (2+: subkeys too)
+	// SubkeyFingerprints is --with-subkey-fingerprint: subkey fingerprints
+	// too, compact unless --fingerprint asked for the spaced form.
+	SubkeyFingerprints bool
 	// KeyIDFormat is "none" (gpg 2.2 default, also ""), "short", "long",
 	// "0xshort" or "0xlong".
 	KeyIDFormat string

@@ -162,8 +162,12 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 			continue
 		}
 		keyLine(s)
-		if opt.Fingerprints > 1 {
-			fprLine(s)
+		if opt.Fingerprints > 1 || opt.SubkeyFingerprints {
+			if opt.Fingerprints == 0 {
+				w.WriteString("      " + hexFpr(s.pk.Fingerprint) + "\n")
+			} else {
+				fprLine(s)
+			}
 			cardLine(s)
 		}
 		if opt.WithKeygrip {

@@ -16,6 +16,7 @@ import (
 // one literal data packet.
 type Compose struct {
 	Recipients  []*packet.PublicKey // encryption-capable (sub)keys
+	Hidden      []bool              // per recipient: write a zero key ID (gpg's -R, --throw-keyids)
 	Passphrase  []byte              // symmetric encryption when non-nil
 	Cipher      packet.CipherFunction
 	Compression packet.CompressionAlgo
@@ -56,8 +57,9 @@ func (c *Compose) Write(out io.Writer, in io.Reader) (sigs []*packet.Signature, 
 			return nil, err
 		}
 		cfg := &packet.Config{DefaultCipher: c.Cipher}
-		for _, pk := range c.Recipients {
-			if err := packet.SerializeEncryptedKeyAEAD(w, pk, c.Cipher, false, key, cfg); err != nil {
+		for i, pk := range c.Recipients {
+			hidden := i < len(c.Hidden) && c.Hidden[i]
+			if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(w, pk, c.Cipher, false, key, hidden, cfg); err != nil {
 				return nil, err
 			}
 		}

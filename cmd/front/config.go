@@ -98,9 +98,17 @@ func (a *app) startGPG(argv []string) (code int, stop bool) {
 		for _, m := range problems {
 			fmt.Fprintf(a.stderr, "%s: %s\n", a.progName(), m)
 		}
-		if !a.weakDigestsValid() || len(problems) > 0 {
+		if !a.weakDigestsValid() || !a.parsedValuesValid() || len(problems) > 0 {
 			err = errReported
 		}
+	}
+	if err == nil && opts.special == notSpecial && !a.algorithmsValid() {
+		// gpg checks the algorithm names after parsing (its
+		// "option-postprocessing" stage)
+		if serr := a.setupStatus(); serr == nil {
+			a.failure("option-postprocessing", gpgError(srcGPG, errGeneral))
+		}
+		return 2, true
 	}
 	if err != nil {
 		// gpg reports the failure on the status fd it has by then; a
@@ -469,4 +477,49 @@ func (a *app) specialFD(name string) (int, bool) {
 		return 0, false
 	}
 	return int(n), true
+}
+
+// parsedValuesValid checks option values gpg's parser itself judges.
+func (a *app) parsedValuesValid() bool {
+	ok := true
+	if f := a.opts.last("keyid-format"); f != "" {
+		switch strings.ToLower(f) {
+		case "none", "short", "0xshort", "long", "0xlong":
+		default:
+			fmt.Fprintf(a.stderr, "%s: unknown keyid-format '%s'\n", a.progName(), f)
+			ok = false
+		}
+	}
+	if m := a.opts.last("trust-model"); m != "" {
+		switch strings.ToLower(m) {
+		case "pgp", "classic", "direct", "always", "auto":
+		case "tofu", "tofu+pgp":
+			fmt.Fprintf(a.stderr, "%s: trust model '%s' is not supported by front\n", a.progName(), m)
+			ok = false
+		default:
+			fmt.Fprintf(a.stderr, "%s: unknown trust model '%s'\n", a.progName(), m)
+			ok = false
+		}
+	}
+	return ok
+}
+
+// algorithmsValid checks the algorithm names of --digest-algo,
+// --cipher-algo and --compress-algo as gpg does before any command.
+func (a *app) algorithmsValid() bool {
+	checks := []struct {
+		opt, what string
+		parse     func(string) error
+	}{
+		{"cipher-algo", "cipher", func(s string) error { _, err := pgp.ParseCipher(s); return err }},
+		{"digest-algo", "digest", func(s string) error { _, err := pgp.ParseHash(s); return err }},
+		{"compress-algo", "compression", func(s string) error { _, err := pgp.ParseCompression(s); return err }},
+	}
+	for _, c := range checks {
+		if v := a.opts.last(c.opt); v != "" && c.parse(v) != nil {
+			fmt.Fprintf(a.stderr, "%s: selected %s algorithm is invalid\n", a.progName(), c.what)
+			return false
+		}
+	}
+	return true
 }

@@ -14,39 +14,70 @@ import (
 	"github.com/frontpgp/front/trust"
 )
 
-// recipientKeys resolves -r specs to encryption keys, refusing keys whose
-// validity is not established unless the trust model is "always".
-func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
+// recipientKeys resolves the recipients (recipientSpecs) to encryption
+// keys, refusing keys whose validity is not established unless the trust
+// model is "always" or the recipient is trusted by its option.
+func (a *app) recipientKeys(specs []recipientSpec) ([]*packet.PublicKey, []bool, []*openpgp.Entity, error) {
 	var keys []*packet.PublicKey
+	var hidden []bool
 	var ents []*openpgp.Entity
+	seen := map[string]bool{}
 	// gpg resolves the recipients last first (its KEY_CONSIDERED and
 	// INV_RECP lines come in that order) but encrypts to them in the
 	// order given
-	specs := a.expandGroups(a.opts.values["recipient"])
 	for i := len(specs) - 1; i >= 0; i-- {
-		spec := specs[i]
-		found := a.findCerts(spec)
-		var key *packet.PublicKey
-		var ent *openpgp.Entity
-		for _, e := range found {
-			if k, ok := e.EncryptionKey(a.now); ok {
-				key, ent = k.PublicKey, e
-				break
+		spec := specs[i].name
+		var found openpgp.EntityList
+		if specs[i].file {
+			var err error
+			if found, err = a.certsFromFile(spec); err != nil {
+				a.status.Emit("INV_RECP", "1", spec)
+				a.failure("encrypt", errNoPubkey)
+				return nil, nil, nil, &exitError{2, fmt.Sprintf("%s: skipped: %v", spec, err)}
 			}
+		} else {
+			found = a.findCerts(spec)
+		}
+		key, ent := a.encryptionKeyFor(found)
+		if key == nil && len(found) > 0 {
+			// a key, but none of its parts can encrypt: gpg considers it,
+			// then rejects it (flags 3: not selected, unusable)
+			fpr := fmt.Sprintf("%X", found[0].PrimaryKey.Fingerprint)
+			a.status.Emit("KEY_CONSIDERED", fpr, "0")
+			a.status.Emit("KEY_CONSIDERED", fpr, "3")
+			a.status.Emit("INV_RECP", "0", spec)
+			a.failure("encrypt", errUnusablePubkey)
+			a.infof("%s: skipped: Unusable public key", spec)
+			return nil, nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
 		}
 		if key == nil {
 			a.status.Emit("INV_RECP", "1", spec)
 			a.failure("encrypt", errNoPubkey)
 			a.infof("%s: skipped: No public key", spec)
-			return nil, nil, &exitError{2, "[stdin]: encryption failed: No public key"}
+			return nil, nil, nil, &exitError{2, "[stdin]: encryption failed: No public key"}
 		}
-		// gpg looks the recipient up twice (the key, then its validity)
-		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
-		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
+		// gpg looks a recipient up twice (the key, then its validity), a
+		// recipient it takes without validity once, the default key
+		// once more
+		lookups := 2
+		switch {
+		case specs[i].self:
+			lookups = 3
+		case specs[i].trusted:
+			lookups = 1
+		}
+		for range lookups {
+			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint), "0")
+		}
+		if seen[string(key.Fingerprint)] {
+			a.infof("%s: skipped: public key already present", spec)
+			continue
+		}
+		seen[string(key.Fingerprint)] = true
 		// gpg's do_we_trust: marginal, full and ultimate validity will do
 		// (marginal with a note); anything less is refused in batch mode
 		// (and here also without it, see the README)
-		if a.trustModel() != "always" {
+		if a.trustModel() != "always" && !specs[i].trusted {
 			switch v := a.keyValidity(ent); v.Value() {
 			case trust.Marginal:
 				a.infof("%016X: There is limited assurance this key belongs to the named user", key.KeyId)
@@ -60,13 +91,14 @@ func (a *app) recipientKeys() ([]*packet.PublicKey, []*openpgp.Entity, error) {
 					a.infof("%016X: There is no assurance this key belongs to the named user", key.KeyId)
 				}
 				a.infof("%s: skipped: Unusable public key", spec)
-				return nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
+				return nil, nil, nil, &exitError{2, "[stdin]: encryption failed: Unusable public key"}
 			}
 		}
 		keys = append([]*packet.PublicKey{key}, keys...)
+		hidden = append([]bool{specs[i].hidden}, hidden...)
 		ents = append([]*openpgp.Entity{ent}, ents...)
 	}
-	return keys, ents, nil
+	return keys, hidden, ents, nil
 }
 
 // chooseCipher picks what every recipient prefers, like gpg; AES-256 when
@@ -141,13 +173,20 @@ func (a *app) encryptCmd(args []string) error {
 		}
 	}
 	var recips []*packet.PublicKey
+	var hidden []bool
 	var ents []*openpgp.Entity
 	if publicKey {
-		if len(a.opts.values["recipient"]) == 0 {
-			return &exitError{2, "no recipients given (use -r)"}
+		specs := a.recipientSpecs()
+		if len(specs) == 0 {
+			// gpg in batch mode (and front always: it does not prompt
+			// for recipients)
+			a.errorf("no valid addressees")
+			a.status.Emit("NO_RECP", "0")
+			a.failure("encrypt", errNoUserID)
+			return &exitError{2, "[stdin]: encryption failed: No user ID"}
 		}
 		var err error
-		if recips, ents, err = a.recipientKeys(); err != nil {
+		if recips, hidden, ents, err = a.recipientKeys(specs); err != nil {
 			return err
 		}
 		if signing && !a.opts.has("digest-algo") {
@@ -175,7 +214,7 @@ func (a *app) encryptCmd(args []string) error {
 		return err
 	}
 	defer in.Close()
-	c := &pgp.Compose{Recipients: recips, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
+	c := &pgp.Compose{Recipients: recips, Hidden: hidden, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
 		Signers: signers, Sign: a.remoteSign, TextMode: a.opts.has("textmode"), FileName: a.literalName(args),
 		ModTime: a.now, Created: a.now}
 	announce := func() { a.status.Emit("BEGIN_ENCRYPTION", "2", strconv.Itoa(int(cipher))) }
@@ -404,7 +443,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 			}
 			// and again for the DECRYPTION_KEY line
 			a.status.Emit("KEY_CONSIDERED", primary, "0")
-			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, "u")
+			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, string(a.ownertrustOf(primary).Letter()))
 			reports = append(reports, r)
 			res.cipher, res.key = packet.CipherFunction(out.Cipher), out.SessionKey
 			break

@@ -77,7 +77,21 @@ func primaryIndex(uids []store.EditUserID) int {
 	return best
 }
 
-func (a *app) editKeyCmd(args []string) error {
+// errBatchInput is gpg's fatal cpr_get in batch mode without a command fd.
+var errBatchInput = &exitError{2, "Sorry, we are in batchmode - can't get input"}
+
+// catchBatchInput turns the errBatchInput panic of a dialog into its error.
+func catchBatchInput(err *error) {
+	if r := recover(); r != nil {
+		if r != errBatchInput {
+			panic(r)
+		}
+		*err = errBatchInput
+	}
+}
+
+func (a *app) editKeyCmd(args []string) (err error) {
+	defer catchBatchInput(&err)
 	if len(args) < 1 {
 		return &usageError{"usage: gpg [options] --edit-key USER-ID [COMMANDS]"}
 	}
@@ -89,6 +103,13 @@ func (a *app) editKeyCmd(args []string) error {
 		return err
 	}
 	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
+	if len(a.opts.values["local-user"]) > 0 {
+		// gpg looks up the -u key (and the edited key again) first
+		if signer, err := a.certifier(); err == nil {
+			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", signer.PrimaryKey.Fingerprint), "0")
+			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
+		}
+	}
 	s := &editSession{a: a, k: k, cmds: args[1:], haveCmds: len(args) > 1,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
 	s.tty = a.stderr
@@ -119,6 +140,9 @@ func (s *editSession) getLine(keyword, prompt string) string {
 		return ans
 	}
 	if s.in == nil {
+		if s.a.opts.has("batch") {
+			panic(errBatchInput)
+		}
 		return controlDAnswer
 	}
 	fmt.Fprint(s.tty, prompt)
@@ -686,7 +710,6 @@ func (s *editSession) sign(local bool) error {
 		fmt.Fprintf(s.tty, "Nothing to sign with key %016X\n", signer.PrimaryKey.KeyId)
 		return nil
 	}
-	s.a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", s.k.fpr), "0")
 	edits, err := s.a.signUIDs(s.tty, s.k, names, local, false)
 	if err != nil {
 		if ee, ok := err.(*exitError); ok && ee.code == 2 && strings.Contains(ee.msg, "batchmode") {

@@ -18,6 +18,7 @@ import (
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/store"
+	"github.com/frontpgp/front/trust"
 )
 
 // secretDirName must match keyhelper's; front only stats it.
@@ -146,12 +147,17 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	if err := a.store.Put(e); err != nil {
+	err = a.store.Put(e)
+	unlock()
+	if err != nil {
 		return err
 	}
 	a.certs = append(a.certs, e)
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	// gpg marks a key it generates ultimately trusted in its trustdb
+	if err := a.updateOwnertrust(fpr, trust.Ultimate); err != nil {
+		return err
+	}
 	a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
 	a.status.Emit("KEY_CONSIDERED", fpr, "0")
 	a.storeRevocation(e)
@@ -338,7 +344,19 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	for _, s := range args {
 		ents = append(ents, a.findCerts(s)...)
 	}
+	// a key named twice is exported once
+	seen := map[string]bool{}
+	unique := ents[:0:0]
+	for _, e := range ents {
+		if !seen[string(e.PrimaryKey.Fingerprint)] {
+			seen[string(e.PrimaryKey.Fingerprint)] = true
+			unique = append(unique, e)
+		}
+	}
+	ents = unique
 	var buf bytes.Buffer
+	var exported [][]byte
+	secretCount := 0
 	if secret {
 		var fprs [][]byte
 		for _, e := range ents {
@@ -352,6 +370,10 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 				return &exitError{2, "export failed: " + err.Error()}
 			}
 			buf.Write(res.Data)
+			for _, f := range fprs {
+				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", f), "0")
+			}
+			exported, secretCount = fprs, len(fprs)
 		}
 	} else {
 		opts := a.exportOptions()
@@ -367,13 +389,21 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 			if err != nil {
 				return err
 			}
-			buf.Write(a.exportFilter(raw, opts, signers))
+			if data := a.exportFilter(raw, opts, signers); len(data) > 0 {
+				buf.Write(data)
+				exported = append(exported, e.PrimaryKey.Fingerprint)
+			}
 		}
+	}
+	for _, f := range exported {
+		a.status.Emit("EXPORTED", fmt.Sprintf("%X", f))
 	}
 	if buf.Len() == 0 {
 		a.infof("WARNING: nothing exported")
+		a.status.Emit("EXPORT_RES", strconv.Itoa(len(ents)), "0", "0")
 		return nil
 	}
+	defer a.status.Emit("EXPORT_RES", strconv.Itoa(len(ents)), strconv.Itoa(secretCount), strconv.Itoa(len(exported)))
 	out, err := a.openOutput("")
 	if err != nil {
 		return err
@@ -583,6 +613,19 @@ func (a *app) confirm(question string) bool {
 
 func (a *app) listCmd(args []string, secret bool) error {
 	ents, header := a.certsToList(args)
+	if secret && len(args) > 0 && len(ents) > 0 {
+		own := ents[:0:0]
+		for _, e := range ents {
+			if a.isOwn(e) {
+				own = append(own, e)
+			}
+		}
+		if len(own) == 0 {
+			a.errorf("error reading key: No secret key")
+			a.status.Emit("ERROR", "keylist.getkey", strconv.Itoa(errNoSeckey))
+		}
+		ents = own
+	}
 	return a.writeListing(ents, secret, header)
 }
 
@@ -592,12 +635,20 @@ func (a *app) certsToList(args []string) (ents openpgp.EntityList, header string
 	if len(args) == 0 {
 		return a.loadCerts(), filepath.Join(a.home, "pubring.cert.d")
 	}
+	// gpg looks all names up as one search: only when none matches is
+	// it an error
+	seen := map[string]bool{}
 	for _, s := range args {
-		found := a.findCerts(s)
-		if len(found) == 0 {
-			a.errorf("error reading key: No public key")
+		for _, e := range a.findCerts(s) {
+			if !seen[string(e.PrimaryKey.Fingerprint)] {
+				seen[string(e.PrimaryKey.Fingerprint)] = true
+				ents = append(ents, e)
+			}
 		}
-		ents = append(ents, found...)
+	}
+	if len(ents) == 0 {
+		a.errorf("error reading key: No public key")
+		a.status.Emit("ERROR", "keylist.getkey", strconv.Itoa(errNoPubkey))
 	}
 	return ents, ""
 }
@@ -624,7 +675,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 	fps := a.opts.count("fingerprint") + a.opts.count("with-fingerprint")
 	format := strings.ToLower(a.opts.last("keyid-format"))
 	opt := keylist.Options{
-		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps,
+		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps, SubkeyFingerprints: a.opts.has("with-subkey-fingerprint"),
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
 	}

@@ -126,8 +126,8 @@ func TestParseSpecialAndCancels(t *testing.T) {
 	if want := []string{"--status-fd"}; !reflect.DeepEqual(p.argsLookLikeOptions, want) {
 		t.Errorf("gpg notes option-like arguments after -- too: %q", p.argsLookLikeOptions)
 	}
-	p, _ = parseArgs([]string{"--throw-keyids", "-e"})
-	if err := p.checkSupport(); err == nil || !strings.Contains(err.Error(), `"--throw-keyids" is not supported`) {
+	p, _ = parseArgs([]string{"--set-policy-url", "x", "-e"})
+	if err := p.checkSupport(); err == nil || !strings.Contains(err.Error(), `"--set-policy-url" is not supported`) {
 		t.Errorf("an unimplemented gpg option must be refused by name, got %v", err)
 	}
 	p, _ = parseArgs([]string{"--use-agent", "--no-secmem-warning", "--display", ":0", "--lc-ctype", "C", "--charset", "utf-8", "-k"})
@@ -173,7 +173,8 @@ func TestOptionsFileLines(t *testing.T) {
 		{line: "group g = a # not a comment", name: "group", value: "g = a # not a comment"},
 		{line: "passphrase", name: "passphrase", value: ""},
 		{line: "use-agent", name: "use-agent"},
-		{line: "encrypt-to me", problem: `option "encrypt-to" is not supported by front; ignored`},
+		{line: "encrypt-to me", name: "encrypt-to", value: "me"},
+		{line: "set-policy-url x", problem: `option "set-policy-url" is not supported by front; ignored`},
 	}
 	for _, c := range cases {
 		p := newParsed()
@@ -350,7 +351,7 @@ func TestOptionTablesConsistent(t *testing.T) {
 		t.Error("gpgv --dump-options must list --weak-digest")
 	}
 	for _, o := range gpgOptions.dumpOptions() {
-		if o == "--throw-keyids" {
+		if o == "--set-policy-url" {
 			t.Error("--dump-options must not list options front refuses")
 		}
 	}

@@ -133,7 +133,8 @@ func revocationKeyLine(e *openpgp.Entity, a *app) string {
 }
 
 // genRevokeCmd is --generate-revocation KEY (gen_revoke).
-func (a *app) genRevokeCmd(args []string) error {
+func (a *app) genRevokeCmd(args []string) (err error) {
+	defer catchBatchInput(&err)
 	if len(args) != 1 {
 		return &usageError{"usage: gpg [options] --generate-revocation user-id"}
 	}
@@ -152,6 +153,7 @@ func (a *app) genRevokeCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 	e := k.e
 	s := &editSession{a: a, k: k}
 	s.tty = a.stderr

@@ -62,7 +62,7 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 		for _, e := range found {
 			if pk = a.usableSigningKey(e); pk != nil {
 				// gpg reports the key it settled on as it looks it up
-				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), "2")
+				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), subkeysUnusableFlag(e, pk))
 				break
 			}
 		}
@@ -76,11 +76,21 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 	for _, e := range ents {
 		// the default key: first considered (0), then chosen for signing (2)
 		fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+		pk := a.usableSigningKey(e)
 		a.status.Emit("KEY_CONSIDERED", fpr, "0")
-		a.status.Emit("KEY_CONSIDERED", fpr, "2")
-		keys = append(keys, a.signKeyFor(a.usableSigningKey(e)))
+		a.status.Emit("KEY_CONSIDERED", fpr, subkeysUnusableFlag(e, pk))
+		keys = append(keys, a.signKeyFor(pk))
 	}
 	return keys, nil
+}
+
+// subkeysUnusableFlag is KEY_CONSIDERED's flag 2 ("no subkey usable"),
+// set when the primary key itself signs, else 0.
+func subkeysUnusableFlag(e *openpgp.Entity, signing *packet.PublicKey) string {
+	if bytes.Equal(signing.Fingerprint, e.PrimaryKey.Fingerprint) {
+		return "2"
+	}
+	return "0"
 }
 
 func (a *app) signKeyFor(pk *packet.PublicKey) pgp.SignKey {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -32,9 +31,6 @@ type trustState struct {
 func (a *app) trustParams() (trust.Params, error) {
 	p := trust.DefaultParams(a.now)
 	p.Model = a.trustModel()
-	if p.Model == "auto" {
-		p.Model = "pgp" // without TOFU, gpg's auto model is the trustdb's: pgp
-	}
 	switch p.Model {
 	case "pgp", "classic", "direct", "always":
 	default:
@@ -97,8 +93,8 @@ func (a *app) usableTrust() *trustState {
 }
 
 // ownertrustOf is the raw ownertrust of a primary fingerprint: what was
-// assigned, else ultimate for a key whose secret is here (gpg marks the
-// keys it generates ultimately trusted), else unknown.
+// assigned (key generation assigns ultimate, as gpg does), else unknown.
+// A secret key imported from elsewhere is not trusted by that alone.
 func (a *app) ownertrustOf(fpr string) trust.Level {
 	ts := a.usableTrust()
 	if ts == nil {
@@ -106,9 +102,6 @@ func (a *app) ownertrustOf(fpr string) trust.Level {
 	}
 	if v, ok := ts.owner.Get(fpr); ok {
 		return v
-	}
-	if _, ok := a.secretKeys()[strings.ToUpper(fpr)]; ok {
-		return trust.Ultimate
 	}
 	return trust.Unknown
 }
@@ -176,16 +169,11 @@ func (a *app) validityWithoutWeb(e *openpgp.Entity) (trust.Level, bool) {
 	return 0, false
 }
 
-// anyUltimate reports whether some key is ultimately trusted: assigned,
-// or implied by a secret key here. Cheap: no certificate is read.
+// anyUltimate reports whether some key is ultimately trusted. Cheap: no
+// certificate is read.
 func (a *app) anyUltimate(ts *trustState) bool {
 	for _, f := range ts.owner.Fingerprints() {
 		if v, _ := ts.owner.Get(f); v.Value() == trust.Ultimate {
-			return true
-		}
-	}
-	for _, info := range a.secretKeys() {
-		if v, ok := ts.owner.Get(fmt.Sprintf("%X", info.Primary)); !ok || v.Value() == trust.Ultimate {
 			return true
 		}
 	}

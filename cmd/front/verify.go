@@ -304,6 +304,10 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	// gpg's check_signatures_trust: the key's validity (the best of its
 	// user IDs) decides the TRUST_ line and the warning
 	keyValidity := a.keyValidity(e)
+	if !bytes.Equal(v.Key.PublicKey.Fingerprint, e.PrimaryKey.Fingerprint) {
+		// for a subkey's signature gpg looks the primary key up once more
+		a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
+	}
 	a.status.Emit(keyValidity.StatusKeyword(), "0", a.trustModel())
 	switch keyValidity.Value() {
 	case trust.Never:
@@ -370,10 +374,13 @@ func (a *app) trustModel() string {
 	if a.opts.has("always-trust") {
 		return "always"
 	}
-	if m := a.opts.last("trust-model"); m != "" {
+	switch m := strings.ToLower(a.opts.last("trust-model")); m {
+	case "", "auto":
+		// gpg's auto picks pgp when no TOFU data exists; front has none
+		return "pgp"
+	default:
 		return m
 	}
-	return "pgp"
 }
 
 func (a *app) validityWord(e *openpgp.Entity) string {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestEditKeyTerminal: --edit-key without --batch and a command fd reads
+// its commands at the "gpg> " prompt of the terminal; adduid asks for the
+// parts of the user ID and for the okay, quit asks whether to save.
+func TestEditKeyTerminal(t *testing.T) {
+	gpg := buildBinaries(t)
+	home := t.TempDir()
+	gen := exec.Command(gpg, "--homedir", home, "--batch", "--passphrase", "", "--quick-gen-key", "Tty User <tty@example.org>")
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	done := filepath.Join(home, "edit.rc")
+	s := startTmux(t, fmt.Sprintf("%s --homedir %s --edit-key tty@example.org; echo $? > %s; sleep 60", gpg, home, done))
+	s.waitFor("gpg>")
+	if scr := s.screen(); !strings.Contains(scr, "[ultimate] (1). Tty User <tty@example.org>") {
+		t.Fatalf("no key listing:\n%s", scr)
+	}
+	s.send("adduid", "Enter")
+	s.waitFor("Real name:")
+	s.send("Second User", "Enter")
+	s.waitFor("Email address:")
+	s.send("second@example.org", "Enter")
+	s.waitFor("Comment:")
+	s.send("Enter")
+	s.waitFor("(O)kay/(Q)uit?")
+	s.send("o", "Enter")
+	s.waitFor("(2)  Second User <second@example.org>")
+	s.send("quit", "Enter")
+	s.waitFor("Save changes? (y/N)")
+	s.send("y", "Enter")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if b, err := os.ReadFile(done); err == nil && len(b) > 0 {
+			if rc := strings.TrimSpace(string(b)); rc != "0" {
+				t.Fatalf("exit %s; screen:\n%s", rc, s.screen())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("edit-key did not finish; screen:\n%s", s.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, err := exec.Command(gpg, "--homedir", home, "--batch", "--with-colons", "--list-keys").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Second User <second@example.org>") {
+		t.Fatalf("user ID not saved: %v\n%s", err, out)
+	}
+}
