@@ -103,7 +103,7 @@ interop-gpg: deps
 
 # Differential test: the cases of difftest/testdata/cases.txt with front and
 # with gpg 2.2.40 in fresh homes; compares exit code, status lines, stdout
-# (known divergences: difftest/testdata/known.txt, difftest/DIVERGENCES.md).
+# (known divergences: difftest/testdata/known.txt, README.md "Differences from GnuPG 2.2.40").
 # Without FRONT_BIN (make unit) the test skips itself.
 difftest: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -v -timeout 10m -run '^TestDiff$$' ./difftest

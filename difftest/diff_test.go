@@ -232,7 +232,7 @@ func TestDiff(t *testing.T) {
 	}
 	for _, k := range knownList {
 		if !k.seen {
-			t.Errorf("%s:%d: %s %s no longer differs: remove it (and its text in DIVERGENCES.md %s)", knownFile, k.line, k.pattern, k.raw, k.anchor)
+			t.Errorf("%s:%d: %s %s no longer differs: remove it (and its text in README.md %s)", knownFile, k.line, k.pattern, k.raw, k.anchor)
 		}
 	}
 	t.Logf("ours = %s; %d cases (each one invocation of front and one of gpg, compared; plus %d cross-check runs), %d identical, %d with known divergences (%d entries in %s), %d failing; %s",
@@ -697,7 +697,7 @@ func parseCases(t *testing.T) (map[string]*setupDef, []*testCase) {
 // PATTERN is a glob (path.Match) over case names; ASPECT is rc, status,
 // stdout, xverify or xdecrypt (that aspect may differ), or status-KW (the
 // status lines with keyword KW are left out of the comparison). ANCHOR
-// names the section of DIVERGENCES.md that explains it (an <a id=...>
+// names the section of README.md that explains it (an <a id=...>
 // there). An entry that
 // explains no divergence of any matching case fails the test.
 func parseKnown(t *testing.T, cases []*testCase) []*known {
@@ -705,7 +705,7 @@ func parseKnown(t *testing.T, cases []*testCase) []*known {
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc, err := os.ReadFile("DIVERGENCES.md")
+	doc, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -720,7 +720,7 @@ func parseKnown(t *testing.T, cases []*testCase) []*known {
 			t.Fatalf("%s:%d: want PATTERN ASPECT #ANCHOR REASON", knownFile, i+1)
 		}
 		if !bytes.Contains(doc, []byte(`<a id="`+f[2][1:]+`">`)) {
-			t.Fatalf("%s:%d: anchor %s is not in DIVERGENCES.md", knownFile, i+1, f[2])
+			t.Fatalf("%s:%d: anchor %s is not in README.md", knownFile, i+1, f[2])
 		}
 		k := &known{pattern: f[0], raw: f[1], aspect: f[1], anchor: f[2], reason: strings.Join(f[3:], " "), line: i + 1}
 		if kw, ok := strings.CutPrefix(f[1], "status-"); ok {

@@ -4,7 +4,7 @@
 //
 // The cases are in testdata/cases.txt, the fixed key material (made once by
 // testdata/gen.sh with real gpg) in testdata/keys, and the divergences that
-// are known and deliberate in testdata/known.txt (see DIVERGENCES.md).
+// are known and deliberate in testdata/known.txt (see README.md).
 //
 //	make difftest    FRONT_BIN=bin/gpg go test ./difftest
 //

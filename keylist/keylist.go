@@ -89,6 +89,11 @@ type Options struct {
 	// SubkeyFingerprints is --with-subkey-fingerprint: subkey fingerprints
 	// too, compact unless --fingerprint asked for the spaced form.
 	SubkeyFingerprints bool
+	// From --list-options: revoked and expired user IDs and subkeys are
+	// shown too; HideUsage and HideUIDValidity turn show-usage and
+	// show-uid-validity (gpg's defaults) off.
+	ShowUnusableUIDs, ShowUnusableSubkeys bool
+	HideUsage, HideUIDValidity            bool
 	// KeyIDFormat is "none" (gpg 2.2 default, also ""), "short", "long",
 	// "0xshort" or "0xlong".
 	KeyIDFormat string

@@ -97,7 +97,9 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 			w.WriteString("/" + KeyIDString(s.pk.KeyId, opt.KeyIDFormat))
 		}
 		w.WriteString(" " + dateString(s.pk.CreationTime.Unix()))
-		w.WriteString(" [" + usageBracket(s.usage) + "]")
+		if !opt.HideUsage {
+			w.WriteString(" [" + usageBracket(s.usage) + "]")
+		}
 		switch {
 		case s.revoked:
 			w.WriteString(" [revoked: " + dateString(s.revokedAt) + "]")
@@ -146,19 +148,29 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 
 	kl := keyIDWidth(opt.KeyIDFormat)
 	for _, u := range m.uids {
-		// Revoked and expired user IDs are hidden (show-unusable-uids off).
-		if u.revoked || u.expired {
+		// Revoked and expired user IDs are hidden unless show-unusable-uids.
+		if (u.revoked || u.expired) && !opt.ShowUnusableUIDs {
 			continue
+		}
+		if opt.HideUIDValidity {
+			fmt.Fprintf(w, "uid%s%s\n", strings.Repeat(" ", kl+12), humanName(u.name, opt.Charset))
+			continue
+		}
+		v := uidValidity(k, m, u)
+		switch {
+		case u.revoked:
+			v = 'r'
+		case u.expired:
+			v = 'e'
 		}
 		// gpg indents the tag so it lines up after the key ID column:
 		// kl + 11 - 10 spaces, where 10 is the tag width.
-		fmt.Fprintf(w, "uid%s%s %s\n", strings.Repeat(" ", kl+1),
-			trustTag(uidValidity(k, m, u)), humanName(u.name, opt.Charset))
+		fmt.Fprintf(w, "uid%s%s %s\n", strings.Repeat(" ", kl+1), trustTag(v), humanName(u.name, opt.Charset))
 	}
 	for i := range m.subs {
 		s := &m.subs[i]
-		// Revoked and expired subkeys are hidden (show-unusable-subkeys off).
-		if s.revoked || s.expired {
+		// Revoked and expired subkeys are hidden unless show-unusable-subkeys.
+		if (s.revoked || s.expired) && !opt.ShowUnusableSubkeys {
 			continue
 		}
 		keyLine(s)

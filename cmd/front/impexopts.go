@@ -232,7 +232,7 @@ func impexHelp(table []impexOpt) string {
 // value was bad.
 func (a *app) checkImpexOptions() (help string, ok bool) {
 	ok = true
-	var imp, exp uint32 = defaultImportOptions, defaultExportOptions
+	var imp, exp, lst uint32 = defaultImportOptions, defaultExportOptions, defaultListOptions
 	for _, it := range a.opts.items {
 		var table []impexOpt
 		var apply func(string, *uint32) string
@@ -243,6 +243,8 @@ func (a *app) checkImpexOptions() (help string, ok bool) {
 			table, apply, bits, what = importOptTable, applyImportOptions, &imp, "import"
 		case "export-options":
 			table, apply, bits, what = exportOptTable, applyExportOptions, &exp, "export"
+		case "list-options":
+			table, apply, bits, what = listOptTable, applyListOptions, &lst, "list"
 		default:
 			continue
 		}

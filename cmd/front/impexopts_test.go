@@ -98,3 +98,19 @@ func TestImpexHelp(t *testing.T) {
 		t.Errorf("help starts %q", h)
 	}
 }
+
+func TestListOptions(t *testing.T) {
+	bits := uint32(defaultListOptions)
+	if p := applyListOptions("show-unusable-uids no-show-usage,show-unusable-sub", &bits); p != "" {
+		t.Fatal(p)
+	}
+	if bits&listShowUnusableUIDs == 0 || bits&listShowUnusableSubkeys == 0 || bits&listShowUsage != 0 || bits&listShowUIDValidity == 0 {
+		t.Errorf("bits %b", bits)
+	}
+	if p := applyListOptions("show-", &bits); p != "ambiguous option 'show-'" {
+		t.Errorf("prefix: %q", p)
+	}
+	if p := applyListOptions("show-bogus", &bits); p != "unknown option 'show-bogus'" {
+		t.Errorf("unknown: %q", p)
+	}
+}

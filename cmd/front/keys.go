@@ -672,12 +672,18 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		}
 		keys = append(keys, k)
 	}
+	if err := a.refuseListOptions(); err != nil {
+		return err
+	}
 	fps := a.opts.count("fingerprint") + a.opts.count("with-fingerprint")
 	format := strings.ToLower(a.opts.last("keyid-format"))
+	lo := a.listOptions()
 	opt := keylist.Options{
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps, SubkeyFingerprints: a.opts.has("with-subkey-fingerprint"),
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
+		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
+		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}
 	if opt.Colons {
 		opt.Trust = a.trustHeader()

@@ -368,7 +368,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(noEffect, "allow-secret-key-import", 0), // obsolete in gpg as well
 
 	// Key listings.
-	str(notImplemented, "list-options", 0),
+	str(implemented, "list-options", 0),
 	flag(noEffect, "show-photos", 0),
 	flag(noEffect, "no-show-photos", 0),
 	flag(notImplemented, "show-policy-url", 0),
