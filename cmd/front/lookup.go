@@ -25,7 +25,7 @@ func (a *app) loadCerts() openpgp.EntityList {
 		if err != nil {
 			a.errorf("reading the certificate store: %v", err)
 		}
-		a.certs = all
+		a.certs = a.withKeyringCerts(all, func(*openpgp.Entity) bool { return true })
 	}
 	return a.certs
 }
@@ -64,7 +64,7 @@ func (a *app) certsFor(q store.Query) openpgp.EntityList {
 			out = append(out, e)
 		}
 	}
-	return out
+	return a.withKeyringCerts(out, func(e *openpgp.Entity) bool { return certMatches(e, q) })
 }
 
 func certMatches(e *openpgp.Entity, q store.Query) bool {

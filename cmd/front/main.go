@@ -46,6 +46,9 @@ type app struct {
 
 	certs       openpgp.EntityList // loaded on first use
 	certsLoaded bool
+	// keyringCerts are gpg's --keyring files (read-only), searched after
+	// the store.
+	keyringCerts openpgp.EntityList
 	secrets     map[string]store.SecretInfo
 	prestarted  *helperProc
 	termLine    *termLine     // progress line on a terminal stderr (progress.go)
@@ -82,6 +85,10 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	if err := a.setup(); err != nil {
 		a.errorf("%v", err)
 		return 2
+	}
+	if err := a.setupKeyrings(); err != nil {
+		a.fail(err)
+		return a.exitCode
 	}
 	if a.opts.has("passphrase-fd") {
 		// gpg reads the passphrase line as soon as it has its options,
