@@ -49,10 +49,10 @@ type app struct {
 	// keyringCerts are gpg's --keyring files (read-only), searched after
 	// the store.
 	keyringCerts openpgp.EntityList
-	secrets     map[string]store.SecretInfo
-	prestarted  *helperProc
-	termLine    *termLine     // progress line on a terminal stderr (progress.go)
-	fe          frontendState // --command-fd and status-protocol state (commandfd.go)
+	secrets      map[string]store.SecretInfo
+	prestarted   *helperProc
+	termLine     *termLine     // progress line on a terminal stderr (progress.go)
+	fe           frontendState // --command-fd and status-protocol state (commandfd.go)
 	// gpgv is set when invoked as gpgv (gpgv.go): only the --keyring
 	// certificates, no store, no TRUST_ lines, no FAILURE lines.
 	gpgv             bool
