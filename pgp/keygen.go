@@ -15,7 +15,7 @@ import (
 // algoConfig turns gpg's algorithm names into a go-crypto config.
 func algoConfig(algo string, created time.Time, lifetime uint32, v6 bool) (*packet.Config, error) {
 	cfg := &packet.Config{
-		DefaultHash:            crypto.SHA512,
+		DefaultHash:            crypto.SHA256, // gpg 2.2's self-signature hash (CertHash)
 		DefaultCipher:          packet.CipherAES256,
 		DefaultCompressionAlgo: packet.CompressionZLIB,
 		Time:                   func() time.Time { return created },
@@ -45,6 +45,8 @@ func algoConfig(algo string, created time.Time, lifetime uint32, v6 bool) (*pack
 		}
 	case a == "nistp256" || a == "nistp384" || a == "nistp521":
 		cfg.Algorithm = packet.PubKeyAlgoECDSA
+		// the hash that matches the curve, as CertHash
+		cfg.DefaultHash = map[string]crypto.Hash{"nistp256": crypto.SHA256, "nistp384": crypto.SHA384, "nistp521": crypto.SHA512}[a]
 		cfg.Curve = map[string]packet.Curve{"nistp256": packet.CurveNistP256, "nistp384": packet.CurveNistP384, "nistp521": packet.CurveNistP521}[a]
 	default:
 		return nil, fmt.Errorf("unsupported algorithm %q", algo)
