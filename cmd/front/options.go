@@ -401,7 +401,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "throw-keyids", 0),
 	flag(implemented, "no-throw-keyids", 0),
 	str(implemented, "local-user", 'u', "sign-with"),
-	str(notImplemented, "trusted-key", 0),
+	str(implemented, "trusted-key", 0),
 	str(notImplemented, "sender", 0),
 	str(notImplemented, "try-secret-key", 0),
 	flag(notImplemented, "try-all-secrets", 0),

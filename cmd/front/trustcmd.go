@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -103,7 +104,22 @@ func (a *app) ownertrustOf(fpr string) trust.Level {
 	if v, ok := ts.owner.Get(fpr); ok {
 		return v
 	}
+	if a.isTrustedKey(fpr) {
+		return trust.Ultimate
+	}
 	return trust.Unknown
+}
+
+// isTrustedKey reports whether --trusted-key names the primary key fpr
+// (by fingerprint or long key ID): gpg treats it as ultimately trusted.
+func (a *app) isTrustedKey(fpr string) bool {
+	for _, v := range a.opts.values["trusted-key"] {
+		v = strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(strings.ReplaceAll(v, " ", ""), "0x"), "0X"))
+		if (len(v) == 40 && v == strings.ToUpper(fpr)) || (len(v) == 16 && strings.HasSuffix(strings.ToUpper(fpr), v)) {
+			return true
+		}
+	}
+	return false
 }
 
 // validity computes (once) the validity of every certificate.
@@ -172,6 +188,9 @@ func (a *app) validityWithoutWeb(e *openpgp.Entity) (trust.Level, bool) {
 // anyUltimate reports whether some key is ultimately trusted. Cheap: no
 // certificate is read.
 func (a *app) anyUltimate(ts *trustState) bool {
+	if a.opts.has("trusted-key") {
+		return true
+	}
 	for _, f := range ts.owner.Fingerprints() {
 		if v, _ := ts.owner.Get(f); v.Value() == trust.Ultimate {
 			return true
