@@ -264,7 +264,7 @@ var gpgOptions = newOptTable([]optSpec{
 	str(notImplemented, "default-cert-expire", 0),
 	flag(notImplemented, "ask-cert-expire", 0),
 	flag(noEffect, "no-ask-cert-expire", 0),
-	integer(notImplemented, "default-cert-level", 0, "default-cert-check-level"),
+	integer(implemented, "default-cert-level", 0, "default-cert-check-level"),
 	integer(notImplemented, "min-cert-level", 0),
 	flag(notImplemented, "ask-cert-level", 0),
 	flag(noEffect, "no-ask-cert-level", 0),

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -199,7 +200,7 @@ func (a *app) signUIDs(w io.Writer, k *editKey, names []string, local, quick boo
 	var items []ipc.CertifyItem
 	var edits []keyEdit
 	for _, u := range todo {
-		items = append(items, ipc.CertifyItem{Class: pgp.ClassGenericCert, Component: u.Packet, Hashed: area})
+		items = append(items, ipc.CertifyItem{Class: a.certClass(), Component: u.Packet, Hashed: area})
 		edits = append(edits, keyEdit{anchor: u.Packet})
 	}
 	sigs, err := a.certify(signer.PrimaryKey.Fingerprint, k, items)
@@ -231,4 +232,15 @@ func (a *app) askBool(keyword, prompt string) (bool, error) {
 		return false, &exitError{2, "Sorry, we are in batchmode - can't get input"}
 	}
 	return a.confirm(prompt), nil
+}
+
+// certClass is the class of a certification: 0x10 plus
+// --default-cert-level (0 to 3; gpg's default 0, "no claim").
+func (a *app) certClass() byte {
+	if v := a.opts.last("default-cert-level"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 && n <= 3 {
+			return pgp.ClassGenericCert + byte(n)
+		}
+	}
+	return pgp.ClassGenericCert
 }
