@@ -49,9 +49,6 @@ type Store struct {
 	// loaded caches parsed certificates by fingerprint (hex) until this
 	// process writes the store. Callers must not modify them.
 	loaded map[string]*openpgp.Entity
-	// Warn receives reports about unusable files in the store (bad input
-	// 30); nil discards them.
-	Warn func(string)
 }
 
 // Open prepares the home (created 0700 if missing, as gpg does).
@@ -102,12 +99,6 @@ func (s *Store) tryLock() (func(), bool) {
 		return nil, false
 	}
 	return func() { f.Close() }, true
-}
-
-func (s *Store) warn(msg string) {
-	if s.Warn != nil {
-		s.Warn(msg)
-	}
 }
 
 // index returns the index, checked against the directory times on every
