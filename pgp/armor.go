@@ -24,6 +24,10 @@ const (
 // ErrArmor is armor that cannot be decoded.
 var ErrArmor = errors.New("invalid ASCII armor")
 
+// ErrNoArmor means the input holds no armor header line at all (gpg's
+// "no valid OpenPGP data found", NODATA 1).
+var ErrNoArmor = errors.New("no armored data found")
+
 // ArmorBlock is one armored block: its type ("PGP MESSAGE"), its headers,
 // and its decoded body, which streams from the input.
 type ArmorBlock struct {
@@ -42,7 +46,7 @@ search:
 	for {
 		line, err := readArmorLine(br)
 		if err != nil {
-			return nil, errors.New("no armored data found")
+			return nil, ErrNoArmor
 		}
 		line = bytes.TrimSpace(line)
 		typ, ok := bytes.CutPrefix(line, []byte("-----BEGIN "))
@@ -147,4 +151,34 @@ func (a *armorBody) fill() {
 	if a.done && len(a.text) == 0 {
 		a.err = io.EOF
 	}
+}
+
+// WantsDearmor is gpg's use_armor_filter: input is read as armor unless
+// its first two bytes start a plausible binary packet. Empty input and a
+// single byte are binary.
+func WantsDearmor(head []byte) bool {
+	if len(head) < 2 {
+		return false
+	}
+	ctb := head[0]
+	if ctb&0x80 == 0 {
+		return true
+	}
+	var tag int
+	if ctb&0x40 != 0 {
+		tag = int(ctb & 0x3f)
+	} else {
+		tag = int(ctb>>2) & 0xf
+	}
+	switch tag {
+	case 1, 2, 3, 4, 5, 6, 7, 10, 12, 13, 14, 17, 19:
+		// packets that never have an indeterminate length
+		if ctb&0x40 != 0 {
+			return head[1] >= 224 && head[1] < 255
+		}
+		return ctb&3 == 3
+	case 8, 9, 18, 11, 16, 61, 63:
+		return false
+	}
+	return true
 }

@@ -53,10 +53,13 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 	for {
 		header, tag, length, err := readPacketHeader(r)
 		if err == io.EOF && consumed.Len() == 0 {
-			return nil, errors.New("no valid OpenPGP data found")
+			return nil, ErrNoData
+		}
+		if err == io.EOF {
+			return nil, err
 		}
 		if err != nil {
-			return nil, err
+			return nil, invalidPacket(err)
 		}
 		switch tag {
 		case 1, 3, 10: // PKESK, SKESK, marker: small, definite length
@@ -68,7 +71,7 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			}
 			body := make([]byte, length)
 			if _, err := io.ReadFull(r, body); err != nil {
-				return nil, errors.New("truncated session key packet")
+				return nil, invalidPacket(errors.New("truncated session key packet"))
 			}
 			raw := append(header, body...)
 			consumed.Write(raw)

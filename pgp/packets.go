@@ -25,7 +25,32 @@ const maxMessagePacket = 128 << 10
 // after its length is checked. A compressed body is pushed as a new layer.
 type messagePackets struct {
 	layers []io.Reader
+	seen   bool // a packet header was read (gpg's any_data)
 }
+
+// Errors that classify unusable input as gpg's status lines do.
+var (
+	// ErrNoData: the input ended before any packet (gpg's NODATA 2).
+	ErrNoData = errors.New("no valid OpenPGP data found")
+	// ErrInvalidPacket: a packet could not be parsed, e.g. it is
+	// truncated (gpg's NODATA 3). Errors that match it keep their own text.
+	ErrInvalidPacket = errors.New("invalid packet")
+	// ErrUnexpectedPacket: a packet that does not belong in a signed
+	// message, such as encrypted data or a key (gpg's UNEXPECTED 0).
+	ErrUnexpectedPacket = errors.New("unexpected packet")
+)
+
+// invalidPacket marks err as ErrInvalidPacket, keeping its text.
+func invalidPacket(err error) error { return &classified{err: err, class: ErrInvalidPacket} }
+
+type classified struct {
+	err   error
+	class error
+}
+
+func (e *classified) Error() string        { return e.err.Error() }
+func (e *classified) Unwrap() []error      { return []error{e.err, e.class} }
+func (e *classified) Is(target error) bool { return target == e.class }
 
 func newMessagePackets(r io.Reader) *messagePackets {
 	return &messagePackets{layers: []io.Reader{r}}
@@ -46,31 +71,36 @@ func (m *messagePackets) next() (packet.Packet, error) {
 			m.layers = m.layers[:len(m.layers)-1]
 			continue
 		}
+		m.seen = true
 		if err != nil {
-			return nil, err
+			return nil, invalidPacket(err)
 		}
 		switch tag {
 		case 8, 11: // compressed and literal data: the body streams
-			return packet.Read(io.MultiReader(bytes.NewReader(header), r))
+			p, err := packet.Read(io.MultiReader(bytes.NewReader(header), r))
+			if err != nil {
+				return nil, invalidPacket(err)
+			}
+			return p, nil
 		case 21: // padding (RFC 9580 5.14): any size, skipped unread
 			if length < 0 {
-				return nil, errors.New("padding packet without a definite length")
+				return nil, invalidPacket(errors.New("padding packet without a definite length"))
 			}
 			if _, err := io.CopyN(io.Discard, r, length); err != nil {
-				return nil, errors.New("truncated padding packet")
+				return nil, invalidPacket(errors.New("truncated padding packet"))
 			}
 			continue
 		}
 		if length < 0 {
-			return nil, fmt.Errorf("partial length invalid for packet type %d", tag)
+			return nil, invalidPacket(fmt.Errorf("partial length invalid for packet type %d", tag))
 		}
 		if length > maxMessagePacket {
-			return nil, fmt.Errorf("packet(%d) too large", tag)
+			return nil, invalidPacket(fmt.Errorf("packet(%d) too large", tag))
 		}
 		raw := make([]byte, len(header)+int(length))
 		copy(raw, header)
 		if _, err := io.ReadFull(r, raw[len(header):]); err != nil {
-			return nil, fmt.Errorf("truncated packet (type %d)", tag)
+			return nil, invalidPacket(fmt.Errorf("truncated packet (type %d)", tag))
 		}
 		p, err := packet.Read(bytes.NewReader(raw))
 		switch err.(type) {
@@ -78,7 +108,7 @@ func (m *messagePackets) next() (packet.Packet, error) {
 		case pgperrors.UnknownPacketTypeError, pgperrors.UnsupportedError:
 			continue
 		default:
-			return nil, err
+			return nil, invalidPacket(err)
 		}
 		if _, ok := p.(*packet.Marker); ok {
 			continue

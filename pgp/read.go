@@ -181,6 +181,9 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 	for {
 		p, err := packets.next()
 		if err == io.EOF {
+			if !packets.seen {
+				return nil, ErrNoData
+			}
 			if msg.Literal == nil {
 				return nil, errors.New("no literal data found")
 			}
@@ -257,6 +260,11 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 				msg.LiteralLength = n
 			}
 		case *packet.Marker:
+		case *packet.EncryptedKey, *packet.SymmetricKeyEncrypted, *packet.SymmetricallyEncrypted,
+			*packet.AEADEncrypted, *packet.PublicKey, *packet.PrivateKey, *packet.UserId:
+			// gpg's UNEXPECTED 0: encrypted data or keys where a signed
+			// message was expected
+			return nil, fmt.Errorf("%w %T in message", ErrUnexpectedPacket, p)
 		default:
 			return nil, fmt.Errorf("unexpected packet %T in message", p)
 		}
@@ -321,6 +329,9 @@ func readSignatures(r io.Reader) ([]*packet.Signature, error) {
 	for {
 		p, err := packets.next()
 		if err == io.EOF {
+			if !packets.seen {
+				return nil, ErrNoData
+			}
 			break
 		}
 		if err != nil {
@@ -330,6 +341,8 @@ func readSignatures(r io.Reader) ([]*packet.Signature, error) {
 		switch p := p.(type) {
 		case *packet.Signature:
 			sig = p
+		case *packet.EncryptedKey, *packet.SymmetricKeyEncrypted, *packet.PublicKey, *packet.PrivateKey, *packet.UserId:
+			return nil, fmt.Errorf("%w %T among signatures", ErrUnexpectedPacket, p)
 		case *packet.LiteralData, *packet.Compressed:
 			// Their bodies would have to be read past; a detached
 			// signature has no data packets.

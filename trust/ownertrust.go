@@ -124,6 +124,26 @@ func (o *Ownertrust) Fingerprints() []string { return append([]string(nil), o.or
 // Path is the ownertrust file of a home.
 func Path(home string) string { return filepath.Join(home, fileName) }
 
+// TrustdbName is gpg's trustdb file in the home. front does not use it,
+// but clients test for it: pacman-key runs `gpg --update-trustdb` when it
+// is missing and then refuses to work unless the file is readable.
+const TrustdbName = "trustdb.gpg"
+
+// EnsureTrustdb creates an empty trustdb.gpg in home if there is none. gpg
+// 2.2.40 takes an empty file for "no trustdb yet" (tdbio_set_dbname) and
+// writes a real one there when it needs one, so the placeholder does not
+// get in gpg's way in a shared home.
+func EnsureTrustdb(home string) error {
+	f, err := os.OpenFile(filepath.Join(home, TrustdbName), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if os.IsExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // Load reads the home's ownertrust file; a missing file is an empty set.
 func Load(home string) (*Ownertrust, error) {
 	data, err := os.ReadFile(Path(home))

@@ -280,3 +280,26 @@ func TestUnusableCertifier(t *testing.T) {
 		t.Errorf("depths %v", r.Depths)
 	}
 }
+
+// TestEnsureTrustdb: an empty trustdb.gpg is made once and an existing
+// one (gpg's) is left alone.
+func TestEnsureTrustdb(t *testing.T) {
+	home := t.TempDir()
+	if err := EnsureTrustdb(home); err != nil {
+		t.Fatal(err)
+	}
+	path := home + "/" + TrustdbName
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("placeholder: %v %v", st, err)
+	}
+	if err := os.WriteFile(path, []byte("gpg's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := EnsureTrustdb(home); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "gpg's" {
+		t.Fatalf("existing trustdb changed: %q", b)
+	}
+}

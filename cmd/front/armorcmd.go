@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/frontpgp/front/pgp"
 )
 
 // --enarmor and --dearmor (gpg's dearmor.c): wrap any file in ASCII armor
@@ -32,13 +34,35 @@ func (a *app) dearmorCmd(args []string) error {
 	if len(args) > 1 {
 		return a.wrongArgs("--dearmor [file]")
 	}
-	return a.armorFilter(args, "dearmor", ".gpg", dearmorStream)
+	return a.armorFilter(args, "dearmor", ".gpg", func(w io.Writer, r io.Reader) error {
+		err := dearmorStream(w, r)
+		if err == errDearmorNoData {
+			// gpg's armor filter found no armored data
+			a.status.Emit("NODATA", "1")
+		}
+		return err
+	})
+}
+
+// openFailure is why the input name could not be opened, in gpg's words
+// and as gpg's error code (a system error for a missing file).
+func openFailure(name string) (reason string, code int) {
+	reason, code = "General error", gpgError(srcGPG, errGeneral)
+	if _, serr := os.Stat(name); serr != nil {
+		reason = errText(serr)
+		if errors.Is(serr, os.ErrNotExist) {
+			code = gpgError(srcGPG, gpgErrENOENT)
+		}
+	}
+	return reason, code
 }
 
 // wrongArgs is gpg's wrong_args: the usage line on stderr, without the
 // "gpg: " prefix of log lines, and exit code 2.
 func (a *app) wrongArgs(usage string) error {
 	fmt.Fprintf(a.stderr, "usage: %s [options] %s\n", a.progName(), usage)
+	// gpg ends through g10_exit(2), which reports the general failure
+	a.failure("gpg-exit", gpgError(srcGPG, errGeneral))
 	return &exitError{2, ""}
 }
 
@@ -58,13 +82,7 @@ func (a *app) armorFilter(args []string, what, ext string, convert func(io.Write
 		// gpg prints the open error, then "<what>ing failed" with the
 		// same reason, and reports it in a FAILURE line.
 		a.fail(err)
-		reason, code := "General error", gpgError(srcGPG, errGeneral)
-		if _, serr := os.Stat(name); serr != nil {
-			reason = errText(serr)
-			if errors.Is(serr, os.ErrNotExist) {
-				code = gpgError(srcGPG, gpgErrENOENT)
-			}
-		}
+		reason, code := openFailure(name)
 		a.failure(what, code)
 		return &exitError{2, fmt.Sprintf("%sing failed: %s", what, reason)}
 	}
@@ -155,13 +173,16 @@ func crc24Update(crc uint32, data []byte) uint32 {
 // armor, or that ends inside the block, is "no valid OpenPGP data" (after
 // writing what was decoded, as gpg does). Lines are bounded by the reader's
 // buffer, so no input makes it buffer without limit.
+// errDearmorNoData: the input of --dearmor holds no armor.
+var errDearmorNoData = &exitError{2, "no valid OpenPGP data found."}
+
 func dearmorStream(w io.Writer, r io.Reader) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if head, _ := br.Peek(2); looksBinary(head) {
 		_, err := io.Copy(w, br)
 		return err
 	}
-	noData := &exitError{2, "no valid OpenPGP data found."}
+	noData := errDearmorNoData
 	// The header line, then header fields up to the empty line.
 	for {
 		line, err := readArmorLine(br)
@@ -230,23 +251,7 @@ func looksBinary(head []byte) bool {
 	if len(head) == 0 || head[0]&0x80 == 0 {
 		return false
 	}
-	ctb := head[0]
-	newFormat := ctb&0x40 != 0
-	tag := (ctb >> 2) & 0xf
-	if newFormat {
-		tag = ctb & 0x3f
-	}
-	switch tag {
-	case 8, 9, 11, 16, 18, 61, 63:
-		// Compressed, encrypted, literal, comments, control: streamable.
-		return true
-	case 1, 2, 3, 4, 5, 6, 7, 10, 12, 13, 14, 17, 19:
-		if newFormat {
-			return len(head) < 2 || !(head[1] >= 224 && head[1] < 255)
-		}
-		return ctb&3 != 3
-	}
-	return false
+	return len(head) < 2 || !pgp.WantsDearmor(head)
 }
 
 // readArmorLine returns the next line without surrounding white space; a

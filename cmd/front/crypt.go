@@ -253,9 +253,6 @@ func (a *app) encryptCmd(args []string) error {
 	return out.commit()
 }
 
-// errDecryptFailed is reported after the DECRYPTION_FAILED status line.
-var errDecryptFailed = errors.New("decryption failed")
-
 func (a *app) decryptCmd(args []string) error {
 	in, err := a.openDataInput(firstArg(args), false)
 	if err != nil {
@@ -267,18 +264,16 @@ func (a *app) decryptCmd(args []string) error {
 	if isClearsigned(head) {
 		return a.verifyCleartext(br, true)
 	}
-	if pgp.IsArmored(head) {
+	if pgp.WantsDearmor(head) {
 		blk, err := pgp.DecodeArmor(br)
 		if err != nil {
-			a.status.Emit("NODATA", "1")
-			return &exitError{2, "no valid OpenPGP data found."}
+			return a.messageInputError(err)
 		}
 		body = blk.Body
 	}
 	env, err := pgp.ReadEnvelope(body)
 	if err != nil {
-		a.status.Emit("NODATA", "1")
-		return &exitError{2, "decrypt_message failed: " + err.Error()}
+		return a.messageInputError(err)
 	}
 	out, err := a.openOutput("")
 	if err != nil {
@@ -288,8 +283,7 @@ func (a *app) decryptCmd(args []string) error {
 		msg, err := pgp.ReadSigned(env.Rest, out.w, a.keyring(), a.readOptions())
 		if err != nil {
 			out.abort()
-			a.status.Emit("NODATA", "1")
-			return &exitError{2, "processing message failed: " + err.Error()}
+			return a.messageInputError(err)
 		}
 		a.plaintextLength(msg)
 		a.messageProblems(msg)
@@ -304,6 +298,41 @@ func (a *app) decryptCmd(args []string) error {
 		return err
 	}
 	return out.commit()
+}
+
+// messageInputError reports input that holds no usable message the way
+// gpg's --decrypt (or its guess without a command) does: NODATA 1 no
+// armored data, 2 no packet at all, 3 an invalid packet; UNEXPECTED 0 for
+// a key where a message was expected. Exit code 2.
+func (a *app) messageInputError(err error) error {
+	where, failed := "decrypt", "decrypt_message failed"
+	if a.opts.command == "" {
+		where, failed = "-", "processing message failed"
+	}
+	switch {
+	case errors.Is(err, pgp.ErrNoArmor):
+		a.status.Emit("NODATA", "1")
+		a.status.Emit("NODATA", "2")
+		a.failure(where, gpgErrEOF)
+		return &exitError{2, "no valid OpenPGP data found.\n" + a.progName() + ": " + failed + ": Unknown system error"}
+	case errors.Is(err, pgp.ErrNoData):
+		a.status.Emit("NODATA", "2")
+		a.failure(where, gpgErrEOF)
+		return &exitError{2, failed + ": Unknown system error"}
+	case errors.Is(err, pgp.ErrUnexpectedPacket) && a.opts.command != "":
+		// (without a command gpg would list keys instead)
+		a.status.Emit("UNEXPECTED", "0")
+		a.failure(where, errUnexpected)
+		return &exitError{2, failed + ": Unexpected error"}
+	case errors.Is(err, pgp.ErrArmor):
+		a.status.Emit("NODATA", "1")
+		return &exitError{2, "no valid OpenPGP data found."}
+	case errors.Is(err, pgp.ErrInvalidPacket):
+		a.status.Emit("NODATA", "3")
+		return &exitError{2, failed + ": " + err.Error()}
+	}
+	a.status.Emit("NODATA", "1")
+	return &exitError{2, failed + ": " + err.Error()}
 }
 
 // readOptions carries --max-output: gpg's 0 means no limit; without the

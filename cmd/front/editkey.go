@@ -98,7 +98,14 @@ func (a *app) editKeyCmd(args []string) (err error) {
 	if !a.commandFD() && a.opts.has("batch") && len(args) == 1 {
 		return &exitError{2, "can't do this in batch mode"}
 	}
-	k, err := a.loadEdit(args[0], false)
+	return a.editKeyMenu(args[0], args[1:], true)
+}
+
+// editKeyMenu is gpg's keyedit_menu: --edit-key, and --sign-key and
+// --lsign-key as the commands "sign"/"lsign" and "save" without the
+// secret key check (seckeyCheck false).
+func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
+	k, err := a.loadEdit(spec, false)
 	if err != nil {
 		return err
 	}
@@ -110,7 +117,7 @@ func (a *app) editKeyCmd(args []string) (err error) {
 			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 		}
 	}
-	s := &editSession{a: a, k: k, cmds: args[1:], haveCmds: len(args) > 1,
+	s := &editSession{a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
 	s.tty = a.stderr
 	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
@@ -121,9 +128,9 @@ func (a *app) editKeyCmd(args []string) (err error) {
 		}
 	}
 	s.haveSec = a.hasSecret(k.e.PrimaryKey)
-	if s.haveSec {
+	if seckeyCheck && s.haveSec {
 		fmt.Fprintf(s.tty, "Secret key is available.\n")
-	} else if a.isOwn(k.e) {
+	} else if seckeyCheck && a.isOwn(k.e) {
 		fmt.Fprintf(s.tty, "Secret subkeys are available.\n")
 	}
 	return s.loop()

@@ -165,6 +165,14 @@ const (
 
 func gpgError(source, code int) int { return source<<24 | code }
 
+// Codes gpg's message processing returns bare, without a source: -1 (its
+// parser's EOF, printed unsigned) when the input held no packet, and
+// GPG_ERR_UNEXPECTED (38) for a packet that does not belong there.
+const (
+	gpgErrEOF     = 1<<32 - 1
+	errUnexpected = 38
+)
+
 // helperErrorCode maps a helper error to gpg's error value (with the
 // agent's source, as gpg would print it) and returns the helper error.
 func helperErrorCode(err error) (code int, e *ipc.Error) {

@@ -100,8 +100,21 @@ func (a *app) importCmd(args []string) error {
 	}
 	blocks, v3, splitErr := store.SplitImport(data)
 	if len(blocks) == 0 && v3 == 0 {
-		a.status.Emit("NODATA", "1")
-		return &exitError{2, "no valid OpenPGP data found."}
+		// Nothing to import. gpg's armor filter reports input that is
+		// neither armor nor binary OpenPGP (NODATA 1); binary packets
+		// that are no keys (a signature) are skipped without an error,
+		// unparsable ones are a read error. The statistics follow.
+		switch {
+		case len(data) == 0 || data[0]&0x80 == 0:
+			a.status.Emit("NODATA", "1")
+			a.errorf("no valid OpenPGP data found.")
+		case splitErr != nil && !errors.Is(splitErr, store.ErrNoKeyData):
+			a.errorf("read_block: read error: %v", splitErr)
+		}
+		var zero importCounts
+		a.importSummary(&zero)
+		a.status.Emit("IMPORT_RES", zero.statusArgs()...)
+		return nil
 	}
 	// Secret blocks go to keyhelper unparsed, all in one request; its answer
 	// lists the keys in input order with their public parts.

@@ -51,20 +51,55 @@ func (a *app) listPacketsCmd(args []string) error {
 	defer in.Close()
 	br := bufio.NewReaderSize(in, 64<<10)
 	var r io.Reader = br
+	dearmorErr := func() error { return nil }
 	if head, _ := br.Peek(2); len(head) > 0 && !looksBinary(head) {
+		if peek, _ := br.Peek(br.Size()); cleartextHashes(peek) != nil {
+			out := bufio.NewWriter(a.stdout)
+			listClearsigned(out, cleartextHashes(peek))
+			return out.Flush()
+		}
 		// Armored (or not OpenPGP at all): list what the armor holds,
 		// whatever its first packet (gpg's armor filter decides on the
 		// outer input only).
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(dearmorStream(pw, br)) }()
+		done := make(chan error, 1)
+		go func() {
+			err := dearmorStream(pw, br)
+			pw.CloseWithError(err)
+			done <- err
+		}()
 		defer pr.Close()
 		r = pr
+		dearmorErr = func() error {
+			pr.Close() // the lister may have stopped early
+			return <-done
+		}
 	}
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
 	l := &packetLister{w: out}
 	err = l.list(&offsetReader{r: bufio.NewReader(r)}, 0, 0)
-	if l.packets == 0 && (err == nil || errors.Is(err, io.ErrUnexpectedEOF)) {
+	if l.packets == 0 && err == nil {
+		// gpg: NODATA 1 when its armor filter found no armor, NODATA 2
+		// as the parser found no packet, and its EOF (-1) as the failure
+		out.Flush()
+		msg := "processing message failed: Unknown system error"
+		switch derr := dearmorErr(); {
+		case derr == nil:
+		case derr != errDearmorNoData:
+			// an invalid armor body: front decodes none of it
+			// (#dearmor-badarmor), gpg reports no armored data
+			a.status.Emit("NODATA", "1")
+			return &exitError{2, "no valid OpenPGP data found."}
+		default:
+			a.status.Emit("NODATA", "1")
+			msg = "no valid OpenPGP data found.\n" + a.progName() + ": " + msg
+		}
+		a.status.Emit("NODATA", "2")
+		a.failure("-", gpgErrEOF)
+		return &exitError{2, msg}
+	}
+	if l.packets == 0 && errors.Is(err, io.ErrUnexpectedEOF) {
 		out.Flush()
 		return &exitError{2, "no valid OpenPGP data found."}
 	}
@@ -77,6 +112,68 @@ func (a *app) listPacketsCmd(args []string) error {
 		return &exitError{2, err.Error()}
 	}
 	return nil
+}
+
+// cleartextHashes returns the digest algorithms named by the Hash headers
+// of a cleartext signature whose "BEGIN PGP SIGNED MESSAGE" line is the
+// first armor line in head (SHA-1 if none is named; gpg's armor filter
+// keeps RIPEMD-160 and the SHA-1/SHA-2 family), or nil if head does not
+// start a cleartext signature.
+func cleartextHashes(head []byte) []byte {
+	lines := strings.Split(string(head), "\n")
+	i := 0
+	for ; i < len(lines); i++ {
+		l := strings.TrimRight(lines[i], " \t\r")
+		if strings.HasPrefix(l, "-----BEGIN PGP ") {
+			if l != "-----BEGIN PGP SIGNED MESSAGE-----" {
+				return nil
+			}
+			break
+		}
+	}
+	if i == len(lines) {
+		return nil
+	}
+	names := map[string]int{"RIPEMD160": 1, "SHA1": 2, "SHA224": 8, "SHA256": 16, "SHA384": 32, "SHA512": 64}
+	found := 0
+	for _, l := range lines[i+1:] {
+		l = strings.TrimRight(l, " \t\r")
+		if l == "" {
+			break
+		}
+		if v, ok := strings.CutPrefix(l, "Hash:"); ok {
+			for _, n := range strings.Split(v, ",") {
+				found |= names[strings.TrimSpace(n)]
+			}
+		}
+	}
+	if found == 0 {
+		found = 2
+	}
+	var ids []byte
+	for _, h := range []struct {
+		bit int
+		id  byte
+	}{{1, 3}, {2, 2}, {8, 11}, {16, 8}, {32, 9}, {64, 10}} {
+		if found&h.bit != 0 {
+			ids = append(ids, h.id)
+		}
+	}
+	return ids
+}
+
+// listClearsigned prints what gpg's --list-packets shows of a cleartext
+// signature: the control packet its armor filter makes up (session marker,
+// type, signature class, one byte a digest algorithm), then the text as a
+// literal data packet of unknown length. gpg lists nothing after that (not
+// the signature) and exits 0.
+func listClearsigned(w io.Writer, hashes []byte) {
+	const sessionMarker = 16
+	plen := sessionMarker + 2 + len(hashes)
+	fmt.Fprintf(w, "# off=0 ctb=ff tag=63 hlen=2 plen=%d new-ctb\n", plen)
+	fmt.Fprint(w, ":packet 63: length ", plen, " - gpg control packet")
+	fmt.Fprintf(w, "# off=%d ctb=cb tag=11 hlen=2 plen=0 partial new-ctb\n", plen+2)
+	fmt.Fprint(w, ":literal data packet:\n\tmode t (74), created 0, name=\"\",\n\traw data: unknown length\n")
 }
 
 // offsetReader counts the bytes read, for the off= field; base is the

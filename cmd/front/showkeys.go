@@ -36,6 +36,12 @@ func (a *app) showKeysCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(data) == 0 || data[0]&0x80 == 0 {
+		// neither armor nor binary OpenPGP: gpg's armor filter found
+		// no data
+		a.status.Emit("NODATA", "1")
+		return &exitError{2, "no valid OpenPGP data found."}
+	}
 	return a.showKeys(data)
 }
 

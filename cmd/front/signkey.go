@@ -110,6 +110,15 @@ func (a *app) signKeyCmd(args []string, local, quick bool) error {
 		}
 		return &exitError{2, "usage: --sign-key KEY-ID"}
 	}
+	if !quick {
+		// gpg runs --edit-key KEY sign|lsign save (keyedit_menu), the
+		// dialog on the terminal (stderr in --batch)
+		cmd := "sign"
+		if local {
+			cmd = "lsign"
+		}
+		return a.editKeyMenu(args[0], []string{cmd, "save"}, false)
+	}
 	spec := args[0]
 	if quick {
 		spec = strings.ReplaceAll(spec, " ", "")

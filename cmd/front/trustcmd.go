@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -356,6 +357,11 @@ func (a *app) exportOwnertrustCmd(args []string) error {
 func (a *app) checkTrustdbCmd(args []string) error {
 	if len(args) != 0 {
 		return &usageError{"usage: gpg [options] --check-trustdb"}
+	}
+	// gpg creates its trustdb here; clients (pacman-key --init) check
+	// that the file exists afterwards
+	if err := trust.EnsureTrustdb(a.home); err != nil {
+		return &exitError{2, "can't create '" + filepath.Join(a.home, trust.TrustdbName) + "': " + err.Error()}
 	}
 	r, err := a.validity()
 	if err != nil {

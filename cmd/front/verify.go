@@ -29,7 +29,12 @@ func (a *app) verifyCmd(args []string) error {
 	sigName := firstArg(args)
 	sigIn, err := a.openDataInput(sigName, false)
 	if err != nil {
-		return err
+		// gpg: "can't open", then verify_signatures fails with the
+		// system error
+		a.fail(err)
+		reason, code := openFailure(sigName)
+		a.failure("verify", code)
+		return &exitError{2, "verify signatures failed: " + reason}
 	}
 	defer sigIn.Close()
 	br, head := peekInput(sigIn)
@@ -38,10 +43,10 @@ func (a *app) verifyCmd(args []string) error {
 	}
 	detachedArmor := bytes.Contains(head, []byte("-----BEGIN PGP SIGNATURE-----"))
 	var body io.Reader = br
-	if pgp.IsArmored(head) {
+	if pgp.WantsDearmor(head) {
 		blk, err := pgp.DecodeArmor(br)
 		if err != nil {
-			return a.verifyInputError(errors.New("invalid armor"))
+			return a.verifyInputError(err)
 		}
 		body = blk.Body
 	}
@@ -83,7 +88,10 @@ func (a *app) verifyCmd(args []string) error {
 		out = o.w
 	}
 	ro := a.readOptions()
-	ro.OnLiteral = nil // gpg --verify reports no PLAINTEXT
+	if o == nil {
+		// gpg --verify reports PLAINTEXT only when it writes the text
+		ro.OnLiteral = nil
+	}
 	msg, err := pgp.ReadSigned(body, out, a.keyring(), ro)
 	if err != nil {
 		if o != nil {
@@ -95,9 +103,10 @@ func (a *app) verifyCmd(args []string) error {
 		if o != nil {
 			o.abort()
 		}
-		return a.verifyInputError(errors.New("not a detached signature"))
+		return a.verifyInputError(pgp.ErrNoSignature)
 	}
 	if o != nil {
+		a.plaintextLength(msg)
 		if err := o.commit(); err != nil {
 			return err
 		}
@@ -136,15 +145,45 @@ func (a *app) verifyCleartext(r io.Reader, writeText bool) error {
 	return a.reportSigs(vs)
 }
 
-// verifyInputError reports unusable input: NODATA and exit 2.
+// verifyInputError reports unusable input with gpg's status lines and
+// exit code 2. gpg's NODATA codes: 1 no armored data, 2 no packet at all,
+// 3 an invalid packet, 4 no signature; UNEXPECTED 0 for packets that do
+// not belong in a signed message. Where gpg ends with "the signature could
+// not be verified" it writes no FAILURE line.
 func (a *app) verifyInputError(err error) error {
+	const notVerified = "the signature could not be verified.\n" +
+		"Please remember that the signature file (.sig or .asc)\n" +
+		"should be the first file given on the command line."
 	switch {
-	case errors.Is(err, pgp.ErrNoSignature), errors.Is(err, pgp.ErrNotClearsigned):
-		a.status.Emit("NODATA", "3")
-		return &exitError{2, "verify signatures failed: No signature found"}
-	case errors.Is(err, pgp.ErrTooMuchExpansion):
+	case errors.Is(err, pgp.ErrTooMuchExpansion), errors.Is(err, pgp.ErrOutputLimit):
 		a.failure("verify", gpgError(srcGPG, errBadData))
 		return &exitError{2, err.Error()}
+	case errors.Is(err, pgp.ErrNoArmor):
+		a.status.Emit("NODATA", "1")
+		a.status.Emit("NODATA", "2")
+		return &exitError{2, "no valid OpenPGP data found.\n" + a.progName() + ": " + notVerified}
+	case errors.Is(err, pgp.ErrArmor):
+		// gpg skips what is not base64 and finds no signature in the
+		// rest; front decodes nothing of an invalid armor
+		a.status.Emit("NODATA", "1")
+		a.status.Emit("NODATA", "4")
+		return &exitError{2, "invalid ASCII armor\n" + a.progName() + ": no signature found\n" + a.progName() + ": " + notVerified}
+	case errors.Is(err, pgp.ErrNoData):
+		// gpg's parser returns -1 (EOF) and verify reports it as is
+		a.status.Emit("NODATA", "2")
+		a.failure("verify", gpgErrEOF)
+		return &exitError{2, "verify signatures failed: Unknown system error"}
+	case errors.Is(err, pgp.ErrUnexpectedPacket):
+		a.status.Emit("UNEXPECTED", "0")
+		a.failure("verify", errUnexpected)
+		return &exitError{2, "verify signatures failed: Unexpected error"}
+	case errors.Is(err, pgp.ErrInvalidPacket):
+		a.status.Emit("NODATA", "3")
+		a.status.Emit("NODATA", "4")
+		return &exitError{2, err.Error() + "\n" + a.progName() + ": no signature found\n" + a.progName() + ": " + notVerified}
+	case errors.Is(err, pgp.ErrNoSignature), errors.Is(err, pgp.ErrNotClearsigned):
+		a.status.Emit("NODATA", "4")
+		return &exitError{2, "no signature found\n" + a.progName() + ": " + notVerified}
 	}
 	a.status.Emit("NODATA", "1")
 	return &exitError{2, "verify signatures failed: " + err.Error()}
