@@ -24,14 +24,16 @@ FUZZTIME ?= 20s
 # libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
 # util-linux (setpriv: tests as an unprivileged uid), git (gofmt file list
 # and the git client transcript), pass, python3-gnupg and python3-gpg (GPGME's
-# Python bindings) (client transcripts: real programs driving front as gpg,
-# GPGME through our gpgconf). Store benchmark (bench/store.sh):
+# Python bindings), pacman-package-manager and archlinux-keyring (pacman-key
+# with the Arch keyring) (client transcripts: real programs driving front as
+# gpg, GPGME through our gpgconf). Store benchmark (bench/store.sh):
 # debian-keyring (the import workload) and rnp (rnpkeys, a peer).
 # Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
 # (/usr/bin/time measures peak memory).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
-	pass python3-gnupg python3-gpg debian-keyring rnp time
+	pass python3-gnupg python3-gpg debian-keyring rnp time \
+	pacman-package-manager archlinux-keyring
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
