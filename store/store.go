@@ -13,6 +13,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -718,3 +719,19 @@ func (s *Store) WriteSecretKeys(entries map[string]SecretInfo) error {
 	}
 	return WriteAtomic(filepath.Join(s.Home, secretListName), b.Bytes(), 0o600)
 }
+
+// StateDigest names the store's current contents: the set of certificates
+// and the version of each file (as the fresh index records them). Equal
+// digests mean nothing in the store changed.
+func (s *Store) StateDigest() ([]byte, error) {
+	v, err := s.index()
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(v.secs[secCerts])
+	return sum[:], nil
+}
+
+// CachePath is where front keeps a derived cache file of this store (the
+// index's directory).
+func (s *Store) CachePath(name string) string { return filepath.Join(s.indexDir(), name) }

@@ -271,17 +271,9 @@ func (a *app) gpgvNoKeyring() {
 // what GnuPG's gpgv reads, an armored one. An empty file (/dev/null) is an
 // empty keyring.
 func readKeyringFile(path string) (openpgp.EntityList, error) {
-	f, err := os.Open(path)
+	data, err := readCapped(path, maxKeyringFile)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyringFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeyringFile {
-		return nil, errors.New("File too large")
 	}
 	return parseKeyring(data)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -97,17 +95,9 @@ const maxKeyFile = 16 << 20
 
 // certsFromFile reads the certificate of a --recipient-file.
 func (a *app) certsFromFile(name string) (openpgp.EntityList, error) {
-	f, err := os.Open(name)
+	data, err := readCapped(name, maxKeyFile)
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("key file too large")
 	}
 	if data, err = dearmorAll(data); err != nil {
 		return nil, err

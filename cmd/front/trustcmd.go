@@ -1,8 +1,13 @@
 package main
 
 import (
+	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -123,16 +128,89 @@ func (a *app) isTrustedKey(fpr string) bool {
 	return false
 }
 
-// validity computes (once) the validity of every certificate.
+// validity computes (once) the validity of every certificate, or reads
+// it from the cache a previous run left when nothing it depends on has
+// changed since (gpg keeps it in its trustdb likewise).
 func (a *app) validity() (*trust.Result, error) {
 	ts, err := a.trustState()
 	if err != nil {
 		return nil, err
 	}
-	if ts.result == nil {
-		ts.result = trust.Compute(a.loadCerts(), a.ownertrustOf, ts.params)
+	if ts.result != nil {
+		return ts.result, nil
+	}
+	stamp, cacheable := a.validityStamp(ts)
+	path := a.store.CachePath(validityCacheName)
+	if cacheable {
+		if data, err := readCapped(path, validityCacheMax); err == nil {
+			if c, err := trust.UnmarshalCache(data, stamp, a.ownertrustOf); err == nil && c.Usable(a.now) {
+				ts.result = c.Result
+				return ts.result, nil
+			}
+		}
+	}
+	certs := a.loadCerts()
+	ts.result = trust.Compute(certs, a.ownertrustOf, ts.params)
+	if cacheable {
+		// best effort: a read-only home just computes again next time
+		_ = store.WriteAtomic(path, trust.MarshalCache(ts.result, certs, stamp, a.now), 0o600)
 	}
 	return ts.result, nil
+}
+
+const (
+	validityCacheName = "validity"
+	validityCacheMax  = 64 << 20
+)
+
+// validityStamp is what a cached validity must have been computed from:
+// the store's contents, the ownertrust file, the trust options and
+// --trusted-key. Runs that add --keyring files are not cached.
+func (a *app) validityStamp(ts *trustState) ([]byte, bool) {
+	if ts.params.Model != "pgp" && ts.params.Model != "classic" {
+		return nil, false
+	}
+	if len(a.keyringCerts) > 0 || a.opts.has("no-default-keyring") || a.opts.has("no-keyring") {
+		return nil, false
+	}
+	digest, err := a.store.StateDigest()
+	if err != nil {
+		return nil, false
+	}
+	owner, err := readCapped(trust.Path(a.home), validityCacheMax)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, false
+	}
+	h := sha256.New()
+	h.Write(digest)
+	fmt.Fprintf(h, "\x00%d\x00", len(owner))
+	h.Write(owner)
+	p := ts.params
+	fmt.Fprintf(h, "\x00%s %d %d %d", p.Model, p.MarginalsNeeded, p.CompletesNeeded, p.MaxCertDepth)
+	keys := append([]string(nil), a.opts.values["trusted-key"]...)
+	sort.Strings(keys)
+	fmt.Fprintf(h, "\x00%q", keys)
+	return h.Sum(nil), true
+}
+
+// errFileTooLarge is strerror(EFBIG), as gpg words it.
+var errFileTooLarge = errors.New("File too large")
+
+// readCapped reads a whole file of at most max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, errFileTooLarge
+	}
+	return data, nil
 }
 
 // keyValidity is the validity gpg reports for a key in signature verdicts
