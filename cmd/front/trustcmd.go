@@ -164,7 +164,7 @@ const (
 )
 
 // validityStamp is what a cached validity must have been computed from:
-// the store's contents, the ownertrust file, the trust options and
+// the store's contents, the ownertrust values, the trust options and
 // --trusted-key. Runs that add --keyring files are not cached.
 func (a *app) validityStamp(ts *trustState) ([]byte, bool) {
 	if ts.params.Model != "pgp" && ts.params.Model != "classic" {
@@ -177,14 +177,17 @@ func (a *app) validityStamp(ts *trustState) ([]byte, bool) {
 	if err != nil {
 		return nil, false
 	}
-	owner, err := readCapped(trust.Path(a.home), validityCacheMax)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, false
-	}
 	h := sha256.New()
 	h.Write(digest)
-	fmt.Fprintf(h, "\x00%d\x00", len(owner))
-	h.Write(owner)
+	// the ownertrust values, in a fixed order; the disabled flag changes
+	// no validity (pacman-key disables dozens of keys, one run each)
+	fprs := ts.owner.Fingerprints()
+	sort.Strings(fprs)
+	for _, f := range fprs {
+		if v, _ := ts.owner.Get(f); v.Value() != trust.Unknown {
+			fmt.Fprintf(h, "\x00%s:%d", f, v.Value())
+		}
+	}
 	p := ts.params
 	fmt.Fprintf(h, "\x00%s %d %d %d", p.Model, p.MarginalsNeeded, p.CompletesNeeded, p.MaxCertDepth)
 	keys := append([]string(nil), a.opts.values["trusted-key"]...)
