@@ -94,6 +94,10 @@ type Options struct {
 	// show-uid-validity (gpg's defaults) off.
 	ShowUnusableUIDs, ShowUnusableSubkeys bool
 	HideUsage, HideUIDValidity            bool
+	// NoValidity lists keys that are not in the store (--show-keys,
+	// --import-options show-only): no validity, except that a revoked or
+	// expired user ID still says so, as gpg's no_validity listing.
+	NoValidity bool
 	// KeyIDFormat is "none" (gpg 2.2 default, also ""), "short", "long",
 	// "0xshort" or "0xlong".
 	KeyIDFormat string

@@ -152,16 +152,17 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 		if (u.revoked || u.expired) && !opt.ShowUnusableUIDs {
 			continue
 		}
-		if opt.HideUIDValidity {
-			fmt.Fprintf(w, "uid%s%s\n", strings.Repeat(" ", kl+12), humanName(u.name, opt.Charset))
-			continue
-		}
-		v := uidValidity(k, m, u)
+		var v byte
 		switch {
 		case u.revoked:
 			v = 'r'
 		case u.expired:
 			v = 'e'
+		case opt.HideUIDValidity || opt.NoValidity:
+			fmt.Fprintf(w, "uid%s%s\n", strings.Repeat(" ", kl+12), humanName(u.name, opt.Charset))
+			continue
+		default:
+			v = uidValidity(k, m, u)
 		}
 		// gpg indents the tag so it lines up after the key ID column:
 		// kl + 11 - 10 spaces, where 10 is the tag width.

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +73,8 @@ func (a *app) showKeys(data []byte) error {
 			Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
 			KeyIDFormat:  format, Now: a.now,
 			WithKeygrip: a.opts.has("with-keygrip"),
+			// gpg's show-keys: unusable parts shown, no validity
+			NoValidity: true, ShowUnusableUIDs: true, ShowUnusableSubkeys: true,
 		}
 		if err := keylist.Write(&listing, []keylist.Key{k}, opt); err != nil {
 			return err
@@ -84,23 +85,13 @@ func (a *app) showKeys(data []byte) error {
 	return out.Flush()
 }
 
-// unknownUIDTag matches a human uid line's validity tag for a key of
-// unknown validity: the spaces before it, the tag, and one space.
-var unknownUIDTag = regexp.MustCompile(`^uid( +)\[ unknown\] `)
-
-// writeWithoutValidity copies a listing made with unknown validity as gpg
-// prints keys it has not imported: no "tru" record, and user ID lines with
-// blanks where the validity tag would be (gpg's uid line without validity
-// is the tag's width plus one space wider in indentation).
+// writeWithoutValidity copies a listing of keys not in the store as gpg
+// prints them: without the "tru" record.
 func writeWithoutValidity(w *bufio.Writer, listing []byte) {
 	for _, line := range strings.SplitAfter(string(listing), "\n") {
-		if strings.HasPrefix(line, "tru:") {
-			continue
+		if !strings.HasPrefix(line, "tru:") {
+			w.WriteString(line)
 		}
-		if m := unknownUIDTag.FindStringSubmatch(line); m != nil {
-			line = "uid" + m[1] + strings.Repeat(" ", len("[ unknown] ")) + line[len(m[0]):]
-		}
-		w.WriteString(line)
 	}
 }
 
