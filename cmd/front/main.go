@@ -242,9 +242,9 @@ func (a *app) dispatch() error {
 	case "show-keys":
 		return a.showKeysCmd(args)
 	case "list-signatures":
-		return a.listSigsCmd(args, a.opts.has("with-sig-check"))
+		return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 	case "check-signatures":
-		return a.listSigsCmd(args, true)
+		return a.listSigsCmd(args, true, false)
 	case "export":
 		return a.exportCmd(args, false, false)
 	case "export-secret-keys":
@@ -255,10 +255,14 @@ func (a *app) dispatch() error {
 		// gpg: --with-sig-list is --list-sigs, --with-sig-check
 		// --check-sigs (GPGME's KEYLIST_MODE_SIGS passes the latter)
 		if a.opts.has("with-sig-check") || a.opts.has("with-sig-list") {
-			return a.listSigsCmd(args, a.opts.has("with-sig-check"))
+			return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 		}
 		return a.listCmd(args, false)
 	case "list-secret-keys":
+		// as for --list-keys: GPGME asks -K --with-sig-check
+		if a.opts.has("with-sig-check") || a.opts.has("with-sig-list") {
+			return a.listSigsCmd(args, a.opts.has("with-sig-check"), true)
+		}
 		return a.listCmd(args, true)
 	case "import-ownertrust":
 		return a.importOwnertrustCmd(args)

@@ -268,7 +268,7 @@ type sigListing struct {
 	errored int
 }
 
-func (a *app) listSigsCmd(args []string, check bool) error {
+func (a *app) listSigsCmd(args []string, check, secret bool) error {
 	ents, header := a.certsToList(args)
 	l := &sigListing{a: a, check: check, colons: a.opts.has("with-colons"),
 		format: strings.ToLower(a.opts.last("keyid-format"))}
@@ -286,6 +286,9 @@ func (a *app) listSigsCmd(args []string, check bool) error {
 				k.Secret[pk.PublicKey.KeyId] = st
 			}
 		}
+		if secret && len(k.Secret) == 0 {
+			continue
+		}
 		raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint)
 		if err != nil {
 			return err
@@ -299,7 +302,7 @@ func (a *app) listSigsCmd(args []string, check bool) error {
 			return err
 		}
 		opt := keylist.Options{
-			Colons: l.colons, Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
+			Colons: l.colons, Secret: secret, Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
 			KeyIDFormat: l.format, Now: a.now, WithKeygrip: a.opts.has("with-keygrip"),
 			WithSecret: a.opts.has("with-secret"), Trust: a.trustHeader(),
 		}
