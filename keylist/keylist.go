@@ -36,6 +36,12 @@ const (
 	SecretCard
 )
 
+// Revoker is a designated revoker: its class, algorithm and fingerprint.
+type Revoker struct {
+	Class, Algo byte
+	Fingerprint []byte
+}
+
 // Key is one keyblock to list plus the trust information gpg would take
 // from its trustdb.
 type Key struct {
@@ -59,6 +65,8 @@ type Key struct {
 	Ownertrust byte
 	// Disabled marks a key disabled in the trustdb (capability 'D').
 	Disabled bool
+	// Revokers are the designated revokers (rvk records in colon mode).
+	Revokers []Revoker
 	// UIDOrder lists the user IDs in keyblock (packet) order. go-crypto
 	// stores identities in a map, so without it the order is reconstructed
 	// from self-signature dates; ReadKeyRing fills it in.

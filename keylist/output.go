@@ -245,6 +245,13 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 	}
 	fmt.Fprintf(w, ":::%s%s:::%s::%s:%s::0:\n", capsLower(p), capsUpper(m, k.Disabled),
 		field15(p.pk.KeyId), p.mat.curveName(), compliance(p))
+	for _, r := range k.Revokers {
+		sensitive := ""
+		if r.Class&0x40 != 0 {
+			sensitive = "s"
+		}
+		fmt.Fprintf(w, "rvk:::%d::::::%X:%02x%s:\n", r.Algo, r.Fingerprint, r.Class, sensitive)
+	}
 	w.WriteString("fpr:::::::::" + hexFpr(p.pk.Fingerprint) + ":\n")
 	if withGrip {
 		w.WriteString("grp:::::::::" + Keygrip(p.pk) + ":\n")

@@ -211,3 +211,30 @@ func (kb *Keyblock) DeleteUserID(uid []byte) bool {
 	kb.nodes = append(kb.nodes[:i], kb.nodes[end:]...)
 	return true
 }
+
+// Revoker is a designated revoker of a key (a revocation key subpacket).
+type Revoker struct {
+	Class, Algo byte
+	Fingerprint []byte
+}
+
+// Revokers are the designated revokers named by the key's valid
+// direct-key self-signatures, all of them (gpg: "you need multiple 1F
+// sigs to properly handle revocation keys"), without repeats.
+func (kb *Keyblock) Revokers(now uint32) []Revoker {
+	var out []Revoker
+	seen := map[string]bool{}
+	for i := 1; i < len(kb.nodes) && !kb.nodes[i].isUID() && !kb.nodes[i].isSubkey(); i++ {
+		n := kb.nodes[i]
+		if !n.isSigClass(sigDirectKey) || n.sig.issuer != kb.KeyID() || len(n.sig.revokers) == 0 || kb.verifySelf(i, now) != nil {
+			continue
+		}
+		for _, r := range n.sig.revokers {
+			if !seen[string(r)] {
+				seen[string(r)] = true
+				out = append(out, Revoker{Class: r[0], Algo: r[1], Fingerprint: r[2:]})
+			}
+		}
+	}
+	return out
+}

@@ -195,11 +195,12 @@ type sigInfo struct {
 	material   []byte // the signature values, for gpg's cmp_signatures
 
 	// Hashed subpackets the export and import cleaning looks at.
-	nonRevocable     bool   // revocable subpacket with value 0
-	keyExpire        uint32 // key expiration time, 0: none
-	keyFlags         byte   // first octet of the key flags
-	hasKeyFlags      bool   // a key flags subpacket is present
-	sensitiveRevoker bool   // a revocation key subpacket with class bit 0x40
+	nonRevocable     bool     // revocable subpacket with value 0
+	keyExpire        uint32   // key expiration time, 0: none
+	keyFlags         byte     // first octet of the key flags
+	hasKeyFlags      bool     // a key flags subpacket is present
+	sensitiveRevoker bool     // a revocation key subpacket with class bit 0x40
+	revokers         [][]byte // hashed revocation key subpackets (class, algo, fingerprint)
 }
 
 // parseSig reads a v3, v4, v5 or v6 signature packet body. The issuer key
@@ -308,6 +309,9 @@ func parseSig(body []byte) (sigInfo, error) {
 			case 12:
 				if i == 0 && len(data) >= 1 && data[0]&0x40 != 0 {
 					s.sensitiveRevoker = true
+				}
+				if i == 0 && len(data) == 22 {
+					s.revokers = append(s.revokers, data)
 				}
 			case 16:
 				if len(data) >= 8 && s.issuer == 0 {

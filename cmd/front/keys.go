@@ -658,6 +658,11 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
 		a.listingTrust(&k)
+		if a.opts.has("with-colons") {
+			if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
+				k.Revokers = a.revokersOf(raw)
+			}
+		}
 		for _, pk := range allKeys(e) {
 			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
 				st := keylist.SecretPresent
@@ -693,4 +698,17 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		return err
 	}
 	return bw.Flush()
+}
+
+// revokersOf lists the designated revokers of a stored certificate.
+func (a *app) revokersOf(raw []byte) []keylist.Revoker {
+	kb, err := store.ParseKeyblock(raw)
+	if err != nil {
+		return nil
+	}
+	var out []keylist.Revoker
+	for _, r := range kb.Revokers(a.nowSecs()) {
+		out = append(out, keylist.Revoker{Class: r.Class, Algo: r.Algo, Fingerprint: r.Fingerprint})
+	}
+	return out
 }

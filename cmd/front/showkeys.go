@@ -293,6 +293,9 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 		if err != nil {
 			return err
 		}
+		if l.colons {
+			k.Revokers = a.revokersOf(raw)
+		}
 		parts, primary, err := splitCert(raw)
 		if err != nil {
 			return fmt.Errorf("key %X: %v", e.PrimaryKey.Fingerprint, err)
