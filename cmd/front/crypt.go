@@ -297,6 +297,9 @@ func (a *app) decryptCmd(args []string) error {
 		out.abort()
 		return err
 	}
+	// gpg reads its input to the end (its progress filter reports the
+	// last count there), whatever follows the message
+	io.Copy(io.Discard, br)
 	return out.commit()
 }
 
