@@ -172,7 +172,6 @@ func (a *app) importCmd(args []string) error {
 				a.status.Emit("IMPORT_OK", "17", fpr)
 			} else {
 				c.secDup++
-				a.status.Emit("KEY_CONSIDERED", fpr, "0")
 				a.status.Emit("IMPORT_OK", "16", fpr)
 			}
 			a.infof("key %016X: secret key imported", pub.KeyID())
