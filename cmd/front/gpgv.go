@@ -15,14 +15,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/pgp"
 )
@@ -296,25 +294,9 @@ func parseKeyring(data []byte) (openpgp.EntityList, error) {
 		}
 		return out, nil
 	}
-	if pgp.IsArmored(data) {
-		var bin bytes.Buffer
-		r := bytes.NewReader(data)
-		for {
-			blk, err := armor.Decode(r)
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				if bin.Len() > 0 {
-					break
-				}
-				return nil, errors.New("Invalid armor")
-			}
-			if _, err := io.Copy(&bin, io.LimitReader(blk.Body, maxKeyringFile)); err != nil {
-				return nil, errors.New("Invalid armor")
-			}
-		}
-		data = bin.Bytes()
+	data, err := dearmorAll(data)
+	if err != nil {
+		return nil, errors.New("Invalid armor")
 	}
 	return parseKeyblocks(data)
 }
