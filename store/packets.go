@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"github.com/frontpgp/front/pgp"
 )
 
 // This file reads certificates at the packet level without go-crypto: the
@@ -335,31 +336,12 @@ func parseSig(body []byte) (sigInfo, error) {
 
 // eachSubpacket walks a signature subpacket area.
 func eachSubpacket(area []byte, f func(typ byte, data []byte)) error {
-	for len(area) > 0 {
-		var n, hdr int
-		switch l := int(area[0]); {
-		case l < 192:
-			n, hdr = l, 1
-		case l < 255:
-			if len(area) < 2 {
-				return errBadPacket
-			}
-			n, hdr = (l-192)<<8+int(area[1])+192, 2
-		default:
-			if len(area) < 5 {
-				return errBadPacket
-			}
-			v := binary.BigEndian.Uint32(area[1:5])
-			if v > uint32(len(area)) {
-				return errBadPacket
-			}
-			n, hdr = int(v), 5
-		}
-		if n < 1 || n > len(area)-hdr {
-			return errBadPacket
-		}
-		f(area[hdr]&0x7f, area[hdr+1:hdr+n])
-		area = area[hdr+n:]
+	sps, err := pgp.ParseSubpackets(area)
+	if err != nil {
+		return errBadPacket
+	}
+	for _, sp := range sps {
+		f(sp.Type, sp.Data)
 	}
 	return nil
 }

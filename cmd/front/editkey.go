@@ -28,6 +28,22 @@ import (
 
 const controlDAnswer = "\x04"
 
+// openTerminal gives the session gpg's terminal: prompts and listings go
+// to /dev/tty (stderr without one), answers come from it unless there is
+// a command fd. The returned function closes it.
+func (s *editSession) openTerminal() func() {
+	s.tty = s.a.stderr
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return func() {}
+	}
+	s.tty = tty
+	if !s.a.commandFD() {
+		s.in = bufio.NewReader(tty)
+	}
+	return func() { tty.Close() }
+}
+
 type editSession struct {
 	a        *app
 	k        *editKey
@@ -119,14 +135,7 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 	}
 	s := &editSession{a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
-	s.tty = a.stderr
-	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-		defer tty.Close()
-		s.tty = tty
-		if !a.commandFD() {
-			s.in = bufio.NewReader(tty)
-		}
-	}
+	defer s.openTerminal()()
 	s.haveSec = a.hasSecret(k.e.PrimaryKey)
 	if seckeyCheck && s.haveSec {
 		fmt.Fprintf(s.tty, "Secret key is available.\n")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -156,14 +155,7 @@ func (a *app) genRevokeCmd(args []string) (err error) {
 	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 	e := k.e
 	s := &editSession{a: a, k: k}
-	s.tty = a.stderr
-	if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil {
-		defer tty.Close()
-		s.tty = tty
-		if !a.commandFD() {
-			s.in = bufio.NewReader(tty)
-		}
-	}
+	defer s.openTerminal()()
 	w := s.tty
 	fmt.Fprintf(w, "\nsec  %s/%016X %s %s\n", keylist.AlgoName(e.PrimaryKey), e.PrimaryKey.KeyId, e.PrimaryKey.CreationTime.UTC().Format("2006-01-02"), printable(primaryUserID(e)))
 	fmt.Fprintln(w)
