@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -211,10 +212,9 @@ func ComponentFor(class byte, c Component) error {
 	return nil
 }
 
-// keySignatureDigest is what a v4 key signature signs: the primary key, the
-// component, and the signature's own trailer.
-func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, class, pubkeyAlgo byte, hashed []byte) []byte {
-	d := h.New()
+// writeKeySignaturePrefix hashes what precedes a key signature's own
+// trailer: the primary key and the component, framed for hashing.
+func writeKeySignaturePrefix(d io.Writer, primaryBody []byte, c Component) {
 	writeKey := func(body []byte) {
 		d.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
 		d.Write(body)
@@ -234,6 +234,13 @@ func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, class, p
 		d.Write(n[:])
 		d.Write(c.Body)
 	}
+}
+
+// keySignatureDigest is what a v4 key signature signs: the primary key, the
+// component, and the signature's own trailer.
+func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, class, pubkeyAlgo byte, hashed []byte) []byte {
+	d := h.New()
+	writeKeySignaturePrefix(d, primaryBody, c)
 	trailer := []byte{4, class, pubkeyAlgo, hashID(h), byte(len(hashed) >> 8), byte(len(hashed))}
 	d.Write(trailer)
 	d.Write(hashed)
@@ -465,4 +472,22 @@ func ParseSignature(raw []byte) (*packet.Signature, error) {
 	suffix = append(suffix, 4, 0xff)
 	sig.HashSuffix = binary.BigEndian.AppendUint32(suffix, uint32(6+len(parts.Hashed)))
 	return sig, nil
+}
+
+// VerifyKeySignature checks a framed key signature made by signer over
+// primaryBody and c (local certifications included).
+func VerifyKeySignature(signer *packet.PublicKey, primaryBody []byte, c Component, sigRaw []byte) error {
+	sig, err := ParseSignature(sigRaw)
+	if err != nil {
+		return err
+	}
+	if err := ComponentFor(byte(sig.SigType), c); err != nil {
+		return err
+	}
+	h, err := sig.PrepareVerify()
+	if err != nil {
+		return err
+	}
+	writeKeySignaturePrefix(h, primaryBody, c)
+	return signer.VerifySignature(h, sig)
 }

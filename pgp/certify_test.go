@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/frontpgp/front/ipc"
 )
 
@@ -69,6 +70,45 @@ func TestSubpacketsRoundTrip(t *testing.T) {
 	for _, bad := range [][]byte{{5, 2}, {255, 0, 0}, {0}, {192}} {
 		if _, err := ParseSubpackets(bad); err == nil {
 			t.Errorf("%x accepted", bad)
+		}
+	}
+}
+
+// VerifyKeySignature is what front checks keyhelper's signatures with
+// before they enter the store.
+func TestVerifyKeySignature(t *testing.T) {
+	gen := func(uid string) *openpgp.Entity {
+		e, err := Generate(&ipc.GenerateRequest{UserID: uid, Primary: ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert"}, Created: 1700000000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	signer, other, target := gen("S <s@example.org>"), gen("O <o@example.org>"), gen("T <t@example.org>")
+	var tk bytes.Buffer
+	target.PrimaryKey.Serialize(&tk)
+	_, body, _ := PacketBody(tk.Bytes())
+	uid := Component{Tag: TagUserID, Body: []byte("T <t@example.org>")}
+	for _, local := range []bool{false, true} {
+		hashed := []Subpacket{IssuerFprSubpacket(signer.PrimaryKey.Fingerprint), CreatedSubpacket(1700000100)}
+		if local {
+			hashed = append(hashed, Subpacket{Type: SubExportable, Data: []byte{0}})
+		}
+		sig, err := SignKeySignature(signer.PrivateKey, ClassGenericCert, CertHash(signer.PrimaryKey), body, uid, hashed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := VerifyKeySignature(signer.PrimaryKey, body, uid, sig); err != nil {
+			t.Errorf("local=%v: good signature refused: %v", local, err)
+		}
+		if VerifyKeySignature(other.PrimaryKey, body, uid, sig) == nil {
+			t.Errorf("local=%v: verifies with another key", local)
+		}
+		if VerifyKeySignature(signer.PrimaryKey, body, Component{Tag: TagUserID, Body: []byte("X")}, sig) == nil {
+			t.Errorf("local=%v: verifies over another user ID", local)
+		}
+		if VerifyKeySignature(signer.PrimaryKey, body, Component{}, sig) == nil {
+			t.Errorf("local=%v: a certification accepted over the primary key alone", local)
 		}
 	}
 }

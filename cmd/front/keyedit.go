@@ -74,6 +74,25 @@ func (a *app) certify(signer []byte, k *editKey, items []ipc.CertifyItem) ([][]b
 	if len(res.Signatures) != len(items) {
 		return nil, fmt.Errorf("keyhelper returned %d signatures for %d requests", len(res.Signatures), len(items))
 	}
+	// nothing goes into the store that does not verify
+	signerKey := a.keyByFingerprint(signer)
+	_, primaryBody, err := pgp.PacketBody(req.PrimaryKey)
+	if signerKey == nil || err != nil {
+		return nil, fmt.Errorf("cannot check the new signatures")
+	}
+	for i, sig := range res.Signatures {
+		var c pgp.Component
+		if len(items[i].Component) > 0 {
+			tag, body, err := pgp.PacketBody(items[i].Component)
+			if err != nil {
+				return nil, err
+			}
+			c = pgp.Component{Tag: tag, Body: body}
+		}
+		if err := pgp.VerifyKeySignature(signerKey.PublicKey, primaryBody, c, sig); err != nil {
+			return nil, fmt.Errorf("keyhelper returned a signature that does not verify: %v", err)
+		}
+	}
 	return res.Signatures, nil
 }
 
@@ -424,6 +443,9 @@ func (a *app) quickAddKey(args []string) error {
 	if err != nil || len(pkts) != 2 {
 		return &exitError{2, "key generation returned an invalid subkey"}
 	}
+	if err := verifyNewSubkey(k, pkts[0], pkts[1]); err != nil {
+		return &exitError{2, "key generation returned an invalid subkey: " + err.Error()}
+	}
 	if err := a.commitEdits(k.fpr, []keyEdit{{anchor: pkts[0], sig: pkts[1]}}, true); err != nil {
 		return err
 	}
@@ -433,6 +455,21 @@ func (a *app) quickAddKey(args []string) error {
 		}
 	}
 	return nil
+}
+
+// verifyNewSubkey checks the binding keyhelper made for a new subkey (and,
+// for a signing subkey, its back-signature) before it is stored.
+func verifyNewSubkey(k *editKey, subPkt, bindPkt []byte) error {
+	p, err := packet.Read(bytes.NewReader(subPkt))
+	sub, ok := p.(*packet.PublicKey)
+	if err != nil || !ok {
+		return fmt.Errorf("invalid subkey packet")
+	}
+	sig, err := pgp.ParseSignature(bindPkt)
+	if err != nil {
+		return err
+	}
+	return k.e.PrimaryKey.VerifyKeySignature(sub, sig)
 }
 
 func (a *app) passwdCmd(args []string) error {
