@@ -14,12 +14,7 @@ import (
 // its commands at the "gpg> " prompt of the terminal; adduid asks for the
 // parts of the user ID and for the okay, quit asks whether to save.
 func TestEditKeyTerminal(t *testing.T) {
-	gpg := buildBinaries(t)
-	home := t.TempDir()
-	gen := exec.Command(gpg, "--homedir", home, "--batch", "--passphrase", "", "--quick-gen-key", "Tty User <tty@example.org>")
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("keygen: %v\n%s", err, out)
-	}
+	gpg, home := ttyUserHome(t, "")
 	done := filepath.Join(home, "edit.rc")
 	s := startTmux(t, fmt.Sprintf("%s --homedir %s --edit-key tty@example.org; echo $? > %s; sleep 60", gpg, home, done))
 	s.waitFor("gpg>")

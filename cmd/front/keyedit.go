@@ -61,6 +61,15 @@ func (a *app) loadEdit(spec string, own bool) (*editKey, error) {
 	return &editKey{fpr: e.PrimaryKey.Fingerprint, kb: kb, e: e}, nil
 }
 
+// ownKeyArgs checks a command's argument count and loads the own key its
+// first argument names.
+func (a *app) ownKeyArgs(args []string, min, max int, usage string) (*editKey, error) {
+	if len(args) < min || len(args) > max {
+		return nil, &exitError{2, "usage: " + usage}
+	}
+	return a.loadEdit(args[0], true)
+}
+
 func (a *app) nowSecs() uint32 { return uint32(a.now.Unix()) }
 
 // certify has keyhelper make the items with signer's primary key over the
@@ -201,10 +210,7 @@ func primaryTemplate(uids []store.EditUserID) []byte {
 }
 
 func (a *app) quickAddUID(args []string) error {
-	if len(args) != 2 {
-		return &exitError{2, "usage: --quick-add-uid USER-ID NEW-USER-ID"}
-	}
-	k, err := a.loadEdit(args[0], true)
+	k, err := a.ownKeyArgs(args, 2, 2, "--quick-add-uid USER-ID NEW-USER-ID")
 	if err != nil {
 		return err
 	}
@@ -253,10 +259,7 @@ func (a *app) revocationHashed(issuer []byte, after uint32, reason byte, text st
 }
 
 func (a *app) quickRevokeUID(args []string) error {
-	if len(args) < 2 || len(args) > 3 {
-		return &exitError{2, "usage: --quick-revoke-uid USER-ID USER-ID-TO-REVOKE"}
-	}
-	k, err := a.loadEdit(args[0], true)
+	k, err := a.ownKeyArgs(args, 2, 3, "--quick-revoke-uid USER-ID USER-ID-TO-REVOKE")
 	if err != nil {
 		return err
 	}
@@ -279,10 +282,7 @@ func (a *app) quickRevokeUID(args []string) error {
 }
 
 func (a *app) quickSetPrimaryUID(args []string) error {
-	if len(args) != 2 {
-		return &exitError{2, "usage: --quick-set-primary-uid USER-ID PRIMARY-USER-ID"}
-	}
-	k, err := a.loadEdit(args[0], true)
+	k, err := a.ownKeyArgs(args, 2, 2, "--quick-set-primary-uid USER-ID PRIMARY-USER-ID")
 	if err != nil {
 		return err
 	}
@@ -473,10 +473,7 @@ func verifyNewSubkey(k *editKey, subPkt, bindPkt []byte) error {
 }
 
 func (a *app) passwdCmd(args []string) error {
-	if len(args) != 1 {
-		return &exitError{2, "usage: --passwd USER-ID"}
-	}
-	k, err := a.loadEdit(args[0], true)
+	k, err := a.ownKeyArgs(args, 1, 1, "--passwd USER-ID")
 	if err != nil {
 		return err
 	}

@@ -62,16 +62,24 @@ func (s *tmuxSession) send(keys ...string) {
 	}
 }
 
+// ttyUserHome builds front and makes a home with the key "Tty User"
+// protected by passphrase.
+func ttyUserHome(t *testing.T, passphrase string) (gpg, home string) {
+	t.Helper()
+	gpg = buildBinaries(t)
+	home = t.TempDir()
+	gen := exec.Command(gpg, "--homedir", home, "--batch", "--passphrase", passphrase, "--quick-gen-key", "Tty User <tty@example.org>")
+	if out, err := gen.CombinedOutput(); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	return gpg, home
+}
+
 // TestTerminalPrompt: without --batch and a passphrase source, signing asks
 // on the terminal with keyhelper's prompt (naming the key), echo off; three
 // wrong answers end with "Bad passphrase", the right one signs.
 func TestTerminalPrompt(t *testing.T) {
-	gpg := buildBinaries(t)
-	home := t.TempDir()
-	gen := exec.Command(gpg, "--homedir", home, "--batch", "--passphrase", "sekrit", "--quick-gen-key", "Tty User <tty@example.org>")
-	if out, err := gen.CombinedOutput(); err != nil {
-		t.Fatalf("keygen: %v\n%s", err, out)
-	}
+	gpg, home := ttyUserHome(t, "sekrit")
 	data := filepath.Join(home, "data")
 	os.WriteFile(data, []byte("typed at a terminal\n"), 0o644)
 
