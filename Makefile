@@ -33,7 +33,7 @@ FUZZTIME ?= 20s
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
-	pacman-package-manager archlinux-keyring
+	pacman-package-manager makepkg archlinux-keyring
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
@@ -86,7 +86,7 @@ vet: check-go
 	$(GO) vet ./...
 
 fmt-check: check-go
-	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
+	@bad=$$(gofmt -l $$(find . -name '*.go' -not -path './.*')); \
 	if [ -n "$$bad" ]; then echo "gofmt needed on:"; echo "$$bad"; exit 1; fi
 
 # Unit tests of every package; interop/ only runs its helper tests here
