@@ -2,8 +2,9 @@ package interop
 
 // Hand-made OpenPGP inputs that gpg refuses to produce (a user ID with a line
 // break, a notation with a line feed) or that exercise known parser crashes.
-// Written from RFC 4880 with the standard library only (ed25519 + SHA-256),
-// so the bytes are exactly what the test says and nothing normalises them.
+// Written from RFC 4880 with the standard library (ed25519 and the hashes)
+// and x/crypto's RIPEMD-160, so the bytes are exactly what the test says
+// and nothing normalises them.
 //
 //	craft RECIPE DIR   writes DIR/cert.gpg (public key), DIR/data and
 //	                   DIR/data.sig (a detached signature over data) unless
@@ -23,18 +24,32 @@ package interop
 //	             (a corrupt fingerprint subpacket, go-crypto issue 66)
 //	aeadskesk    DIR/msg.gpg: a v5 SKESK with an unknown AEAD mode, then an
 //	             AEAD packet (go-crypto issue 322); no cert/data
+//	sigclass     sigXX: a signature of class 0xXX over data for every class
+//	             (0x01 over data as text); selfcert.sig, the key's user ID
+//	             certification, with its hashed material as selfcert.data
+//	             (bad input 33)
+//	certonly     a certify-only primary key with a signing and an
+//	             authentication subkey; primary.sig, sub.sig and auth.sig
+//	             over data by each, primary.msg a one-pass signed message by
+//	             the primary key (bad input 34)
+//	hashalgos    md5.sig, ripemd160.sig, sha224.sig and unknown.sig over data
+//	             (hash algorithm 110; its digest is fixed bytes) (bad input 35)
 
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/binary"
+	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/crypto/ripemd160" //nolint:staticcheck // gpg still reports RIPEMD-160 signatures
 )
 
 // craftTime is the creation time of every crafted key and signature
@@ -133,15 +148,46 @@ func (k *edKey) issuerSub() []byte { return subpacket(16, k.keyID()) }
 // sign makes a v4 signature packet of type sigType over prefix (the
 // type-specific hashed material) with the given subpacket areas, SHA-256.
 func (k *edKey) sign(sigType byte, prefix, hashed, unhashed []byte) []byte {
+	return k.signHash(sigType, hashSHA256, prefix, hashed, unhashed)
+}
+
+// OpenPGP hash algorithm IDs the recipes use; hashUnknown has no
+// algorithm behind it (its "digest" is fixed bytes).
+const (
+	hashMD5       = 1
+	hashRIPEMD160 = 3
+	hashSHA256    = 8
+	hashSHA224    = 11
+	hashUnknown   = 110
+)
+
+func newHash(algo byte) hash.Hash {
+	switch algo {
+	case hashMD5:
+		return md5.New()
+	case hashRIPEMD160:
+		return ripemd160.New()
+	case hashSHA224:
+		return sha256.New224()
+	case hashSHA256:
+		return sha256.New()
+	}
+	return nil
+}
+
+// signHash is sign with the hash algorithm hashAlgo.
+func (k *edKey) signHash(sigType, hashAlgo byte, prefix, hashed, unhashed []byte) []byte {
 	var tr bytes.Buffer
-	tr.Write([]byte{4, sigType, 22, 8, byte(len(hashed) >> 8), byte(len(hashed))})
+	tr.Write([]byte{4, sigType, 22, hashAlgo, byte(len(hashed) >> 8), byte(len(hashed))})
 	tr.Write(hashed)
-	h := sha256.New()
-	h.Write(prefix)
-	h.Write(tr.Bytes())
-	h.Write([]byte{4, 0xFF})
-	h.Write(be32(uint32(tr.Len())))
-	digest := h.Sum(nil)
+	digest := bytes.Repeat([]byte{0x5A}, 32)
+	if h := newHash(hashAlgo); h != nil {
+		h.Write(prefix)
+		h.Write(tr.Bytes())
+		h.Write([]byte{4, 0xFF})
+		h.Write(be32(uint32(tr.Len())))
+		digest = h.Sum(nil)
+	}
 	sig := ed25519.Sign(k.priv, digest)
 	var b bytes.Buffer
 	b.Write(tr.Bytes())
@@ -151,6 +197,51 @@ func (k *edKey) sign(sigType byte, prefix, hashed, unhashed []byte) []byte {
 	b.Write(mpi(sig[:32]))
 	b.Write(mpi(sig[32:]))
 	return packet(2, b.Bytes())
+}
+
+// signedMessage is data as a one-pass signed message (binary literal
+// without name or date) by k.
+func (k *edKey) signedMessage(data []byte) []byte {
+	ops := append([]byte{3, 0x00, hashSHA256, 22}, k.keyID()...)
+	ops = append(ops, 1)
+	lit := append([]byte{'b', 0, 0, 0, 0, 0}, data...)
+	out := append(packet(4, ops), packet(11, lit)...)
+	return append(out, k.docSig(data)...)
+}
+
+// packetBody strips the header packet() put on p.
+func packetBody(p []byte) []byte {
+	switch {
+	case p[1] < 192:
+		return p[2:]
+	case p[1] < 224:
+		return p[3:]
+	}
+	return p[6:]
+}
+
+// bindPrefix is the hashed material of a subkey binding or back-signature.
+func (k *edKey) bindPrefix(sub *edKey) []byte {
+	var b bytes.Buffer
+	for _, body := range [][]byte{k.body, sub.body} {
+		b.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
+		b.Write(body)
+	}
+	return b.Bytes()
+}
+
+// bindSubkey returns sub as a subkey packet with k's binding signature
+// giving it the key flags flags; a signing subkey gets its back-signature
+// (class 0x19) as an embedded signature, as RFC 4880 5.2.3.21 requires.
+func (k *edKey) bindSubkey(sub *edKey, flags byte) []byte {
+	prefix := k.bindPrefix(sub)
+	hashed := append(creationSub(), subpacket(27, []byte{flags})...)
+	hashed = append(hashed, k.issuerFprSub()...)
+	if flags&0x02 != 0 {
+		back := sub.sign(0x19, prefix, append(creationSub(), sub.issuerFprSub()...), sub.issuerSub())
+		hashed = append(hashed, subpacket(32, packetBody(back))...)
+	}
+	return append(packet(14, sub.body), k.sign(0x18, prefix, hashed, k.issuerSub())...)
 }
 
 func (k *edKey) uidPrefix(uid string) []byte {
@@ -166,7 +257,12 @@ func (k *edKey) uidPrefix(uid string) []byte {
 // certifyUID returns the user ID packet and its positive self-certification
 // (key flags certify+sign); extra goes into the hashed area.
 func (k *edKey) certifyUID(uid string, extra ...[]byte) []byte {
-	hashed := append(creationSub(), subpacket(27, []byte{0x03})...)
+	return k.certifyUIDFlags(uid, 0x03, extra...)
+}
+
+// certifyUIDFlags is certifyUID with the primary key's flags set to flags.
+func (k *edKey) certifyUIDFlags(uid string, flags byte, extra ...[]byte) []byte {
+	hashed := append(creationSub(), subpacket(27, []byte{flags})...)
 	hashed = append(hashed, k.issuerFprSub()...)
 	for _, e := range extra {
 		hashed = append(hashed, e...)
@@ -204,6 +300,9 @@ func notationSub(name, value string) []byte {
 
 const craftData = "The quick brown fox signs the lazy dog.\n"
 
+// sigClasses are the signature classes of RFC 4880 5.2.1.
+var sigClasses = []byte{0x00, 0x01, 0x02, 0x10, 0x11, 0x12, 0x13, 0x18, 0x19, 0x1F, 0x20, 0x28, 0x30, 0x40, 0x50}
+
 // Forged is the text the malicious inputs try to smuggle in as a status line.
 const forged = "[GNUPG:] GOODSIG 0123456789ABCDEF Forged Signer <forged@example.org>"
 
@@ -238,6 +337,45 @@ func craft(recipe string) (map[string][]byte, bool) {
 		files["cert.gpg"] = k.cert("Bad Fpr <badfpr@example.org>")
 		hashed := append(creationSub(), subpacket(33, []byte{4, 0xAB, 0xCD})...)
 		files["data.sig"] = k.sign(0x00, data, hashed, k.issuerSub())
+	case "sigclass":
+		// Signatures of every class over data; only 0x00 and 0x01
+		// (as text) sign a document (bad input 33).
+		k := newEdKey(0x33)
+		uid := "Class Signer <class@example.org>"
+		files["cert.gpg"] = k.cert(uid)
+		hashed := append(creationSub(), k.issuerFprSub()...)
+		for _, class := range sigClasses {
+			prefix := data
+			if class == 0x01 {
+				prefix = bytes.ReplaceAll(data, []byte("\n"), []byte("\r\n"))
+			}
+			files[fmt.Sprintf("sig%02x", class)] = k.sign(class, prefix, hashed, k.issuerSub())
+		}
+		// The key's own user ID certification, with the exact bytes it
+		// hashes presented as the signed document.
+		files["selfcert.data"] = k.uidPrefix(uid)
+		files["selfcert.sig"] = k.certifyUID(uid)[len(packet(13, []byte(uid))):]
+	case "certonly":
+		// A certify-only primary key with a signing and an
+		// authentication subkey; data signed by each (bad input 34).
+		p, s, a := newEdKey(0x34), newEdKey(0x35), newEdKey(0x36)
+		cert := append(packet(6, p.body), p.certifyUIDFlags("Cert Only <certonly@example.org>", 0x01)...)
+		cert = append(cert, p.bindSubkey(s, 0x02)...)
+		cert = append(cert, p.bindSubkey(a, 0x20)...)
+		files["cert.gpg"] = cert
+		files["primary.sig"] = p.docSig(data)
+		files["primary.msg"] = p.signedMessage(data)
+		files["sub.sig"] = s.docSig(data)
+		files["auth.sig"] = a.docSig(data)
+	case "hashalgos":
+		// Signatures with hash algorithms go-crypto does not parse
+		// (bad input 35), good over data where the algorithm exists.
+		k := newEdKey(0x37)
+		files["cert.gpg"] = k.cert("Hash Signer <hash@example.org>")
+		hashed := append(creationSub(), k.issuerFprSub()...)
+		for name, algo := range map[string]byte{"md5": hashMD5, "ripemd160": hashRIPEMD160, "sha224": hashSHA224, "unknown": hashUnknown} {
+			files[name+".sig"] = k.signHash(0x00, algo, data, hashed, k.issuerSub())
+		}
 	case "aeadskesk":
 		var skesk bytes.Buffer
 		skesk.Write([]byte{5, 9, 0x63})                                        // v5, AES-256, AEAD mode 99

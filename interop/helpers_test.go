@@ -147,7 +147,7 @@ func TestCraftedSignatures(t *testing.T) {
 	if ed25519.Verify(k.priv.Public().(ed25519.PublicKey), digest, rs) {
 		t.Fatal("verification cannot fail")
 	}
-	for _, r := range []string{"uidnl", "notation", "emptyexport", "nouidsig", "badissuerfpr", "aeadskesk"} {
+	for _, r := range []string{"uidnl", "notation", "emptyexport", "nouidsig", "badissuerfpr", "aeadskesk", "sigclass", "certonly", "hashalgos"} {
 		if files, ok := craft(r); !ok || len(files) == 0 {
 			t.Errorf("recipe %s", r)
 		}

@@ -361,3 +361,26 @@ func primaryUID(uids []*uidState) int {
 	}
 	return best
 }
+
+// UserID is one user ID as gpg's merge_selfsigs leaves it.
+type UserID struct {
+	Name    string
+	Revoked bool
+	Expired bool
+}
+
+// UserIDs lists the user IDs of e at now: gpg's primary user ID first, the
+// others in keyblock order (order as for Key.UIDOrder; nil falls back to
+// orderedIdentities' guess). gpg prints them in this order after a good
+// signature ("aka" lines).
+func UserIDs(e *openpgp.Entity, order []string, now time.Time) ([]UserID, error) {
+	m, err := merge(e, order, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]UserID, 0, len(m.uids))
+	for _, u := range m.uids {
+		out = append(out, UserID{Name: u.name, Revoked: u.revoked, Expired: u.expired})
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ package pgp
 
 import (
 	"crypto"
+	_ "crypto/md5"  // registered for --allow-weak-digest-algos
 	_ "crypto/sha1" // registered for verifying old signatures
 	_ "crypto/sha256"
 	_ "crypto/sha512"

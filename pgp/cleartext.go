@@ -183,13 +183,13 @@ func VerifyClearsigned(r io.Reader, out io.Writer, keys KeyRing) (vs []*Verifica
 	var checks []*checkedSig
 	for _, s := range sigs {
 		// The text was hashed in its canonical form already: no text wrapper.
-		c := &checkedSig{v: &Verification{}, hash: s.Hash}
+		c := &checkedSig{v: &Verification{HashAlgo: s.hashID}, hash: s.Hash}
 		salt := s.Salt()
 		switch h, ok := streamed[s.Hash]; {
 		case len(salt) > 0 && spool.overflow:
 			c.v.Err = ErrSaltedTextTooLarge
 		case len(salt) > 0:
-			c = newCheckedSig(keys, 0, s.Hash, salt, 0)
+			c = newCheckedSig(0, s.Hash, s.hashID, salt, 0)
 			spool.writeTo(c.w)
 		case ok:
 			c.h = h

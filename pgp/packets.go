@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,18 @@ const maxMessagePacket = 128 << 10
 type messagePackets struct {
 	layers []io.Reader
 	seen   bool // a packet header was read (gpg's any_data)
+	// foreignHash holds the hash algorithm octet of the signatures and
+	// one-pass signatures parsed by parseForeignHash.
+	foreignHash map[packet.Packet]uint8
+}
+
+// hashID is the hash algorithm octet of a signature or one-pass signature
+// p that this reader returned, whose parsed hash is h.
+func (m *messagePackets) hashID(p packet.Packet, h crypto.Hash) uint8 {
+	if id, ok := m.foreignHash[p]; ok {
+		return id
+	}
+	return HashID(h)
 }
 
 // Errors that classify unusable input as gpg's status lines do.
@@ -105,7 +118,17 @@ func (m *messagePackets) next() (packet.Packet, error) {
 		p, err := packet.Read(bytes.NewReader(raw))
 		switch err.(type) {
 		case nil:
-		case pgperrors.UnknownPacketTypeError, pgperrors.UnsupportedError:
+		case pgperrors.UnsupportedError:
+			fp, id, ok := parseForeignHash(raw, len(header), tag)
+			if !ok {
+				continue
+			}
+			if m.foreignHash == nil {
+				m.foreignHash = map[packet.Packet]uint8{}
+			}
+			m.foreignHash[fp] = id
+			return fp, nil
+		case pgperrors.UnknownPacketTypeError:
 			continue
 		default:
 			return nil, invalidPacket(err)
@@ -116,4 +139,52 @@ func (m *messagePackets) next() (packet.Packet, error) {
 		return p, nil
 	}
 	return nil, io.EOF
+}
+
+// parseForeignHash parses a v4 signature (tag 2) or v3 one-pass signature
+// (tag 4) whose hash algorithm go-crypto refuses: MD5, RIPEMD-160 or an
+// ID nobody assigned. gpg still sees such a signature and reports it with
+// its algorithms (bad input 35); skipping it would turn it into "no
+// signature found". The packet is parsed with SHA-256 in place of its hash
+// octet and then given its own back: Hash is the algorithm where Go has it
+// (crypto.MD5, crypto.RIPEMD160) and 0 otherwise, and a signature's hashed
+// trailer carries the original octet, so a verification hashes exactly
+// what was signed. ok is false for any other reason go-crypto refused it.
+func parseForeignHash(raw []byte, headerLen int, tag int) (p packet.Packet, id uint8, ok bool) {
+	body := raw[headerLen:]
+	var at int
+	switch {
+	case tag == 2 && len(body) > 3 && body[0] == 4:
+		at = 3
+	case tag == 4 && len(body) > 2 && body[0] == 3:
+		at = 2
+	default:
+		return nil, 0, false
+	}
+	id = body[at]
+	if id == 8 {
+		return nil, 0, false // SHA-256 was not the problem
+	}
+	patched := bytes.Clone(raw)
+	patched[headerLen+at] = 8
+	p, err := packet.Read(bytes.NewReader(patched))
+	if err != nil {
+		return nil, 0, false
+	}
+	h, _ := HashByID(id)
+	switch p := p.(type) {
+	case *packet.Signature:
+		// HashSuffix starts with the version, class, public-key and
+		// hash octets of the packet.
+		if len(p.HashSuffix) <= at {
+			return nil, 0, false
+		}
+		p.HashSuffix[at] = id
+		p.Hash = h
+	case *packet.OnePassSignature:
+		p.Hash = h
+	default:
+		return nil, 0, false
+	}
+	return p, id, true
 }

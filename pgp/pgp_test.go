@@ -445,9 +445,36 @@ func TestForeignPrimaryAsSubkey(t *testing.T) {
 	if vs[0].Key.Entity != testKey {
 		t.Fatalf("signature attributed to %q", vs[0].Key.Entity.PrimaryIdentity().Name)
 	}
-	// Only the attacker's certificate known: no signing key, not a good signature.
+	// Only the attacker's certificate known: its encryption subkey may not
+	// sign, so not a good signature (gpg: wrong key usage).
 	vs, _ = VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), openpgp.EntityList{attacker})
-	if !errors.Is(vs[0].Err, ErrNoPublicKey) {
+	var usage *WrongKeyUsageError
+	if !errors.As(vs[0].Err, &usage) || usage.Usage != 2 {
 		t.Fatalf("attacker certificate alone: %v", vs[0].Err)
+	}
+}
+
+// TestDocumentClassesOnly: a signature of any class but binary or text
+// document is refused over data although it verifies (bad input 33).
+func TestDocumentClassesOnly(t *testing.T) {
+	data := []byte("class test")
+	ring := openpgp.EntityList{testKey}
+	for _, class := range []packet.SignatureType{0x02, 0x10, 0x13, 0x18, 0x19, 0x1F, 0x20, 0x28, 0x30, 0x40, 0x50} {
+		sig := &packet.Signature{Version: 4, SigType: class, PubKeyAlgo: testKey.PrimaryKey.PubKeyAlgo, Hash: crypto.SHA256,
+			CreationTime: time.Now(), IssuerKeyId: &testKey.PrimaryKey.KeyId}
+		h := crypto.SHA256.New()
+		h.Write(data)
+		if err := sig.Sign(h, testKey.PrivateKey, nil); err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := sig.Serialize(&buf); err != nil {
+			t.Fatal(err)
+		}
+		vs, err := VerifyDetached(bytes.NewReader(buf.Bytes()), bytes.NewReader(data), ring)
+		var classErr *SigClassError
+		if err != nil || len(vs) != 1 || !errors.As(vs[0].Err, &classErr) || classErr.Class != class {
+			t.Errorf("class 0x%02x: %v %v", uint8(class), err, vs)
+		}
 	}
 }

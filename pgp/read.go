@@ -25,13 +25,40 @@ type Verification struct {
 	Key   *openpgp.Key // nil: no public key
 	Err   error        // nil: good signature
 	KeyID uint64
+	// HashAlgo is the signature's hash algorithm octet, also where Go
+	// has no such hash (Sig.Hash is 0 then).
+	HashAlgo uint8
 }
 
 // Errors that classify a verification.
 var (
 	ErrNoPublicKey = errors.New("no public key")
 	ErrBadSig      = errors.New("bad signature")
+	// ErrUnknownDigest: the signature's hash algorithm is one nobody
+	// implements here (gpg's "Invalid digest algorithm").
+	ErrUnknownDigest = errors.New("invalid digest algorithm")
 )
+
+// SigClassError: the signature's class is not one that signs a document
+// (0x00 binary, 0x01 text). gpg refuses it before it looks for the key,
+// whether or not the signature would verify (bad input 33).
+type SigClassError struct{ Class packet.SignatureType }
+
+func (e *SigClassError) Error() string {
+	return fmt.Sprintf("invalid signature class 0x%02x", uint8(e.Class))
+}
+
+// WrongKeyUsageError: the only keys that could have made the signature
+// are not allowed to sign data (bad input 34). Usage is gpg's usage bits
+// of the key: 1 sign, 2 encrypt, 4 certify, 8 authenticate.
+type WrongKeyUsageError struct {
+	Class packet.SignatureType
+	Usage uint8
+}
+
+func (e *WrongKeyUsageError) Error() string {
+	return fmt.Sprintf("wrong key usage (0x%02x, 0x%x)", uint8(e.Class), e.Usage)
+}
 
 // Limits bound what reading a message may cost.
 const (
@@ -70,8 +97,8 @@ type checkedSig struct {
 	hash    crypto.Hash
 }
 
-func newCheckedSig(keys KeyRing, sigType packet.SignatureType, h crypto.Hash, salt []byte, keyID uint64) *checkedSig {
-	c := &checkedSig{v: &Verification{KeyID: keyID}, hash: h, sigType: sigType}
+func newCheckedSig(sigType packet.SignatureType, h crypto.Hash, hashID uint8, salt []byte, keyID uint64) *checkedSig {
+	c := &checkedSig{v: &Verification{KeyID: keyID, HashAlgo: hashID}, hash: h, sigType: sigType}
 	if !h.Available() {
 		c.w = io.Discard
 		return c
@@ -91,12 +118,27 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 	if sig.IssuerKeyId != nil {
 		c.v.KeyID = *sig.IssuerKeyId
 	}
-	// A digest conflict is decided before any key lookup, as in gpg.
+	// An unknown hash, then the class, then a digest conflict are
+	// decided before any key lookup, as in gpg's do_check_sig.
+	if c.h == nil && !c.hash.Available() {
+		c.v.Err = ErrUnknownDigest
+		return
+	}
+	if sig.SigType != packet.SigTypeBinary && sig.SigType != packet.SigTypeText {
+		c.v.Err = &SigClassError{Class: sig.SigType}
+		return
+	}
 	if errors.Is(c.v.Err, ErrDigestConflict) {
 		return
 	}
-	candidates := signingCandidates(keys.KeysById(c.v.KeyID), sig)
+	matching := keys.KeysById(c.v.KeyID)
+	candidates := signingCandidates(matching, sig)
 	if len(candidates) == 0 {
+		if k, ok := unusableSigner(matching); ok {
+			c.v.Key = &k
+			c.v.Err = &WrongKeyUsageError{Class: sig.SigType, Usage: keyUsage(k)}
+			return
+		}
 		c.v.Err = ErrNoPublicKey
 		return
 	}
@@ -116,8 +158,13 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 		k := candidates[i]
 		h := cloneHash(state, c.hash)
 		if h == nil {
-			c.v.Err = pgperrors.UnsupportedError("hash state")
-			return
+			// A hash without a state copy (x/crypto's RIPEMD-160)
+			// is finished once: for the best candidate, which
+			// comes first.
+			if i > 0 {
+				break
+			}
+			h = state
 		}
 		if err := k.PublicKey.VerifySignature(h, sig); err == nil {
 			c.v.Key, c.v.Err = &k, nil
@@ -139,8 +186,7 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 func signingCandidates(keys []openpgp.Key, sig *packet.Signature) []openpgp.Key {
 	var first, rest []openpgp.Key
 	for _, k := range keys {
-		isPrimary := k.Entity != nil && k.PublicKey == k.Entity.PrimaryKey
-		if !isPrimary && (k.SelfSignature == nil || !k.SelfSignature.FlagsValid || !k.SelfSignature.FlagSign) {
+		if !maySignData(k) {
 			continue
 		}
 		if len(sig.IssuerFingerprint) > 0 && bytes.Equal(sig.IssuerFingerprint, k.PublicKey.Fingerprint) {
@@ -150,6 +196,57 @@ func signingCandidates(keys []openpgp.Key, sig *packet.Signature) []openpgp.Key 
 		}
 	}
 	return append(first, rest...)
+}
+
+// maySignData applies gpg's usage rule for data signatures to primary
+// keys and subkeys alike: the key flags of the binding (a subkey's binding
+// signature, a primary key's self-signature) must include signing. Only a
+// primary key without any key flags falls back to what its algorithm can
+// do, as in gpg; a subkey needs flags (its binding is what makes it a
+// signing key at all).
+func maySignData(k openpgp.Key) bool {
+	s := k.SelfSignature
+	if isPrimary(k) && (s == nil || !s.FlagsValid) {
+		return k.PublicKey.CanSign()
+	}
+	return s != nil && s.FlagsValid && s.FlagSign
+}
+
+func isPrimary(k openpgp.Key) bool { return k.Entity != nil && k.PublicKey == k.Entity.PrimaryKey }
+
+// unusableSigner picks the key gpg reports "wrong key usage" for when no
+// key with that ID may sign data: the first one that is a primary key or
+// has a binding at all (a subkey without a valid binding is not part of
+// the certificate).
+func unusableSigner(keys []openpgp.Key) (openpgp.Key, bool) {
+	for _, k := range keys {
+		if isPrimary(k) || k.SelfSignature != nil {
+			return k, true
+		}
+	}
+	return openpgp.Key{}, false
+}
+
+// keyUsage is gpg's pubkey_usage of k from its key flags.
+func keyUsage(k openpgp.Key) uint8 {
+	s := k.SelfSignature
+	if s == nil || !s.FlagsValid {
+		return 0
+	}
+	var u uint8
+	if s.FlagSign {
+		u |= 1
+	}
+	if s.FlagEncryptCommunications || s.FlagEncryptStorage {
+		u |= 2
+	}
+	if s.FlagCertify {
+		u |= 4
+	}
+	if s.FlagAuthenticate {
+		u |= 8
+	}
+	return u
 }
 
 // Message is what ReadSigned found.
@@ -207,13 +304,13 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 			if msg.Literal != nil || len(onePass)+len(prefix) >= maxSigsPerMessage {
 				return nil, errors.New("unexpected one-pass signature packet")
 			}
-			onePass = append(onePass, newCheckedSig(keys, p.SigType, p.Hash, p.Salt, p.KeyId))
+			onePass = append(onePass, newCheckedSig(p.SigType, p.Hash, packets.hashID(p, p.Hash), p.Salt, p.KeyId))
 		case *packet.Signature:
 			if msg.Literal == nil {
 				if len(onePass) > 0 || len(prefix) >= maxSigsPerMessage {
 					return nil, errors.New("unexpected signature packet")
 				}
-				c := newCheckedSig(keys, p.SigType, p.Hash, p.Salt(), 0)
+				c := newCheckedSig(p.SigType, p.Hash, packets.hashID(p, p.Hash), p.Salt(), 0)
 				c.v.Sig = p
 				prefix = append(prefix, c)
 				continue
@@ -224,7 +321,7 @@ func ReadSigned(r io.Reader, out io.Writer, keys KeyRing, opts ReadOptions) (msg
 			}
 			c := onePass[len(onePass)-1]
 			onePass = onePass[:len(onePass)-1]
-			if c.h != nil && (p.Hash != c.hash || p.SigType != c.sigType) {
+			if c.h != nil && (packets.hashID(p, p.Hash) != c.v.HashAlgo || p.SigType != c.sigType) {
 				c.v.Sig, c.v.Err = p, fmt.Errorf("%w: one-pass parameters differ", ErrBadSig)
 				msg.Sigs = append([]*Verification{c.v}, msg.Sigs...)
 				continue
@@ -293,39 +390,56 @@ func VerifyDetached(sigData, data io.Reader, keys KeyRing) (vs []*Verification, 
 	if err != nil {
 		return nil, err
 	}
-	checks, w := prepareChecks(keys, sigs)
+	checks, w := prepareChecks(sigs)
+	for _, c := range checks {
+		if c.h == nil {
+			// gpg cannot even set up the hash of the data file
+			return nil, ErrDetachedDigest
+		}
+	}
 	if _, err := io.CopyBuffer(w, data, make([]byte, copyBuffer)); err != nil {
 		return nil, err
 	}
 	return finishChecks(keys, sigs, checks), nil
 }
 
-func prepareChecks(keys KeyRing, sigs []*packet.Signature) ([]*checkedSig, io.Writer) {
+// ErrDetachedDigest: a detached signature names a hash algorithm nobody
+// implements here, so its data cannot be hashed (gpg's "can't hash
+// datafile: Invalid digest algorithm", before any signature is reported).
+var ErrDetachedDigest = errors.New("can't hash datafile: Invalid digest algorithm")
+
+func prepareChecks(sigs []parsedSig) ([]*checkedSig, io.Writer) {
 	var checks []*checkedSig
 	var ws []io.Writer
 	for _, s := range sigs {
-		c := newCheckedSig(keys, s.SigType, s.Hash, s.Salt(), 0)
+		c := newCheckedSig(s.SigType, s.Hash, s.hashID, s.Salt(), 0)
 		checks = append(checks, c)
 		ws = append(ws, c.w)
 	}
 	return checks, io.MultiWriter(ws...)
 }
 
-func finishChecks(keys KeyRing, sigs []*packet.Signature, checks []*checkedSig) []*Verification {
+func finishChecks(keys KeyRing, sigs []parsedSig, checks []*checkedSig) []*Verification {
 	var vs []*Verification
 	for i, c := range checks {
-		c.check(keys, sigs[i])
+		c.check(keys, sigs[i].Signature)
 		vs = append(vs, c.v)
 	}
 	return vs
 }
 
+// parsedSig is a signature packet with its hash algorithm octet.
+type parsedSig struct {
+	*packet.Signature
+	hashID uint8
+}
+
 // ErrNoSignature means the input held no signature packet.
 var ErrNoSignature = errors.New("no signature found")
 
-func readSignatures(r io.Reader) ([]*packet.Signature, error) {
+func readSignatures(r io.Reader) ([]parsedSig, error) {
 	packets := newMessagePackets(r)
-	var sigs []*packet.Signature
+	var sigs []parsedSig
 	for {
 		p, err := packets.next()
 		if err == io.EOF {
@@ -353,7 +467,7 @@ func readSignatures(r io.Reader) ([]*packet.Signature, error) {
 		if len(sigs) >= maxSigsPerMessage {
 			return nil, errors.New("too many signatures")
 		}
-		sigs = append(sigs, sig)
+		sigs = append(sigs, parsedSig{sig, packets.hashID(sig, sig.Hash)})
 	}
 	if len(sigs) == 0 {
 		return nil, ErrNoSignature

@@ -168,6 +168,9 @@ func (a *app) weakDigestsValid() bool {
 // MD5, and every --weak-digest. The first refusal of each algorithm is
 // noted on stderr (unless --quiet), as gpg does.
 func (a *app) rejectsDigest(h crypto.Hash) bool {
+	if a.opts.has("allow-weak-digest-algos") {
+		return false
+	}
 	weak := h == crypto.MD5
 	for _, n := range a.opts.values["weak-digest"] {
 		if w, ok := weakDigest(n); ok && w == h {

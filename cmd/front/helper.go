@@ -161,6 +161,9 @@ const (
 	errBadData           = 89
 	errCanceled          = 99
 	errNotSupported      = 60
+	errSigClass          = 32
+	errNotProcessed      = 52
+	errWrongKeyUsage     = 125
 )
 
 func gpgError(source, code int) int { return source<<24 | code }

@@ -232,7 +232,7 @@ func impexHelp(table []impexOpt) string {
 // value was bad.
 func (a *app) checkImpexOptions() (help string, ok bool) {
 	ok = true
-	var imp, exp, lst uint32 = defaultImportOptions, defaultExportOptions, defaultListOptions
+	var imp, exp, lst, vfy uint32 = defaultImportOptions, defaultExportOptions, defaultListOptions, defaultVerifyOptions
 	for _, it := range a.opts.items {
 		var table []impexOpt
 		var apply func(string, *uint32) string
@@ -245,6 +245,8 @@ func (a *app) checkImpexOptions() (help string, ok bool) {
 			table, apply, bits, what = exportOptTable, applyExportOptions, &exp, "export"
 		case "list-options":
 			table, apply, bits, what = listOptTable, applyListOptions, &lst, "list"
+		case "verify-options":
+			table, apply, bits, what = verifyOptTable, applyVerifyOptions, &vfy, "verify"
 		default:
 			continue
 		}

@@ -423,7 +423,7 @@ var gpgOptions = newOptTable([]optSpec{
 	// Signing subkeys without a back signature are rejected always.
 	flag(noEffect, "require-cross-certification", 0, "require-backsigs"),
 	flag(notImplemented, "no-require-cross-certification", 0, "no-require-backsigs"),
-	str(notImplemented, "verify-options", 0),
+	str(implemented, "verify-options", 0),
 	flag(implemented, "enable-special-filenames", 0),
 	flag(noEffect, "no-random-seed-file", 0),
 	flag(noEffect, "no-sig-cache", 0),
@@ -438,7 +438,7 @@ var gpgOptions = newOptTable([]optSpec{
 	str(notImplemented, "cert-digest-algo", 0),
 	flag(notImplemented, "override-compliance-check", 0),
 	flag(notImplemented, "allow-weak-key-signatures", 0),
-	flag(notImplemented, "allow-weak-digest-algos", 0),
+	flag(implemented, "allow-weak-digest-algos", 0),
 	str(implemented, "weak-digest", 0),
 	flag(notImplemented, "allow-multisig-verification", 0),
 	flag(notImplemented, "allow-multiple-messages", 0),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/trust"
@@ -77,6 +78,7 @@ func (a *app) verifyCmd(args []string) error {
 		if err != nil {
 			return a.verifyInputError(err)
 		}
+		a.standaloneClass(vs)
 		return a.reportSigs(vs)
 	}
 	out := io.Discard
@@ -158,6 +160,9 @@ func (a *app) verifyInputError(err error) error {
 	case errors.Is(err, pgp.ErrTooMuchExpansion), errors.Is(err, pgp.ErrOutputLimit):
 		a.failure("verify", gpgError(srcGPG, errBadData))
 		return &exitError{2, err.Error()}
+	case errors.Is(err, pgp.ErrDetachedDigest):
+		// gpg fails while setting up the data's hash: no status line
+		return &exitError{2, err.Error()}
 	case errors.Is(err, pgp.ErrNoArmor):
 		a.status.Emit("NODATA", "1")
 		a.status.Emit("NODATA", "2")
@@ -208,7 +213,7 @@ func (a *app) reportSigs(vs []*pgp.Verification) error {
 
 func sigStatusArgs(v *pgp.Verification, rc string, issuerFpr string) []string {
 	sig := v.Sig
-	return []string{fmt.Sprintf("%016X", v.KeyID), strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
+	return []string{fmt.Sprintf("%016X", v.KeyID), strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(v.HashAlgo)),
 		fmt.Sprintf("%02x", uint8(sig.SigType)), strconv.FormatInt(sig.CreationTime.Unix(), 10), rc, issuerFpr}
 }
 
@@ -242,6 +247,15 @@ func (a *app) reportSig(v *pgp.Verification) int {
 		a.errorf("Can't check signature: General error")
 		return 2
 	}
+	if errors.Is(v.Err, pgp.ErrUnknownDigest) {
+		a.status.Emit("ERRSIG", sigStatusArgs(v, strconv.Itoa(errDigestAlgo), issuerFpr)...)
+		a.errorf("Can't check signature: Invalid digest algorithm")
+		return 2
+	}
+	var classErr *pgp.SigClassError
+	if errors.As(v.Err, &classErr) {
+		return a.reportSigClass(v, classErr.Class, issuerFpr)
+	}
 	if v.Key == nil {
 		a.gpgvNoKeyring()
 		a.status.Emit("ERRSIG", sigStatusArgs(v, "9", issuerFpr)...)
@@ -261,6 +275,18 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	if a.rejectsDigest(sig.Hash) {
 		a.status.Emit("ERRSIG", sigStatusArgs(v, strconv.Itoa(errDigestAlgo), issuerFpr)...)
 		a.errorf("Can't check signature: Invalid digest algorithm")
+		return 2
+	}
+	var usageErr *pgp.WrongKeyUsageError
+	if errors.As(v.Err, &usageErr) {
+		// gpg's check_signature_end_simple: the key exists but may not
+		// sign data (bad input 34)
+		if !a.opts.has("quiet") {
+			a.infof("bad data signature from key %s: Wrong key usage (0x%02x, 0x%x)",
+				keylist.KeyIDString(v.Key.PublicKey.KeyId, a.opts.last("keyid-format")), uint8(usageErr.Class), usageErr.Usage)
+		}
+		a.status.Emit("ERRSIG", sigStatusArgs(v, strconv.Itoa(errWrongKeyUsage), issuerFpr)...)
+		a.errorf("Can't check signature: Wrong key usage")
 		return 2
 	}
 	if v.Err != nil && !errors.Is(v.Err, pgp.ErrBadSig) {
@@ -299,15 +325,20 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	if ks.expired {
 		validity = "expired"
 	}
-	a.notations(sig)
+	vopts := a.verifyOptions()
+	a.infof("%s signature from \"%s\"%s", goodWord, printable(uid), a.validitySuffix(validity))
+	if vopts&verifyShowPrimaryUIDOnly == 0 {
+		a.akaLines(e, uid, vopts)
+	}
+	a.sigURLs(sig, vopts)
+	a.notations(sig, vopts)
 	expire := "0"
 	if sig.SigLifetimeSecs != nil && *sig.SigLifetimeSecs != 0 {
 		expire = strconv.FormatInt(sig.CreationTime.Unix()+int64(*sig.SigLifetimeSecs), 10)
 	}
 	a.status.Emit("VALIDSIG", fmt.Sprintf("%X", v.Key.PublicKey.Fingerprint), sig.CreationTime.UTC().Format("2006-01-02"), ts,
-		expire, strconv.Itoa(sig.Version), "0", strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(pgp.HashID(sig.Hash))),
+		expire, strconv.Itoa(sig.Version), "0", strconv.Itoa(int(sig.PubKeyAlgo)), strconv.Itoa(int(v.HashAlgo)),
 		fmt.Sprintf("%02x", uint8(sig.SigType)), primaryFpr)
-	a.infof("%s signature from \"%s\"%s", goodWord, printable(uid), a.validitySuffix(validity))
 	if !a.gpgv {
 		a.status.Emit("KEY_CONSIDERED", primaryFpr, "0")
 	}
@@ -337,7 +368,7 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	}
 	if ks.expired {
 		a.infof("Note: This key has expired!")
-		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+		a.sigKeyFingerprints(v.Key)
 		return code
 	}
 	// gpg's check_signatures_trust: the key's validity (the best of its
@@ -357,21 +388,125 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	case trust.Marginal:
 		a.infof("WARNING: This key is not certified with sufficiently trusted signatures!")
 		fmt.Fprintf(a.stderr, "%s:          It is not certain that the signature belongs to the owner.\n", a.progName())
-		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+		a.sigKeyFingerprints(v.Key)
 	case trust.Fully, trust.Ultimate:
 	default:
 		a.infof("WARNING: This key is not certified with a trusted signature!")
 		fmt.Fprintf(a.stderr, "%s:          There is no indication that the signature belongs to the owner.\n", a.progName())
-		fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+		a.sigKeyFingerprints(v.Key)
 	}
 	return code
 }
 
+// reportSigClass reports a signature whose class does not sign documents
+// as gpg's do_check_sig does, before any key lookup (bad input 33): key
+// signatures "need a key packet as root", a revocation is pointed to
+// --import, and every other class is simply invalid. Never a good
+// signature, whether or not it would verify over the data.
+func (a *app) reportSigClass(v *pgp.Verification, class packet.SignatureType, issuerFpr string) int {
+	rc := errSigClass
+	switch {
+	case class == packet.SigTypeKeyRevocation:
+		a.errorf("standalone revocation - use \"gpg --import\" to apply")
+		rc = errNotProcessed
+	case class&^3 == packet.SigTypeGenericCert, class == packet.SigTypeSubkeyBinding, class == packet.SigTypeDirectSignature,
+		class == packet.SigTypeSubkeyRevocation, class == packet.SigTypeCertificationRevocation:
+		a.errorf("invalid root packet for sigclass %02x", uint8(class))
+	}
+	a.status.Emit("ERRSIG", sigStatusArgs(v, strconv.Itoa(rc), issuerFpr)...)
+	if rc != errNotProcessed {
+		a.errorf("Can't check signature: Invalid signature class")
+	}
+	return 2
+}
+
+// standaloneClass is gpg's note on a list of signatures (a detached
+// signature) whose first one does not sign a document.
+func (a *app) standaloneClass(vs []*pgp.Verification) {
+	if len(vs) == 0 || vs[0].Sig == nil {
+		return
+	}
+	if c := vs[0].Sig.SigType; c != packet.SigTypeBinary && c != packet.SigTypeText {
+		a.infof("standalone signature of class 0x%02x", uint8(c))
+	}
+}
+
+// akaLines lists the signer's other user IDs after a good signature, as
+// gpg does: revoked and expired ones only with show-unusable-uids, each
+// with its validity under show-uid-validity.
+func (a *app) akaLines(e *openpgp.Entity, printed string, vopts uint32) {
+	uids, err := keylist.UserIDs(e, nil, a.now)
+	if err != nil {
+		return
+	}
+	skipped := false
+	for _, u := range uids {
+		if u.Name == printed && !skipped {
+			skipped = true
+			continue
+		}
+		if (u.Revoked || u.Expired) && vopts&verifyShowUnusableUIDs == 0 {
+			continue
+		}
+		word := ""
+		switch {
+		case u.Revoked:
+			word = "revoked"
+		case u.Expired:
+			word = "expired"
+		default:
+			word = a.uidValidity(e, u.Name).Word()
+		}
+		a.infof("                aka \"%s\"%s", printable(u.Name), a.validitySuffix(word))
+	}
+}
+
+// sigURLs reports a good signature's policy URLs and preferred keyservers
+// from its hashed area: always as status lines (POLICY_URL,
+// SIG_SUBPACKET), as text when the verify options show them.
+func (a *app) sigURLs(sig *packet.Signature, vopts uint32) {
+	for _, sp := range pgp.HashedSubpackets(sig) {
+		switch sp.Type {
+		case pgp.SubpacketPolicyURI:
+			if vopts&verifyShowPolicyURLs != 0 {
+				a.infof("%s%s", critical(sp.Critical, "Signature policy: "), printable(string(sp.Data)))
+			}
+			a.status.Emit("POLICY_URL", status.Escape(string(sp.Data)))
+		case pgp.SubpacketPreferredKeyserver:
+			if vopts&verifyShowKeyserverURLs != 0 {
+				a.infof("%s%s", critical(sp.Critical, "Preferred keyserver: "), printable(string(sp.Data)))
+			}
+			if len(sp.Data) <= 256 {
+				flags := 1
+				if sp.Critical {
+					flags |= 2
+				}
+				a.status.Emit("SIG_SUBPACKET", strconv.Itoa(int(sp.Type)), strconv.Itoa(flags), strconv.Itoa(len(sp.Data)),
+					status.Escape(string(sp.Data)))
+			}
+		}
+	}
+}
+
+// critical prefixes gpg's label with "Critical s…" for a critical subpacket.
+func critical(crit bool, label string) string {
+	if !crit {
+		return label
+	}
+	return "Critical " + strings.ToLower(label[:1]) + label[1:]
+}
+
 // notations reports signature notations as gpg does: the name as one
 // field, flags when critical or human-readable, the value wrapped over
-// NOTATION_DATA lines (50 bytes of text or 250 of binary a line).
-func (a *app) notations(sig *packet.Signature) {
+// NOTATION_DATA lines (50 bytes of text or 250 of binary a line); as text
+// ("Signature notation: name=value") for the kinds the verify options
+// show (standard ones have no '@' in the name, user ones do).
+func (a *app) notations(sig *packet.Signature, vopts uint32) {
 	for _, n := range sig.Notations {
+		user := strings.Contains(n.Name, "@")
+		if user && vopts&verifyShowUserNotations != 0 || !user && vopts&verifyShowStdNotations != 0 {
+			a.infof("%s%s=%s", critical(n.IsCritical, "Signature notation: "), printable(n.Name), printable(string(n.Value)))
+		}
 		a.status.Emit("NOTATION_NAME", status.EscapeField(n.Name))
 		if n.IsCritical || n.IsHumanReadable {
 			a.status.Emit("NOTATION_FLAGS", boolDigit(n.IsCritical), boolDigit(n.IsHumanReadable))
@@ -431,9 +566,9 @@ func (a *app) validityWord(e *openpgp.Entity) string {
 }
 
 // validitySuffix is " [validity]" after a user ID in a signature's
-// verdict; gpgv prints none.
+// verdict under show-uid-validity (gpg's default); gpgv prints none.
 func (a *app) validitySuffix(word string) string {
-	if a.gpgv {
+	if a.verifyOptions()&verifyShowUIDValidity == 0 {
 		return ""
 	}
 	return " [" + word + "]"
@@ -485,6 +620,17 @@ func sigID(sig *packet.Signature) string {
 	sig.Serialize(&buf)
 	sum := sha1.Sum(buf.Bytes())
 	return base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// sigKeyFingerprints is gpg's print_fingerprint mode 1 after a trust
+// warning: the primary key's fingerprint, then the signing subkey's when a
+// subkey made the signature.
+func (a *app) sigKeyFingerprints(k *openpgp.Key) {
+	e := k.Entity
+	fmt.Fprintf(a.stderr, "Primary key fingerprint: %s\n", spacedFingerprint(e.PrimaryKey.Fingerprint))
+	if !bytes.Equal(k.PublicKey.Fingerprint, e.PrimaryKey.Fingerprint) {
+		fmt.Fprintf(a.stderr, "     Subkey fingerprint: %s\n", spacedFingerprint(k.PublicKey.Fingerprint))
+	}
 }
 
 func spacedFingerprint(fpr []byte) string {
