@@ -469,12 +469,13 @@ func (a *app) sigURLs(sig *packet.Signature, vopts uint32) {
 		switch sp.Type {
 		case pgp.SubpacketPolicyURI:
 			if vopts&verifyShowPolicyURLs != 0 {
-				a.infof("%s%s", critical(sp.Critical, "Signature policy: "), printable(string(sp.Data)))
+				// gpg ends these lines twice (log_info, then a newline of its own)
+				a.infof("%s%s\n", critical(sp.Critical, "Signature policy: "), printable(string(sp.Data)))
 			}
 			a.status.Emit("POLICY_URL", status.Escape(string(sp.Data)))
 		case pgp.SubpacketPreferredKeyserver:
 			if vopts&verifyShowKeyserverURLs != 0 {
-				a.infof("%s%s", critical(sp.Critical, "Preferred keyserver: "), printable(string(sp.Data)))
+				a.infof("%s%s\n", critical(sp.Critical, "Preferred keyserver: "), printable(string(sp.Data)))
 			}
 			if len(sp.Data) <= 256 {
 				flags := 1
