@@ -687,6 +687,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps, SubkeyFingerprints: a.opts.has("with-subkey-fingerprint"),
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
+		FastList:         a.opts.has("fast-list-mode"),
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}
