@@ -383,6 +383,9 @@ func cEscape(c byte) string {
 	return fmt.Sprintf(`\x%02x`, c)
 }
 
+// DisplayName renders a user ID as front's human listings print it.
+func DisplayName(s string) string { return humanName(s, "") }
+
 // humanName renders a user ID for a human listing in the output charset.
 func humanName(s string, charset string) string {
 	switch strings.ToLower(charset) {
