@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontpgp/front/pgp/dump"
 )
 
 // --list-packets (gpg's list mode of parse-packet.c): one "# off=… ctb=…"
@@ -79,7 +81,7 @@ func (a *app) listPacketsCmd(args []string) error {
 	defer out.Flush()
 	l := &packetLister{w: out}
 	err = l.list(&offsetReader{r: bufio.NewReader(r)}, 0, 0)
-	if l.packets == 0 && err == nil {
+	if l.packets == l.trust && err == nil {
 		// gpg: NODATA 1 when its armor filter found no armor, NODATA 2
 		// as the parser found no packet, and its EOF (-1) as the failure
 		out.Flush()
@@ -202,6 +204,9 @@ func (o *offsetReader) ReadByte() (byte, error) {
 type packetLister struct {
 	w       *bufio.Writer
 	packets int
+	// trust counts trust packets, which gpg's parser lists but skips:
+	// input of nothing else is "no packet" to it.
+	trust int
 }
 
 // packetHeader is a parsed packet header.
@@ -518,6 +523,9 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 			f.bad(w, ":marker packet: [invalid]\n")
 			return false, errors.New("invalid marker packet")
 		}
+	case 12:
+		l.trust++
+		w.WriteString(dump.Trust(data) + "\n")
 	case 13:
 		fmt.Fprintf(w, ":user ID packet: \"%s\"\n", escapeListed(data))
 	case 17:
