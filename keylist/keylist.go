@@ -110,7 +110,11 @@ type Options struct {
 	// "0xshort" or "0xlong".
 	KeyIDFormat string
 	WithKeygrip bool
-	Now         time.Time
+	// FastList is --fast-list-mode: colon records carry no key validity
+	// and no ownertrust (a revoked, expired or invalid key still says
+	// so); user ID validity stays, as in gpg.
+	FastList bool
+	Now      time.Time
 	// Homedir is the resource name printed as the human-mode header
 	// ("/home/u/.gnupg/pubring.kbx" plus a line of dashes). gpg prints it only
 	// when listing all keys; pass "" when names were given.
@@ -378,6 +382,9 @@ func cEscape(c byte) string {
 	}
 	return fmt.Sprintf(`\x%02x`, c)
 }
+
+// DisplayName renders a user ID as front's human listings print it.
+func DisplayName(s string) string { return humanName(s, "") }
 
 // humanName renders a user ID for a human listing in the output charset.
 func humanName(s string, charset string) string {

@@ -224,11 +224,11 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 		letter = 'r'
 	case p.expired:
 		letter = 'e'
-	default:
+	case !opt.FastList:
 		trust = k.Validity
 		letter = trust
 	}
-	ultimate := trust == 'u'
+	ultimate := k.Validity == 'u' && p.valid && !p.revoked && !p.expired
 
 	kind := "pub"
 	if secret {
@@ -240,7 +240,7 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 	}
 	fmt.Fprintf(w, ":%d:%d:%016X:%d:%s::", p.mat.nbits(), p.mat.algo, p.pk.KeyId,
 		p.pk.CreationTime.Unix(), colonTime(p.expires))
-	if k.Ownertrust != 0 {
+	if k.Ownertrust != 0 && !opt.FastList {
 		w.WriteByte(k.Ownertrust)
 	}
 	fmt.Fprintf(w, ":::%s%s:::%s::%s:%s::0:\n", capsLower(p), capsUpper(m, k.Disabled),

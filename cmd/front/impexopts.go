@@ -285,13 +285,13 @@ func (a *app) importOptions() uint32 {
 }
 
 // refuseExportFormats refuses the export options front does not
-// implement: the PKA and DANE record formats and the GnuPG backup format
-// (which carries gpg's keyring meta data).
+// implement: the GnuPG backup format (which carries gpg's keyring meta
+// data).
 func refuseExportFormats(bits uint32) error {
 	for _, f := range []struct {
 		bit  uint32
 		name string
-	}{{exportPKA, "export-pka"}, {exportDANE, "export-dane"}, {exportBackup, "backup"}} {
+	}{{exportBackup, "backup"}} {
 		if bits&f.bit != 0 {
 			return &exitError{2, fmt.Sprintf("export option \"%s\" is not supported by front", f.name)}
 		}

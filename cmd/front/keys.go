@@ -17,6 +17,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/pgp/dnsrec"
 	"github.com/frontpgp/front/store"
 	"github.com/frontpgp/front/trust"
 )
@@ -357,7 +358,15 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	var buf bytes.Buffer
 	var exported [][]byte
 	secretCount := 0
+	opts := a.exportOptions()
+	records := opts&(exportDANE|exportPKA) != 0
+	if opts&exportDANE != 0 {
+		opts |= exportMinimal | exportClean // as gpg: the smallest key in DNS
+	}
 	if secret {
+		if records {
+			return &exitError{2, "export options export-dane and export-pka are not supported by front for secret keys"}
+		}
 		var fprs [][]byte
 		for _, e := range ents {
 			if a.isOwn(e) {
@@ -376,7 +385,6 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 			exported, secretCount = fprs, len(fprs)
 		}
 	} else {
-		opts := a.exportOptions()
 		if err := refuseExportFormats(opts); err != nil {
 			return err
 		}
@@ -389,10 +397,20 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 			if err != nil {
 				return err
 			}
-			if data := a.exportFilter(raw, opts, signers); len(data) > 0 {
-				buf.Write(data)
-				exported = append(exported, e.PrimaryKey.Fingerprint)
+			data := a.exportFilter(raw, opts, signers)
+			if len(data) == 0 {
+				continue
 			}
+			if records {
+				// gpg prints DNS records instead of the key
+				if err := dnsrec.Write(&buf, e.PrimaryKey.Fingerprint, a.recordUserIDs(data, opts&exportClean != 0), data,
+					opts&exportPKA != 0, opts&exportDANE != 0); err != nil {
+					return err
+				}
+			} else {
+				buf.Write(data)
+			}
+			exported = append(exported, e.PrimaryKey.Fingerprint)
 		}
 	}
 	for _, f := range exported {
@@ -410,7 +428,7 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	}
 	w := out.w
 	var aw io.WriteCloser
-	if a.armor() {
+	if a.armor() && !records {
 		typ := "PGP PUBLIC KEY BLOCK"
 		if secret {
 			typ = "PGP PRIVATE KEY BLOCK"
@@ -453,6 +471,36 @@ func (a *app) exportFilter(raw []byte, opts uint32, signers store.SignerKeys) []
 	}
 	kb.ExportFilter(opts&exportLocalSigs != 0, opts&exportSensitiveRevkeys != 0, opts&exportAttributes != 0)
 	return kb.Bytes()
+}
+
+// recordUserIDs lists the user IDs of an exported keyblock that gpg makes
+// DNS records for. gpg leaves out revoked and expired user IDs only when
+// export-clean (implied by export-dane) has worked out their state;
+// otherwise (export-pka alone) it lists every user ID.
+func (a *app) recordUserIDs(exported []byte, cleaned bool) []dnsrec.UserID {
+	kb, err := store.ParseKeyblock(exported)
+	if err != nil {
+		return nil
+	}
+	now := a.now.Unix()
+	var uids []dnsrec.UserID
+	for _, u := range kb.UserIDsForEdit(uint32(now)) {
+		if u.Attribute || cleaned && a.uidUnusable(u) {
+			continue
+		}
+		uids = append(uids, dnsrec.UserID{Name: u.Text, Shown: keylist.DisplayName(u.Text)})
+	}
+	return uids
+}
+
+// uidUnusable: revoked, or its self-signature has expired.
+func (a *app) uidUnusable(u store.EditUserID) bool {
+	if u.Revoked {
+		return true
+	}
+	p, err := packet.Read(bytes.NewReader(u.SelfSig))
+	sig, ok := p.(*packet.Signature)
+	return err == nil && ok && sig.SigExpired(a.now)
 }
 
 // signerKeys looks up the keys that may have made a certification: the
@@ -687,6 +735,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps, SubkeyFingerprints: a.opts.has("with-subkey-fingerprint"),
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
+		FastList:         a.opts.has("fast-list-mode"),
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}

@@ -385,7 +385,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "with-secret", 0),
 	flag(notImplemented, "with-wkd-hash", 0),
 	flag(notImplemented, "with-key-origin", 0),
-	flag(notImplemented, "fast-list-mode", 0),
+	flag(implemented, "fast-list-mode", 0),
 	flag(noEffect, "fixed-list-mode", 0), // always on since gpg 2.1
 	flag(notImplemented, "legacy-list-mode", 0),
 	flag(notImplemented, "print-pka-records", 0),

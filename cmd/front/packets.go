@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontpgp/front/pgp/dump"
 )
 
 // --list-packets (gpg's list mode of parse-packet.c): one "# off=… ctb=…"
@@ -77,9 +79,11 @@ func (a *app) listPacketsCmd(args []string) error {
 	}
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	l := &packetLister{w: out}
+	l := &packetLister{w: out, st: &listStatus{
+		emit: a.status.Emit, flush: func() { out.Flush() }, hasSecret: a.hasSecretKeyID,
+	}}
 	err = l.list(&offsetReader{r: bufio.NewReader(r)}, 0, 0)
-	if l.packets == 0 && err == nil {
+	if l.packets == l.trust && err == nil {
 		// gpg: NODATA 1 when its armor filter found no armor, NODATA 2
 		// as the parser found no packet, and its EOF (-1) as the failure
 		out.Flush()
@@ -112,6 +116,18 @@ func (a *app) listPacketsCmd(args []string) error {
 		return &exitError{2, err.Error()}
 	}
 	return nil
+}
+
+// hasSecretKeyID reports whether a secret key (primary or subkey) with
+// this key ID is in the secret store.
+func (a *app) hasSecretKeyID(id uint64) bool {
+	suffix := fmt.Sprintf("%016X", id)
+	for fpr := range a.secretKeys() {
+		if strings.HasSuffix(fpr, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 // cleartextHashes returns the digest algorithms named by the Hash headers
@@ -202,6 +218,47 @@ func (o *offsetReader) ReadByte() (byte, error) {
 type packetLister struct {
 	w       *bufio.Writer
 	packets int
+	// trust counts trust packets, which gpg's parser lists but skips:
+	// input of nothing else is "no packet" to it.
+	trust int
+	st    *listStatus // nil: no status lines (unit tests)
+}
+
+// listStatus writes the status lines gpg's listing writes about encrypted
+// data: ENC_TO for each public-key encrypted session key and, when none of
+// them is for a secret key here and no passphrase packet came, the
+// failure gpg reports at the encrypted data. Where gpg would decrypt (a
+// secret key or a passphrase), front does not and writes nothing more
+// (README #no-status-list-packets).
+type listStatus struct {
+	emit      func(keyword string, args ...string)
+	hasSecret func(keyID uint64) bool
+	flush     func()
+	noKey     []uint64
+	tried     bool // gpg would decrypt: a secret key or a passphrase
+}
+
+func (st *listStatus) pkesk(keyID uint64, algo int) {
+	st.flush()
+	st.emit("ENC_TO", fmt.Sprintf("%016X", keyID), strconv.Itoa(algo), "0")
+	if st.hasSecret(keyID) {
+		st.tried = true
+	} else {
+		st.noKey = append(st.noKey, keyID)
+	}
+}
+
+func (st *listStatus) encrypted() {
+	if st.tried || len(st.noKey) == 0 {
+		return
+	}
+	st.flush()
+	for _, id := range st.noKey {
+		st.emit("NO_SECKEY", fmt.Sprintf("%016X", id))
+	}
+	st.emit("BEGIN_DECRYPTION")
+	st.emit("DECRYPTION_FAILED")
+	st.emit("END_DECRYPTION")
 }
 
 // packetHeader is a parsed packet header.
@@ -394,6 +451,9 @@ func (l *packetLister) list(r *offsetReader, base int64, depth int) error {
 			return err
 		}
 		if stop {
+			if l.st != nil {
+				l.st.encrypted()
+			}
 			return &exitError{2, "decryption failed: No secret key"}
 		}
 		if _, err := io.Copy(io.Discard, body); err != nil {
@@ -502,11 +562,16 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 	f := &fields{b: data}
 	switch h.tag {
 	case 1:
-		listPKESK(w, f)
+		if keyID, algo, ok := listPKESK(w, f); ok && l.st != nil {
+			l.st.pkesk(keyID, algo)
+		}
 	case 2:
 		listSignature(w, f)
 	case 3:
 		listSKESK(w, f)
+		if l.st != nil {
+			l.st.tried = true // gpg asks for the passphrase
+		}
 	case 4:
 		listOnePass(w, f)
 	case 5, 6, 7, 14:
@@ -518,6 +583,9 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 			f.bad(w, ":marker packet: [invalid]\n")
 			return false, errors.New("invalid marker packet")
 		}
+	case 12:
+		l.trust++
+		w.WriteString(dump.Trust(data) + "\n")
 	case 13:
 		fmt.Fprintf(w, ":user ID packet: \"%s\"\n", escapeListed(data))
 	case 17:
@@ -707,7 +775,9 @@ func (f *fields) sized() ([]byte, string, bool) {
 	return f.bytes(n), fmt.Sprintf("[%d bits]", (n+1)*8), true
 }
 
-func listPKESK(w *bufio.Writer, f *fields) {
+// listPKESK lists a public-key encrypted session key packet and returns
+// its recipient key ID and algorithm (ok unless it could not be parsed).
+func listPKESK(w *bufio.Writer, f *fields) (keyID uint64, algo int, ok bool) {
 	if f.left() < 12 {
 		f.bad(w, ":pubkey enc packet: [too short]\n")
 		return
@@ -717,9 +787,9 @@ func listPKESK(w *bufio.Writer, f *fields) {
 		f.bad(w, ":pubkey enc packet: [unknown version]\n")
 		return
 	}
-	keyID := f.bytes(8)
-	algo := f.u8()
-	fmt.Fprintf(w, ":pubkey enc packet: version %d, algo %d, keyid %X\n", v, algo, keyID)
+	id := f.bytes(8)
+	keyID, algo, ok = binary.BigEndian.Uint64(id), f.u8(), true
+	fmt.Fprintf(w, ":pubkey enc packet: version %d, algo %d, keyid %X\n", v, algo, id)
 	var n int
 	switch algo {
 	case 1, 2:
@@ -732,17 +802,18 @@ func listPKESK(w *bufio.Writer, f *fields) {
 	}
 	for i := 0; i < n; i++ {
 		var s string
-		var ok bool
+		var good bool
 		if algo == 18 && i == 1 {
-			_, s, ok = f.sized()
+			_, s, good = f.sized()
 		} else {
-			s, ok = f.mpi()
+			s, good = f.mpi()
 		}
-		if !ok {
+		if !good {
 			return
 		}
 		fmt.Fprintf(w, "\tdata: %s\n", s)
 	}
+	return
 }
 
 func listSKESK(w *bufio.Writer, f *fields) {

@@ -262,6 +262,7 @@ type sigListing struct {
 	check   bool
 	colons  bool
 	format  string
+	fast    bool // --fast-list-mode: no signer user IDs are looked up
 	good    int
 	bad     int
 	noKey   int
@@ -271,7 +272,7 @@ type sigListing struct {
 func (a *app) listSigsCmd(args []string, check, secret bool) error {
 	ents, header := a.certsToList(args)
 	l := &sigListing{a: a, check: check, colons: a.opts.has("with-colons"),
-		format: strings.ToLower(a.opts.last("keyid-format"))}
+		format: strings.ToLower(a.opts.last("keyid-format")), fast: a.opts.has("fast-list-mode")}
 	out := bufio.NewWriter(a.stdout)
 	first := true
 	for _, e := range ents {
@@ -307,7 +308,7 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 		opt := keylist.Options{
 			Colons: l.colons, Secret: secret, Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
 			KeyIDFormat: l.format, Now: a.now, WithKeygrip: a.opts.has("with-keygrip"),
-			WithSecret: a.opts.has("with-secret"), Trust: a.trustHeader(),
+			WithSecret: a.opts.has("with-secret"), Trust: a.trustHeader(), FastList: l.fast,
 		}
 		if first {
 			opt.Homedir = header
@@ -549,7 +550,7 @@ func (l *sigListing) writeHumanSig(w *bufio.Writer, kind string, rc byte, s sigI
 		keylist.KeyIDString(s.keyID, l.format), time.Unix(s.created, 0).UTC().Format("2006-01-02"))
 	if rc == '%' {
 		w.WriteString("[Unsupported algorithm] ")
-	} else {
+	} else if !l.fast {
 		name, _ := l.signerUID(signer)
 		w.WriteString(name)
 	}
@@ -596,14 +597,18 @@ func colonSanitized(b []byte) string {
 func (l *sigListing) writeColonSig(w *bufio.Writer, kind string, rc byte, s sigInfo, signer *packet.PublicKey) {
 	// gpg looks the signer's user ID up unless checking failed; listing
 	// without checks, a signer not in the store is '?' with gpg's
-	// "[User ID not found]".
+	// "[User ID not found]". --fast-list-mode looks up nothing.
 	uid, found, looked := "", false, false
-	if rc != '%' && !(l.check && rc == '?') {
+	if rc != '%' && !(l.check && rc == '?') && !l.fast {
 		uid, found = l.signerUID(signer)
 		looked = true
 	}
-	if !l.check && !found {
-		rc = '?'
+	if !l.check {
+		// only listing: '?' is what the user ID lookup did not find
+		rc = ' '
+		if looked && !found {
+			rc = '?'
+		}
 	}
 	w.WriteString(kind + ":")
 	if rc != ' ' {
