@@ -85,11 +85,11 @@ func checkItem(it *ipc.CertifyItem, self bool, signerFpr []byte) ([]pgp.Subpacke
 			}
 			created++
 		case sp.Type == pgp.SubIssuer:
-			if len(sp.Data) != 8 || !bytes.Equal(sp.Data, signerFpr[len(signerFpr)-8:]) {
+			if !bytes.Equal(sp.Data, pgp.IssuerKeyID(signerFpr)) {
 				return nil, c, notPermitted("issuer is not the signing key")
 			}
 		case sp.Type == pgp.SubIssuerFpr:
-			if len(sp.Data) < 1 || sp.Data[0] != 4 || !bytes.Equal(sp.Data[1:], signerFpr) {
+			if !bytes.Equal(sp.Data, pgp.IssuerFprSubpacket(signerFpr).Data) {
 				return nil, c, notPermitted("issuer fingerprint is not the signing key's")
 			}
 			issuer++
