@@ -34,30 +34,31 @@ const (
 
 // Subpacket types used by key signatures.
 const (
-	SubCreated      byte = 2
-	SubSigExpire    byte = 3
-	SubExportable   byte = 4
-	SubTrust        byte = 5
-	SubRegexp       byte = 6
-	SubRevocable    byte = 7
-	SubKeyExpire    byte = 9
-	SubPrefCipher   byte = 11
-	SubRevoker      byte = 12
-	SubIssuer       byte = 16
-	SubNotation     byte = 20
-	SubPrefHash     byte = 21
-	SubPrefCompress byte = 22
-	SubKSPrefs      byte = 23
-	SubPrefKS       byte = 24
-	SubPrimaryUID   byte = 25
-	SubPolicy       byte = 26
-	SubKeyFlags     byte = 27
-	SubSignerUID    byte = 28
-	SubReason       byte = 29
-	SubFeatures     byte = 30
-	SubEmbedded     byte = 32
-	SubIssuerFpr    byte = 33
-	SubPrefAEAD     byte = 34
+	SubCreated        byte = 2
+	SubSigExpire      byte = 3
+	SubExportable     byte = 4
+	SubTrust          byte = 5
+	SubRegexp         byte = 6
+	SubRevocable      byte = 7
+	SubKeyExpire      byte = 9
+	SubPrefCipher     byte = 11
+	SubRevoker        byte = 12
+	SubIssuer         byte = 16
+	SubNotation       byte = 20
+	SubPrefHash       byte = 21
+	SubPrefCompress   byte = 22
+	SubKSPrefs        byte = 23
+	SubPrefKS         byte = 24
+	SubPrimaryUID     byte = 25
+	SubPolicy         byte = 26
+	SubKeyFlags       byte = 27
+	SubSignerUID      byte = 28
+	SubReason         byte = 29
+	SubFeatures       byte = 30
+	SubEmbedded       byte = 32
+	SubIssuerFpr      byte = 33
+	SubPrefAEAD       byte = 34
+	SubPrefAEADSuites byte = 39 // RFC 9580's preferred AEAD ciphersuites
 )
 
 // Packet tags of key components.

@@ -23,6 +23,7 @@ var (
 		pgp.SubPrefCompress: true, pgp.SubKSPrefs: true, pgp.SubPrefKS: true, pgp.SubPrimaryUID: true,
 		pgp.SubPolicy: true, pgp.SubKeyFlags: true, pgp.SubReason: true, pgp.SubFeatures: true,
 		pgp.SubEmbedded: true, pgp.SubIssuerFpr: true, pgp.SubPrefAEAD: true, pgp.SubIssuer: true,
+		pgp.SubPrefAEADSuites: true,
 	}
 	otherSubpackets = map[byte]bool{
 		pgp.SubCreated: true, pgp.SubSigExpire: true, pgp.SubExportable: true, pgp.SubTrust: true,
