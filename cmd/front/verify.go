@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/trust"
@@ -488,13 +489,5 @@ func sigID(sig *packet.Signature) string {
 }
 
 func spacedFingerprint(fpr []byte) string {
-	h := fmt.Sprintf("%X", fpr)
-	var parts []string
-	for i := 0; i+4 <= len(h); i += 4 {
-		parts = append(parts, h[i:i+4])
-	}
-	if len(parts) == 10 {
-		return strings.Join(parts[:5], " ") + "  " + strings.Join(parts[5:], " ")
-	}
-	return strings.Join(parts, " ")
+	return keylist.FormatFingerprint(fmt.Sprintf("%X", fpr))
 }
