@@ -57,14 +57,19 @@ func secretMarker(k *Key, keyID uint64) byte {
 func hexFpr(fp []byte) string { return fmt.Sprintf("%X", fp) }
 
 // formatFpr groups a v4 fingerprint in blocks of four with a double space in
-// the middle, as gpg's format_hexfingerprint does.
-func formatFpr(hex string) string {
-	if len(hex) != 40 {
+// the middle, as gpg's format_hexfingerprint does; a v6 (64-hex) one the
+// same way (gpg 2.2.40 knows none; this keeps the v4 look).
+func formatFpr(hex string) string { return FormatFingerprint(hex) }
+
+// FormatFingerprint is formatFpr for the other commands' messages
+// ("Primary key fingerprint: ..."); other lengths are returned as they are.
+func FormatFingerprint(hex string) string {
+	if len(hex) != 40 && len(hex) != 64 {
 		return hex
 	}
 	var b strings.Builder
-	for i := 0; i < 40; i += 4 {
-		if i == 20 {
+	for i := 0; i < len(hex); i += 4 {
+		if i == len(hex)/2 {
 			b.WriteString("  ")
 		} else if i > 0 {
 			b.WriteByte(' ')

@@ -3,6 +3,7 @@ package pgp
 import (
 	"bytes"
 	"crypto"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,30 +34,31 @@ const (
 
 // Subpacket types used by key signatures.
 const (
-	SubCreated      byte = 2
-	SubSigExpire    byte = 3
-	SubExportable   byte = 4
-	SubTrust        byte = 5
-	SubRegexp       byte = 6
-	SubRevocable    byte = 7
-	SubKeyExpire    byte = 9
-	SubPrefCipher   byte = 11
-	SubRevoker      byte = 12
-	SubIssuer       byte = 16
-	SubNotation     byte = 20
-	SubPrefHash     byte = 21
-	SubPrefCompress byte = 22
-	SubKSPrefs      byte = 23
-	SubPrefKS       byte = 24
-	SubPrimaryUID   byte = 25
-	SubPolicy       byte = 26
-	SubKeyFlags     byte = 27
-	SubSignerUID    byte = 28
-	SubReason       byte = 29
-	SubFeatures     byte = 30
-	SubEmbedded     byte = 32
-	SubIssuerFpr    byte = 33
-	SubPrefAEAD     byte = 34
+	SubCreated        byte = 2
+	SubSigExpire      byte = 3
+	SubExportable     byte = 4
+	SubTrust          byte = 5
+	SubRegexp         byte = 6
+	SubRevocable      byte = 7
+	SubKeyExpire      byte = 9
+	SubPrefCipher     byte = 11
+	SubRevoker        byte = 12
+	SubIssuer         byte = 16
+	SubNotation       byte = 20
+	SubPrefHash       byte = 21
+	SubPrefCompress   byte = 22
+	SubKSPrefs        byte = 23
+	SubPrefKS         byte = 24
+	SubPrimaryUID     byte = 25
+	SubPolicy         byte = 26
+	SubKeyFlags       byte = 27
+	SubSignerUID      byte = 28
+	SubReason         byte = 29
+	SubFeatures       byte = 30
+	SubEmbedded       byte = 32
+	SubIssuerFpr      byte = 33
+	SubPrefAEAD       byte = 34
+	SubPrefAEADSuites byte = 39 // RFC 9580's preferred AEAD ciphersuites
 )
 
 // Packet tags of key components.
@@ -134,32 +136,49 @@ func EncodeSubpackets(sps []Subpacket) []byte {
 	return out
 }
 
-// SigParts is a v4 signature packet body taken apart.
+// SigParts is a v4 or v6 signature packet body taken apart.
 type SigParts struct {
+	Version                     byte // 4 or 6
 	Class, PubKeyAlgo, HashAlgo byte
 	Hashed, Unhashed            []byte
 	HashTag                     [2]byte
+	Salt                        []byte // v6 only (RFC 9580 5.2.3)
 	Material                    []byte // the algorithm-specific values
 }
 
-// ParseSigParts splits a v4 signature packet body.
+// areaLenSize is the size of a subpacket area's length field: two octets
+// in v4 signatures, four in v6 ones.
+func areaLenSize(version byte) int {
+	if version == 6 {
+		return 4
+	}
+	return 2
+}
+
+// ParseSigParts splits a v4 or v6 signature packet body. Each subpacket
+// area is capped at maxSubpacketArea, a v6 one too (its length field
+// would allow 4 GiB).
 func ParseSigParts(body []byte) (SigParts, error) {
 	var s SigParts
-	if len(body) < 6 || body[0] != 4 {
-		return s, errors.New("not a version 4 signature")
+	if len(body) < 4 || body[0] != 4 && body[0] != 6 {
+		return s, errors.New("not a version 4 or 6 signature")
 	}
-	s.Class, s.PubKeyAlgo, s.HashAlgo = body[1], body[2], body[3]
+	s.Version, s.Class, s.PubKeyAlgo, s.HashAlgo = body[0], body[1], body[2], body[3]
 	p := body[4:]
+	ls := areaLenSize(s.Version)
 	area := func() ([]byte, bool) {
-		if len(p) < 2 {
+		if len(p) < ls {
 			return nil, false
 		}
-		n := int(binary.BigEndian.Uint16(p))
-		if n > len(p)-2 {
+		n := uint64(binary.BigEndian.Uint16(p))
+		if ls == 4 {
+			n = uint64(binary.BigEndian.Uint32(p))
+		}
+		if n > maxSubpacketArea || n > uint64(len(p)-ls) {
 			return nil, false
 		}
-		a := p[2 : 2+n]
-		p = p[2+n:]
+		a := p[ls : ls+int(n)]
+		p = p[ls+int(n):]
 		return a, true
 	}
 	var ok bool
@@ -170,18 +189,53 @@ func ParseSigParts(body []byte) (SigParts, error) {
 		return s, errors.New("truncated signature")
 	}
 	copy(s.HashTag[:], p)
-	s.Material = p[2:]
+	p = p[2:]
+	if s.Version == 6 {
+		if len(p) < 1 || int(p[0]) > len(p)-1 {
+			return s, errors.New("truncated signature")
+		}
+		s.Salt, p = p[1:1+int(p[0])], p[1+int(p[0]):]
+	}
+	s.Material = p
 	return s, nil
 }
 
-// Body reassembles a v4 signature packet body.
+// appendAreaLen appends a subpacket area's length field.
+func (s *SigParts) appendAreaLen(out []byte, n int) []byte {
+	if s.Version == 6 {
+		return binary.BigEndian.AppendUint32(out, uint32(n))
+	}
+	return append(out, byte(n>>8), byte(n))
+}
+
+// Body reassembles the signature packet body.
 func (s *SigParts) Body() []byte {
-	out := []byte{4, s.Class, s.PubKeyAlgo, s.HashAlgo, byte(len(s.Hashed) >> 8), byte(len(s.Hashed))}
-	out = append(out, s.Hashed...)
-	out = append(out, byte(len(s.Unhashed)>>8), byte(len(s.Unhashed)))
+	out := s.hashedPart()
+	out = s.appendAreaLen(out, len(s.Unhashed))
 	out = append(out, s.Unhashed...)
 	out = append(out, s.HashTag[:]...)
+	if s.Version == 6 {
+		out = append(out, byte(len(s.Salt)))
+		out = append(out, s.Salt...)
+	}
 	return append(out, s.Material...)
+}
+
+// hashedPart is the start of the body up to the end of the hashed area:
+// what a signature hashes after the signed data.
+func (s *SigParts) hashedPart() []byte {
+	out := []byte{s.Version, s.Class, s.PubKeyAlgo, s.HashAlgo}
+	out = s.appendAreaLen(out, len(s.Hashed))
+	return append(out, s.Hashed...)
+}
+
+// hashSuffix is everything a signature hashes after the signed data: the
+// hashed part and the final trailer (version, 0xff, its length).
+func (s *SigParts) hashSuffix() []byte {
+	h := s.hashedPart()
+	n := len(h)
+	h = append(h, s.Version, 0xff)
+	return binary.BigEndian.AppendUint32(h, uint32(n))
 }
 
 // Component is the user ID, attribute or subkey packet a signature binds
@@ -213,10 +267,17 @@ func ComponentFor(class byte, c Component) error {
 }
 
 // writeKeySignaturePrefix hashes what precedes a key signature's own
-// trailer: the primary key and the component, framed for hashing.
+// trailer (after a v6 signature's salt): the primary key and the
+// component, framed for hashing. A key packet is framed by its own
+// version (0x99 and a 2-octet length for v4, 0x9b and a 4-octet length
+// for v6), as go-crypto and Sequoia hash it.
 func writeKeySignaturePrefix(d io.Writer, primaryBody []byte, c Component) {
 	writeKey := func(body []byte) {
-		d.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
+		if len(body) > 0 && body[0] == 6 {
+			d.Write(binary.BigEndian.AppendUint32([]byte{0x9b}, uint32(len(body))))
+		} else {
+			d.Write([]byte{0x99, byte(len(body) >> 8), byte(len(body))})
+		}
 		d.Write(body)
 	}
 	writeKey(primaryBody)
@@ -236,18 +297,14 @@ func writeKeySignaturePrefix(d io.Writer, primaryBody []byte, c Component) {
 	}
 }
 
-// keySignatureDigest is what a v4 key signature signs: the primary key, the
-// component, and the signature's own trailer.
-func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, class, pubkeyAlgo byte, hashed []byte) []byte {
+// keySignatureDigest is what the key signature s (its version, class,
+// algorithms, hashed area and v6 salt set) signs: the salt, the primary
+// key, the component, and the signature's own trailer.
+func keySignatureDigest(h crypto.Hash, primaryBody []byte, c Component, s *SigParts) []byte {
 	d := h.New()
+	d.Write(s.Salt)
 	writeKeySignaturePrefix(d, primaryBody, c)
-	trailer := []byte{4, class, pubkeyAlgo, hashID(h), byte(len(hashed) >> 8), byte(len(hashed))}
-	d.Write(trailer)
-	d.Write(hashed)
-	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(trailer)+len(hashed)))
-	d.Write([]byte{4, 0xff})
-	d.Write(n[:])
+	d.Write(s.hashSuffix())
 	return d.Sum(nil)
 }
 
@@ -271,13 +328,15 @@ func (p precomputed) Reset()                      {}
 func (p precomputed) Size() int                   { return len(p.digest) }
 func (p precomputed) BlockSize() int              { return 64 }
 
-// SignKeySignature makes a v4 key signature of class over primaryBody and
-// c with exactly the hashed subpackets given, signed by priv (unlocked).
-// The unhashed area carries the issuer key ID, as gpg writes it. The
+// SignKeySignature makes a key signature of class over primaryBody and
+// c with exactly the hashed subpackets given, signed by priv (unlocked):
+// v4 for a v4 key, with the issuer key ID in the unhashed area as gpg
+// writes it; v6 with a fresh salt and an empty unhashed area for a v6 key
+// (RFC 9580: the issuer fingerprint in the hashed area names it). The
 // result is a framed signature packet, checked against priv's public key.
 func SignKeySignature(priv *packet.PrivateKey, class byte, h crypto.Hash, primaryBody []byte, c Component, hashed []Subpacket) ([]byte, error) {
-	if priv.Version != 4 {
-		return nil, errors.New("key signatures are only made with version 4 keys")
+	if priv.Version != 4 && priv.Version != 6 {
+		return nil, errors.New("key signatures are only made with version 4 and 6 keys")
 	}
 	if err := ComponentFor(class, c); err != nil {
 		return nil, err
@@ -289,10 +348,21 @@ func SignKeySignature(priv *packet.PrivateKey, class byte, h crypto.Hash, primar
 	if len(area) > maxSubpacketArea {
 		return nil, errors.New("hashed subpacket area too large")
 	}
-	digest := keySignatureDigest(h, primaryBody, c, class, byte(priv.PubKeyAlgo), area)
+	out := SigParts{Version: byte(priv.Version), Class: class, PubKeyAlgo: byte(priv.PubKeyAlgo), HashAlgo: hashID(h), Hashed: area}
 	noNotation := false
 	cfg := &packet.Config{NonDeterministicSignaturesViaNotation: &noNotation}
-	sig := &packet.Signature{SigType: packet.SignatureType(class), PubKeyAlgo: priv.PubKeyAlgo, Hash: h, CreationTime: time.Now()}
+	sig := &packet.Signature{Version: priv.Version, SigType: packet.SignatureType(class), PubKeyAlgo: priv.PubKeyAlgo, Hash: h, CreationTime: time.Now()}
+	if out.Version == 6 {
+		salt, err := packet.SignatureSaltForHash(h, rand.Reader)
+		if err != nil {
+			return nil, err
+		}
+		if err := sig.SetSalt(salt); err != nil {
+			return nil, err
+		}
+		out.Salt = salt
+	}
+	digest := keySignatureDigest(h, primaryBody, c, &out)
 	if err := sig.Sign(precomputed{digest}, priv, cfg); err != nil {
 		return nil, err
 	}
@@ -311,13 +381,10 @@ func SignKeySignature(priv *packet.PrivateKey, class byte, h crypto.Hash, primar
 	if err != nil {
 		return nil, err
 	}
-	var keyID [8]byte
-	binary.BigEndian.PutUint64(keyID[:], priv.KeyId)
-	out := SigParts{
-		Class: class, PubKeyAlgo: byte(priv.PubKeyAlgo), HashAlgo: hashID(h),
-		Hashed: area, Unhashed: EncodeSubpackets([]Subpacket{{Type: SubIssuer, Data: keyID[:]}}),
-		HashTag: [2]byte{digest[0], digest[1]}, Material: parts.Material,
+	if out.Version == 4 {
+		out.Unhashed = EncodeSubpackets([]Subpacket{{Type: SubIssuer, Data: IssuerKeyID(priv.Fingerprint)}})
 	}
+	out.HashTag, out.Material = [2]byte{digest[0], digest[1]}, parts.Material
 	return framePacket(TagSignature, out.Body()), nil
 }
 
@@ -413,9 +480,27 @@ func CreatedSubpacket(t uint32) Subpacket {
 	return Subpacket{Type: SubCreated, Data: binary.BigEndian.AppendUint32(nil, t)}
 }
 
-// IssuerFprSubpacket names a v4 issuer by fingerprint.
+// IssuerFprSubpacket names an issuer by fingerprint: the key version
+// (6 for a 32-byte fingerprint, else 4), then the fingerprint.
 func IssuerFprSubpacket(fpr []byte) Subpacket {
-	return Subpacket{Type: SubIssuerFpr, Data: append([]byte{4}, fpr...)}
+	v := byte(4)
+	if len(fpr) == 32 {
+		v = 6
+	}
+	return Subpacket{Type: SubIssuerFpr, Data: append([]byte{v}, fpr...)}
+}
+
+// IssuerKeyID is the key ID a fingerprint implies, as 8 bytes: the last
+// 8 of a v4 (20-byte) fingerprint, the first 8 of a v6 (32-byte) one;
+// nil for any other length.
+func IssuerKeyID(fpr []byte) []byte {
+	switch len(fpr) {
+	case 20:
+		return fpr[12:]
+	case 32:
+		return fpr[:8]
+	}
+	return nil
 }
 
 // KeyExpireSubpacket is a key expiration time (seconds after the key's creation).
@@ -467,10 +552,7 @@ func ParseSignature(raw []byte) (*packet.Signature, error) {
 	if err != nil || !ok {
 		return nil, errors.New("invalid signature packet")
 	}
-	suffix := []byte{4, parts.Class, parts.PubKeyAlgo, parts.HashAlgo, byte(len(parts.Hashed) >> 8), byte(len(parts.Hashed))}
-	suffix = append(suffix, parts.Hashed...)
-	suffix = append(suffix, 4, 0xff)
-	sig.HashSuffix = binary.BigEndian.AppendUint32(suffix, uint32(6+len(parts.Hashed)))
+	sig.HashSuffix = parts.hashSuffix()
 	return sig, nil
 }
 

@@ -2,9 +2,11 @@ package pgp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"testing"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
 )
 
@@ -109,6 +111,101 @@ func TestVerifyKeySignature(t *testing.T) {
 		}
 		if VerifyKeySignature(signer.PrimaryKey, body, Component{}, sig) == nil {
 			t.Errorf("local=%v: a certification accepted over the primary key alone", local)
+		}
+	}
+}
+
+// v6 keys make v6 key signatures (salted, four-octet subpacket areas, no
+// issuer key ID): go-crypto and VerifyKeySignature accept them over user
+// IDs of v4 and v6 keys, over the signer's own subkey and primary key, and
+// the parsed parts reassemble to the same bytes.
+func TestKeySignatureV6(t *testing.T) {
+	gen := func(uid string, v6 bool) *openpgp.Entity {
+		e, err := Generate(&ipc.GenerateRequest{UserID: uid, V6: v6, Created: 1700000000,
+			Primary: ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert"}, Subkeys: []ipc.KeySpec{{Algo: "cv25519", Usage: "encr"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	bodyOf := func(pk *packet.PublicKey) []byte {
+		var b bytes.Buffer
+		pk.Serialize(&b)
+		_, body, _ := PacketBody(b.Bytes())
+		return body
+	}
+	signer := gen("S <s@example.org>", true)
+	hashed := []Subpacket{IssuerFprSubpacket(signer.PrimaryKey.Fingerprint), CreatedSubpacket(1700000100)}
+	if id := IssuerKeyID(signer.PrimaryKey.Fingerprint); binary.BigEndian.Uint64(id) != signer.PrimaryKey.KeyId {
+		t.Fatalf("key ID %X of a v6 fingerprint, want %X", id, signer.PrimaryKey.KeyId)
+	}
+	for _, targetV6 := range []bool{true, false} {
+		target := gen("T <t@example.org>", targetV6)
+		body := bodyOf(target.PrimaryKey)
+		uid := Component{Tag: TagUserID, Body: []byte("T <t@example.org>")}
+		for _, local := range []bool{false, true} {
+			h := hashed
+			if local {
+				h = append(h[:len(h):len(h)], Subpacket{Type: SubExportable, Data: []byte{0}})
+			}
+			raw, err := SignKeySignature(signer.PrivateKey, ClassGenericCert, CertHash(signer.PrimaryKey), body, uid, h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, sb, _ := PacketBody(raw)
+			parts, err := ParseSigParts(sb)
+			if err != nil || parts.Version != 6 || len(parts.Salt) != 16 || len(parts.Unhashed) != 0 || !bytes.Equal(parts.Body(), sb) {
+				t.Fatalf("target v6=%v local=%v: parts %+v %v", targetV6, local, parts, err)
+			}
+			if err := VerifyKeySignature(signer.PrimaryKey, body, uid, raw); err != nil {
+				t.Errorf("target v6=%v local=%v: refused: %v", targetV6, local, err)
+			}
+			if VerifyKeySignature(signer.PrimaryKey, body, Component{Tag: TagUserID, Body: []byte("X")}, raw) == nil {
+				t.Errorf("target v6=%v local=%v: verifies over another user ID", targetV6, local)
+			}
+			sig, err := ParseSignature(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := signer.PrimaryKey.VerifyUserIdSignature("T <t@example.org>", target.PrimaryKey, sig); err != nil {
+				t.Errorf("target v6=%v local=%v: go-crypto refuses it: %v", targetV6, local, err)
+			}
+		}
+	}
+	// the signer's own subkey binding and direct-key signature
+	own := bodyOf(signer.PrimaryKey)
+	sub := signer.Subkeys[0].PublicKey
+	bind, err := SignKeySignature(signer.PrivateKey, ClassSubkeyBind, CertHash(signer.PrimaryKey), own, Component{Tag: TagPublicSubkey, Body: bodyOf(sub)},
+		append(hashed[:len(hashed):len(hashed)], Subpacket{Type: SubKeyFlags, Data: []byte{0x0c}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := ParseSignature(bind); err != nil || signer.PrimaryKey.VerifyKeySignature(sub, sig) != nil {
+		t.Errorf("subkey binding does not verify: %v", err)
+	}
+	direct, err := SignKeySignature(signer.PrivateKey, ClassDirectKey, CertHash(signer.PrimaryKey), own, Component{}, hashed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sig, err := ParseSignature(direct); err != nil || signer.PrimaryKey.VerifyDirectKeySignature(sig) != nil {
+		t.Errorf("direct-key signature does not verify: %v", err)
+	}
+	// ReviseHashed works on v6 signatures
+	if _, area, err := ReviseHashed(direct, 1700000200, []Subpacket{KeyExpireSubpacket(3600)}); err != nil || len(area) <= len(EncodeSubpackets(hashed)) {
+		t.Errorf("revising a v6 signature: %v", err)
+	}
+}
+
+// A v6 signature whose subpacket area length overruns the packet is
+// refused, not allocated.
+func TestParseSigPartsV6Bounds(t *testing.T) {
+	for _, body := range [][]byte{
+		{6, 0x10, 27, 8, 0xff, 0xff, 0xff, 0xff},
+		{6, 0x10, 27, 8, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 16},
+		{6, 0x10, 27, 8, 0, 0, 0, 0, 0, 0, 0, 0},
+	} {
+		if _, err := ParseSigParts(body); err == nil {
+			t.Errorf("%x accepted", body)
 		}
 	}
 }

@@ -19,6 +19,7 @@ type Compose struct {
 	Hidden      []bool              // per recipient: write a zero key ID (gpg's -R, --throw-keyids)
 	Passphrase  []byte              // symmetric encryption when non-nil
 	Cipher      packet.CipherFunction
+	AEAD        packet.AEADMode // non-zero: v6 PKESK/SKESK and a v2 SEIPD with this mode (SEIPDv2Mode)
 	Compression packet.CompressionAlgo
 	Level       int
 	Signers     []SignKey
@@ -56,10 +57,15 @@ func (c *Compose) Write(out io.Writer, in io.Reader) (sigs []*packet.Signature, 
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		cfg := &packet.Config{DefaultCipher: c.Cipher}
+		v2 := c.AEAD != 0
+		var aead *packet.AEADConfig
+		if v2 {
+			aead = &packet.AEADConfig{DefaultMode: c.AEAD}
+		}
+		cfg := &packet.Config{DefaultCipher: c.Cipher, AEADConfig: aead}
 		for i, pk := range c.Recipients {
 			hidden := i < len(c.Hidden) && c.Hidden[i]
-			if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(w, pk, c.Cipher, false, key, hidden, cfg); err != nil {
+			if err := packet.SerializeEncryptedKeyAEADwithHiddenOption(w, pk, c.Cipher, v2, key, hidden, cfg); err != nil {
 				return nil, err
 			}
 		}
@@ -68,16 +74,27 @@ func (c *Compose) Write(out io.Writer, in io.Reader) (sigs []*packet.Signature, 
 			if s2k == nil {
 				s2k = &packet.Config{}
 			}
-			s2k.DefaultCipher = c.Cipher
-			if err := packet.SerializeSymmetricKeyEncryptedReuseKey(w, key, c.Passphrase, s2k); err != nil {
+			s2k.DefaultCipher, s2k.AEADConfig = c.Cipher, aead
+			// a v6 SKESK goes with a v2 SEIPD, a v4 one with v1
+			if err := packet.SerializeSymmetricKeyEncryptedAEADReuseKey(w, key, c.Passphrase, v2, s2k); err != nil {
 				return nil, err
 			}
 		}
-		if enc, err = newSEIPDWriter(w, c.Cipher, key); err != nil {
-			return nil, err
+		if v2 {
+			// go-crypto's chunked writer: memory bounded by one chunk
+			sw, err := packet.SerializeSymmetricallyEncrypted(w, c.Cipher, true, packet.CipherSuite{Cipher: c.Cipher, Mode: c.AEAD}, key, cfg)
+			if err != nil {
+				return nil, err
+			}
+			w = sw
+			closers = append(closers, sw)
+		} else {
+			if enc, err = newSEIPDWriter(w, c.Cipher, key); err != nil {
+				return nil, err
+			}
+			w = enc
+			closers = append(closers, enc)
 		}
-		w = enc
-		closers = append(closers, enc)
 	}
 	if c.Compression != packet.CompressionNone {
 		cw, err := newCompressedWriter(w, c.Compression, c.Level)

@@ -219,6 +219,15 @@ func (env *Envelope) SEIPDv2() bool {
 	return ok && p.Version == 2
 }
 
+// AEADSuite is the cipher and AEAD mode a v2 SEIPD packet names; zero
+// values for any other container.
+func (env *Envelope) AEADSuite() (packet.CipherFunction, packet.AEADMode) {
+	if p, ok := env.Encrypted.(*packet.SymmetricallyEncrypted); ok && p.Version == 2 {
+		return p.Cipher, p.Mode
+	}
+	return 0, 0
+}
+
 // SplitPackets cuts a buffer of definite-length packets into raw packets.
 func SplitPackets(data []byte) (raws [][]byte, err error) {
 	r := bytes.NewReader(data)

@@ -22,6 +22,11 @@ func algoConfig(algo string, created time.Time, lifetime uint32, v6 bool) (*pack
 		KeyLifetimeSecs:        lifetime,
 		V6Keys:                 v6,
 	}
+	if v6 {
+		// a v6 key's direct-key signature advertises SEIPDv2 with OCB
+		// (RFC 9580's mandatory mode), so peers encrypt to it with AEAD
+		cfg.AEADConfig = &packet.AEADConfig{}
+	}
 	a := strings.ToLower(algo)
 	switch {
 	case strings.HasPrefix(a, "rsa"):

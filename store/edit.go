@@ -212,6 +212,26 @@ func (kb *Keyblock) DeleteUserID(uid []byte) bool {
 	return true
 }
 
+// DirectKeySigForEdit is the newest valid direct-key self-signature
+// (framed), nil if there is none. A v6 key keeps its properties
+// (expiry, usage, preferences) there (RFC 9580 5.2.3.10).
+func (kb *Keyblock) DirectKeySigForEdit(now uint32) []byte {
+	var best *node
+	for i := 1; i < len(kb.nodes) && !kb.nodes[i].isUID() && !kb.nodes[i].isSubkey(); i++ {
+		n := kb.nodes[i]
+		if !n.isSigClass(sigDirectKey) || n.sig.issuer != kb.KeyID() || kb.verifySelf(i, now) != nil {
+			continue
+		}
+		if best == nil || n.sig.created >= best.sig.created {
+			best = n
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.raw
+}
+
 // Revoker is a designated revoker of a key (a revocation key subpacket).
 type Revoker struct {
 	Class, Algo byte

@@ -173,11 +173,8 @@ func KeyIDFromFingerprint(fpr []byte) uint64 { return keyIDFromFingerprint(fpr) 
 // keyIDFromFingerprint is the key ID a fingerprint implies: the low 64 bits
 // of a v4 (20-byte) fingerprint, the high 64 bits of a 32-byte one.
 func keyIDFromFingerprint(fpr []byte) uint64 {
-	switch len(fpr) {
-	case 20:
-		return binary.BigEndian.Uint64(fpr[12:])
-	case 32:
-		return binary.BigEndian.Uint64(fpr[:8])
+	if id := pgp.IssuerKeyID(fpr); id != nil {
+		return binary.BigEndian.Uint64(id)
 	}
 	return 0
 }

@@ -104,7 +104,8 @@ func ParseSpec(spec string) Query {
 
 // groupedFingerprint reads "AB:CD:..." (20 bytes) or a v4 fingerprint in
 // groups of four hex digits separated by one space (two in the middle
-// allowed), as printed by gpg.
+// allowed), as printed by gpg; a v6 fingerprint (16 groups) likewise, as
+// front prints it.
 func groupedFingerprint(s string) []byte {
 	if len(s) == 59 && strings.Count(s, ":") == 19 {
 		f, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
@@ -113,14 +114,19 @@ func groupedFingerprint(s string) []byte {
 		}
 	}
 	t := strings.TrimRight(s, " ")
-	if len(t) == 49 || len(t) == 50 {
+	for _, groups := range []int{10, 16} {
+		single := groups*5 - 1 // groups of 4 and single spaces
+		mid := groups / 2 * 5  // where a second middle space may stand
+		if len(t) != single && len(t) != single+1 {
+			continue
+		}
 		fields := strings.Fields(t)
-		if len(fields) == 10 && strings.Join(fields, "") != "" {
-			joined := strings.Join(fields, "")
-			f, err := hex.DecodeString(joined)
-			if err == nil && len(f) == 20 && (len(t) == 49 || t[24] == ' ' && t[25] == ' ') {
-				return f
-			}
+		if len(fields) != groups {
+			continue
+		}
+		f, err := hex.DecodeString(strings.Join(fields, ""))
+		if err == nil && len(f) == groups*2 && (len(t) == single || t[mid-1] == ' ' && t[mid] == ' ') {
+			return f
 		}
 	}
 	return nil

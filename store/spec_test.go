@@ -18,6 +18,11 @@ func TestParseSpec(t *testing.T) {
 		{fpr + "!", QueryFingerprint, "", 0},
 		{"0" + fpr, QueryFingerprint, "", 0},
 		{"0123 4567 89AB CDEF 0123  4567 89AB CDEF 0123 4567", QueryFingerprint, "", 0},
+		// v6: 64 hex digits, plain or grouped as front prints them
+		{fpr + "0123456789ABCDEF01234567", QueryFingerprint, "", 0},
+		{"81E4 D68A E258 4CDB 2036 98D7 ED30 0FF2  F7A3 493D A388 7BE2 FC27 83D2 7C56 0D5D", QueryFingerprint, "", 0},
+		{"81E4 D68A E258 4CDB 2036 98D7 ED30 0FF2 F7A3 493D A388 7BE2 FC27 83D2 7C56 0D5D", QueryFingerprint, "", 0},
+		{"81E4 D68A E258 4CDB 2036 98D7 ED30  0FF2 F7A3 493D A388 7BE2 FC27 83D2 7C56 0D5D", QuerySubstring, "81E4 D68A E258 4CDB 2036 98D7 ED30  0FF2 F7A3 493D A388 7BE2 FC27 83D2 7C56 0D5D", 0},
 		{"89ABCDEF01234567", QueryKeyID, "", 0x89ABCDEF01234567},
 		{"0x89abcdef01234567!", QueryKeyID, "", 0x89ABCDEF01234567},
 		{"01234567", QueryShortKeyID, "", 0x01234567},

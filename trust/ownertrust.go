@@ -186,7 +186,8 @@ func (o *Ownertrust) Marshal() []byte {
 }
 
 // parseLine reads "FPR:VALUE:" as gpg's import_ownertrust does: a run of
-// hex digits of 32 or 40 characters, a colon, a decimal value.
+// hex digits of 32 (v3), 40 (v4) or 64 (v6, as GnuPG 2.4 takes v5)
+// characters, a colon, a decimal value.
 func parseLine(line string) (string, Level, error) {
 	i := 0
 	for i < len(line) && isHexDigit(line[i]) {
@@ -195,7 +196,7 @@ func parseLine(line string) (string, Level, error) {
 	if i == len(line) || line[i] != ':' {
 		return "", 0, errColonMissing
 	}
-	if i != 32 && i != 40 {
+	if i != 32 && i != 40 && i != 64 {
 		return "", 0, errBadFingerprint
 	}
 	rest := line[i+1:]
@@ -267,7 +268,9 @@ func (o *Ownertrust) Import(r io.Reader, name string, implied func(fpr string) (
 			continue
 		}
 		// a 32-digit (v3) fingerprint is padded with zeros to 20 bytes
-		fpr += strings.Repeat("0", 40-len(fpr))
+		if len(fpr) == 32 {
+			fpr += strings.Repeat("0", 8)
+		}
 		old, ok := o.Get(fpr)
 		if !ok && implied != nil {
 			old, ok = implied(fpr)

@@ -46,7 +46,7 @@ func certify(t *testing.T, e, signer *openpgp.Entity, at time.Time, h crypto.Has
 
 func addUIDSig(t *testing.T, e, signer *openpgp.Entity, typ packet.SignatureType, at time.Time, h crypto.Hash) {
 	t.Helper()
-	sig := &packet.Signature{Version: 4, SigType: typ, PubKeyAlgo: signer.PrimaryKey.PubKeyAlgo,
+	sig := &packet.Signature{Version: signer.PrimaryKey.Version, SigType: typ, PubKeyAlgo: signer.PrimaryKey.PubKeyAlgo,
 		Hash: h, CreationTime: at, IssuerKeyId: &signer.PrimaryKey.KeyId}
 	// no salt notation: go-crypto cannot size one for SHA-1
 	noSalt := false
@@ -301,5 +301,112 @@ func TestEnsureTrustdb(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(path); string(b) != "gpg's" {
 		t.Fatalf("existing trustdb changed: %q", b)
+	}
+}
+
+// newV6Key is an RFC 9580 (v6) Ed25519 key: a 32-byte fingerprint whose
+// first 8 bytes are its key ID.
+func newV6Key(t *testing.T, name string) *openpgp.Entity {
+	t.Helper()
+	c := &packet.Config{Algorithm: packet.PubKeyAlgoEd25519, V6Keys: true, DefaultHash: crypto.SHA256,
+		Time: func() time.Time { return testNow.Add(-48 * time.Hour) }}
+	e, err := openpgp.NewEntity(name, "", name+"@example.org", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.PrimaryKey.Fingerprint) != 32 {
+		t.Fatalf("not a v6 key: %d-byte fingerprint", len(e.PrimaryKey.Fingerprint))
+	}
+	return e
+}
+
+// v6 keys take part in the web of trust as v4 keys do: an ultimately
+// trusted v6 key makes what it certifies valid (v4 and v6 keys), a v6 key
+// certified by a v4 root becomes valid, and the ownertrust and the
+// validity cache are keyed by its 64-hex fingerprint.
+func TestV6Web(t *testing.T) {
+	w := newWeb(t, "four", "fourroot")
+	for _, n := range []string{"six", "sixroot", "sixbyfour"} {
+		e := newV6Key(t, n)
+		w.keys[n] = e
+		w.order = append(w.order, e)
+	}
+	w.trust("sixroot", Ultimate)
+	w.trust("fourroot", Ultimate)
+	w.sign("sixroot", "six")
+	w.sign("sixroot", "four")
+	w.sign("fourroot", "sixbyfour")
+	r := w.compute(DefaultParams(testNow))
+	want := map[string]Level{"sixroot": Ultimate, "fourroot": Ultimate, "six": Fully, "four": Fully, "sixbyfour": Fully}
+	w.expect(r, want)
+	if got := len(fprOf(w.keys["sixroot"])); got != 64 {
+		t.Fatalf("v6 fingerprint of %d hex digits", got)
+	}
+	stamp := []byte{6}
+	owner := func(f string) Level { return w.owner[f] }
+	c, err := UnmarshalCache(MarshalCache(r, w.order, stamp, testNow), stamp, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, l := range want {
+		if got := c.Result.KeyValidity(w.keys[n]); got != l {
+			t.Errorf("%s: cached validity %c, want %c", n, got.Letter(), l.Letter())
+		}
+	}
+}
+
+// The ownertrust file and --import-ownertrust take 64-hex (v6)
+// fingerprints as GnuPG 2.4 takes v5 ones; a 32-hex (v3) one is still
+// padded to 20 bytes and other lengths are refused.
+func TestOwnertrustFileV6(t *testing.T) {
+	home := t.TempDir()
+	six := strings.Repeat("6A", 32)
+	o := New()
+	in := six + ":6:\n" +
+		strings.Repeat("3", 32) + ":5:\n" +
+		strings.Repeat("7", 63) + ":4:\n" +
+		strings.Repeat("7", 65) + ":4:\n" +
+		strings.ToLower(strings.Repeat("B", 64)) + ":128:\n"
+	notes, changed := o.Import(strings.NewReader(in), "f", nil)
+	var got []string
+	for _, n := range notes {
+		got = append(got, n.Text)
+	}
+	want := []string{"inserting ownertrust of 6", "inserting ownertrust of 5",
+		"error in 'f': invalid fingerprint", "error in 'f': invalid fingerprint", "inserting ownertrust of 128"}
+	if !changed || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("import notes %q", got)
+	}
+	wantFprs := []string{six, strings.Repeat("3", 32) + "00000000", strings.Repeat("B", 64)}
+	if f := o.Fingerprints(); strings.Join(f, " ") != strings.Join(wantFprs, " ") {
+		t.Fatalf("fingerprints %q", f)
+	}
+	if v, ok := o.Get(strings.ToLower(six)); !ok || v != Ultimate {
+		t.Errorf("lookup by lowercase v6 fingerprint: %v %v", v, ok)
+	}
+	if err := os.WriteFile(Path(home), o.Marshal(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(home)
+	if err != nil {
+		t.Fatalf("reading back a file with v6 fingerprints: %v", err)
+	}
+	vals := map[string]Level{}
+	for _, f := range back.Fingerprints() {
+		vals[f], _ = back.Get(f)
+	}
+	var buf bytes.Buffer
+	if err := Export(&buf, back.Fingerprints(), vals, testNow); err != nil {
+		t.Fatal(err)
+	}
+	// the export imports again unchanged
+	again := New()
+	if notes, _ := again.Import(&buf, "g", nil); len(notes) != 3 {
+		t.Fatalf("re-import notes %v", notes)
+	}
+	for _, f := range wantFprs {
+		if a, b := vals[f], func() Level { v, _ := again.Get(f); return v }(); a != b || a == 0 {
+			t.Errorf("%s: %v after the round trip, want %v", f, b, a)
+		}
 	}
 }

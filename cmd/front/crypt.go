@@ -214,7 +214,7 @@ func (a *app) encryptCmd(args []string) error {
 		return err
 	}
 	defer in.Close()
-	c := &pgp.Compose{Recipients: recips, Hidden: hidden, Passphrase: passphrase, Cipher: cipher, Compression: comp, Level: level,
+	c := &pgp.Compose{Recipients: recips, Hidden: hidden, Passphrase: passphrase, Cipher: cipher, AEAD: pgp.SEIPDv2Mode(ents, cipher), Compression: comp, Level: level,
 		Signers: signers, Sign: a.remoteSign, TextMode: a.opts.has("textmode"), FileName: a.literalName(args),
 		ModTime: a.now, Created: a.now}
 	announce := func() { a.status.Emit("BEGIN_ENCRYPTION", "2", strconv.Itoa(int(cipher))) }
@@ -571,7 +571,12 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
-	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	if c, m := env.AEADSuite(); m != 0 {
+		// GnuPG 2.4's form for AEAD: no MDC, the packet's cipher and mode
+		a.status.Emit("DECRYPTION_INFO", "0", strconv.Itoa(int(c)), strconv.Itoa(int(m)))
+	} else {
+		a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	}
 	open := env.OpenEncrypted
 	if sk.symmetric {
 		// gpg checks the prefix's repeated bytes for passphrase keys only

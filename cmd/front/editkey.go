@@ -1037,14 +1037,9 @@ func (s *editSession) expire() (bool, error) {
 	var items []ipc.CertifyItem
 	var edits []keyEdit
 	if len(sel) == 0 {
-		set, drop := expireSubpackets(k.kb.Created(), expireAt)
-		for _, u := range validUserIDs(s.uids()) {
-			class, hashed, err := pgp.ReviseHashed(u.SelfSig, s.a.nowSecs(), append(set, issuer), drop...)
-			if err != nil {
-				return false, err
-			}
-			items = append(items, ipc.CertifyItem{Class: class, Component: u.Packet, Hashed: hashed})
-			edits = append(edits, keyEdit{anchor: u.Packet, replaces: u.SelfSig})
+		var err error
+		if items, edits, err = primaryExpiryEdits(k, s.uids(), s.a.nowSecs(), expireAt); err != nil {
+			return false, err
 		}
 	} else {
 		for _, sk := range sel {

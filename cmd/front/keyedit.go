@@ -329,6 +329,37 @@ func expireSubpackets(created uint32, expireAt int64) (set []pgp.Subpacket, drop
 	return []pgp.Subpacket{pgp.KeyExpireSubpacket(uint32(expireAt - int64(created)))}, nil
 }
 
+// primaryExpiryEdits revises the self-signatures that state the primary
+// key's expiry: those of every valid user ID, as gpg does, and for a v6
+// key also its direct-key signature, where RFC 9580 keeps the key's
+// properties (go-crypto reads a v6 key's expiry only from there).
+func primaryExpiryEdits(k *editKey, uids []store.EditUserID, now uint32, expireAt int64) ([]ipc.CertifyItem, []keyEdit, error) {
+	set, drop := expireSubpackets(k.kb.Created(), expireAt)
+	set = append(set, pgp.IssuerFprSubpacket(k.fpr))
+	var items []ipc.CertifyItem
+	var edits []keyEdit
+	revise := func(anchor, sig []byte) error {
+		class, hashed, err := pgp.ReviseHashed(sig, now, set, drop...)
+		if err != nil {
+			return err
+		}
+		items = append(items, ipc.CertifyItem{Class: class, Component: anchor, Hashed: hashed})
+		edits = append(edits, keyEdit{anchor: anchor, replaces: sig})
+		return nil
+	}
+	if dk := k.kb.DirectKeySigForEdit(now); dk != nil && len(k.fpr) == 32 {
+		if err := revise(nil, dk); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, u := range validUserIDs(uids) {
+		if err := revise(u.Packet, u.SelfSig); err != nil {
+			return nil, nil, err
+		}
+	}
+	return items, edits, nil
+}
+
 func (a *app) quickSetExpire(args []string) error {
 	if len(args) < 2 {
 		return &exitError{2, "usage: --quick-set-expire FINGERPRINT EXPIRE [SUBKEY-FPRS]"}
@@ -353,14 +384,8 @@ func (a *app) quickSetExpire(args []string) error {
 	var items []ipc.CertifyItem
 	var edits []keyEdit
 	if len(args) == 2 {
-		set, drop := expireSubpackets(k.kb.Created(), expireAt)
-		for _, u := range validUserIDs(k.kb.UserIDsForEdit(a.nowSecs())) {
-			class, hashed, err := pgp.ReviseHashed(u.SelfSig, a.nowSecs(), append(set, issuer), drop...)
-			if err != nil {
-				return err
-			}
-			items = append(items, ipc.CertifyItem{Class: class, Component: u.Packet, Hashed: hashed})
-			edits = append(edits, keyEdit{anchor: u.Packet, replaces: u.SelfSig})
+		if items, edits, err = primaryExpiryEdits(k, k.kb.UserIDsForEdit(a.nowSecs()), a.nowSecs(), expireAt); err != nil {
+			return err
 		}
 	} else {
 		all := len(args) == 3 && args[2] == "*"

@@ -36,9 +36,6 @@ var revocationReasons = []struct {
 
 // makeKeyRevocation has keyhelper make a key revocation for k.
 func (a *app) makeKeyRevocation(k *editKey, reason byte, text string) ([]byte, error) {
-	if k.e.PrimaryKey.Version != 4 {
-		return nil, errors.New("only v4 keys are supported")
-	}
 	items := []ipc.CertifyItem{{Class: pgp.ClassKeyRevoke, Hashed: a.revocationHashed(k.fpr, 0, reason, text)}}
 	sigs, err := a.certify(k.fpr, k, items)
 	if err != nil {

@@ -143,6 +143,19 @@ func parseSigInfo(raw, body []byte) sigInfo {
 		s.pubAlgo, s.digestAlgo = f.u8(), f.u8()
 		hashed = f.bytes(f.u16())
 		unhashed = f.bytes(f.u16())
+	case 6: // RFC 9580: four-octet subpacket area lengths
+		s.class = byte(f.u8())
+		s.pubAlgo, s.digestAlgo = f.u8(), f.u8()
+		area := func() []byte {
+			// checked first: fields.bytes would allocate the length
+			if n := f.u32(); uint64(n) <= uint64(f.left()) {
+				return f.bytes(int(n))
+			}
+			f.short = true
+			return nil
+		}
+		hashed = area()
+		unhashed = area()
 	default:
 		s.parseFailed = true
 		return s
@@ -157,20 +170,23 @@ func parseSigInfo(raw, body []byte) sigInfo {
 		}
 		return findSubpacket(unhashed, typ)
 	}
-	if v == 4 {
+	if v >= 4 {
 		if p := findSubpacket(hashed, 2); len(p) >= 4 {
 			s.created = int64(binary.BigEndian.Uint32(p))
 		}
 		if p := findSubpacket(hashed, 3); len(p) >= 4 && binary.BigEndian.Uint32(p) != 0 {
 			s.expires = s.created + int64(binary.BigEndian.Uint32(p))
 		}
+		// a v4 or v6 issuer fingerprint (version octet, 20 or 32 bytes)
+		var issuerFpr []byte
+		if p := both(33); len(p) > 1 && pgp.IssuerKeyID(p[1:]) != nil {
+			issuerFpr = p[1:]
+			s.issuerFpr = fmt.Sprintf("%X", issuerFpr)
+		}
 		if p := both(16); len(p) >= 8 {
 			s.keyID = binary.BigEndian.Uint64(p)
-		} else if p := both(33); len(p) == 21 && p[0] == 4 {
-			s.keyID = binary.BigEndian.Uint64(p[13:])
-		}
-		if p := both(33); len(p) >= 21 && p[0] == 4 {
-			s.issuerFpr = fmt.Sprintf("%X", p[1:21])
+		} else if issuerFpr != nil {
+			s.keyID = binary.BigEndian.Uint64(pgp.IssuerKeyID(issuerFpr))
 		}
 		if p := findSubpacket(hashed, 4); len(p) > 0 && p[0] == 0 {
 			s.exportable = false

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -117,11 +118,18 @@ func (a *app) ownertrustOf(fpr string) trust.Level {
 }
 
 // isTrustedKey reports whether --trusted-key names the primary key fpr
-// (by fingerprint or long key ID): gpg treats it as ultimately trusted.
+// (by v4 or v6 fingerprint or long key ID): gpg treats it as ultimately
+// trusted.
 func (a *app) isTrustedKey(fpr string) bool {
+	fpr = strings.ToUpper(fpr)
+	raw, err := hex.DecodeString(fpr)
+	if err != nil {
+		return false
+	}
+	keyID := fmt.Sprintf("%016X", store.KeyIDFromFingerprint(raw))
 	for _, v := range a.opts.values["trusted-key"] {
 		v = strings.ToUpper(strings.TrimPrefix(strings.TrimPrefix(strings.ReplaceAll(v, " ", ""), "0x"), "0X"))
-		if (len(v) == 40 && v == strings.ToUpper(fpr)) || (len(v) == 16 && strings.HasSuffix(strings.ToUpper(fpr), v)) {
+		if ((len(v) == 40 || len(v) == 64) && v == fpr) || (len(v) == 16 && v == keyID) {
 			return true
 		}
 	}

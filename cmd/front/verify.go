@@ -635,13 +635,5 @@ func (a *app) sigKeyFingerprints(k *openpgp.Key) {
 }
 
 func spacedFingerprint(fpr []byte) string {
-	h := fmt.Sprintf("%X", fpr)
-	var parts []string
-	for i := 0; i+4 <= len(h); i += 4 {
-		parts = append(parts, h[i:i+4])
-	}
-	if len(parts) == 10 {
-		return strings.Join(parts[:5], " ") + "  " + strings.Join(parts[5:], " ")
-	}
-	return strings.Join(parts, " ")
+	return keylist.FormatFingerprint(fmt.Sprintf("%X", fpr))
 }

@@ -23,6 +23,7 @@ var (
 		pgp.SubPrefCompress: true, pgp.SubKSPrefs: true, pgp.SubPrefKS: true, pgp.SubPrimaryUID: true,
 		pgp.SubPolicy: true, pgp.SubKeyFlags: true, pgp.SubReason: true, pgp.SubFeatures: true,
 		pgp.SubEmbedded: true, pgp.SubIssuerFpr: true, pgp.SubPrefAEAD: true, pgp.SubIssuer: true,
+		pgp.SubPrefAEADSuites: true,
 	}
 	otherSubpackets = map[byte]bool{
 		pgp.SubCreated: true, pgp.SubSigExpire: true, pgp.SubExportable: true, pgp.SubTrust: true,
@@ -85,11 +86,11 @@ func checkItem(it *ipc.CertifyItem, self bool, signerFpr []byte) ([]pgp.Subpacke
 			}
 			created++
 		case sp.Type == pgp.SubIssuer:
-			if len(sp.Data) != 8 || !bytes.Equal(sp.Data, signerFpr[len(signerFpr)-8:]) {
+			if !bytes.Equal(sp.Data, pgp.IssuerKeyID(signerFpr)) {
 				return nil, c, notPermitted("issuer is not the signing key")
 			}
 		case sp.Type == pgp.SubIssuerFpr:
-			if len(sp.Data) < 1 || sp.Data[0] != 4 || !bytes.Equal(sp.Data[1:], signerFpr) {
+			if !bytes.Equal(sp.Data, pgp.IssuerFprSubpacket(signerFpr).Data) {
 				return nil, c, notPermitted("issuer fingerprint is not the signing key's")
 			}
 			issuer++

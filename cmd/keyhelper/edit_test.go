@@ -62,3 +62,37 @@ func TestCertifyItemClosedSet(t *testing.T) {
 		}
 	}
 }
+
+// A v6 signer is named by a version-6 issuer fingerprint and, if at all,
+// by the key ID at the start of its fingerprint; a v4-style naming of
+// the same bytes is refused.
+func TestCheckItemV6Issuer(t *testing.T) {
+	signer := make([]byte, 32)
+	for i := range signer {
+		signer[i] = byte(i + 1)
+	}
+	uid := pgp.FramePacket(pgp.TagUserID, []byte("A <a@example.org>"))
+	item := func(sps ...pgp.Subpacket) ipc.CertifyItem {
+		return ipc.CertifyItem{Class: 0x10, Component: uid, Hashed: pgp.EncodeSubpackets(append(sps, pgp.CreatedSubpacket(1)))}
+	}
+	good := pgp.IssuerFprSubpacket(signer)
+	if good.Data[0] != 6 {
+		t.Fatalf("issuer fingerprint version %d for a 32-byte fingerprint", good.Data[0])
+	}
+	cases := []struct {
+		name string
+		item ipc.CertifyItem
+		ok   bool
+	}{
+		{"v6 issuer fingerprint", item(good), true},
+		{"with the leading key ID", item(good, pgp.Subpacket{Type: pgp.SubIssuer, Data: signer[:8]}), true},
+		{"with the trailing 8 bytes as key ID", item(good, pgp.Subpacket{Type: pgp.SubIssuer, Data: signer[24:]}), false},
+		{"version 4 issuer fingerprint", item(pgp.Subpacket{Type: pgp.SubIssuerFpr, Data: append([]byte{4}, signer...)}), false},
+	}
+	for _, c := range cases {
+		_, _, err := checkItem(&c.item, false, signer)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err %v, want accepted=%v", c.name, err, c.ok)
+		}
+	}
+}
