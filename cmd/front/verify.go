@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/gpgtime"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/trust"
@@ -220,7 +221,7 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	} else {
 		a.status.Emit("NEWSIG")
 	}
-	a.infof("Signature made %s", sig.CreationTime.UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
+	a.infof("Signature made %s", gpgtime.Asc(sig.CreationTime))
 	issuerFpr := "-"
 	if len(sig.IssuerFingerprint) > 0 {
 		issuerFpr = fmt.Sprintf("%X", sig.IssuerFingerprint)
@@ -318,9 +319,9 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	}
 	defer func() {
 		if sigExpired {
-			a.infof("Signature expired %s", gpgTime(sigExpiry(sig)))
+			a.infof("Signature expired %s", gpgtime.AscUnix(sigExpiry(sig)))
 		} else if sigExpiry(sig) != 0 {
-			a.infof("Signature expires %s", gpgTime(sigExpiry(sig)))
+			a.infof("Signature expires %s", gpgtime.AscUnix(sigExpiry(sig)))
 		}
 	}()
 	if a.gpgv {
