@@ -765,6 +765,7 @@ func (a *app) updateOwnertrust(fpr string, v trust.Level) error {
 		return &exitError{2, "trustdb: sync failed: " + err.Error()}
 	}
 	a.trust.owner = o
+	a.markRevalidation()
 	return nil
 }
 
