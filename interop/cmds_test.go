@@ -13,7 +13,8 @@ package interop
 // is created with mode 0700. `! ours ...` expects a non-zero exit code; the
 // exit code is kept in $RC (check it with `rc N`) and the child's peak RSS in
 // $MAXRSS_KB. The child runs in its own session (no controlling terminal, so
-// no pinentry can appear), with LC_ALL=C TZ=UTC and a 120 s limit. Whatever
+// no pinentry can appear), with LC_ALL=C, TZ=UTC (or $TZ when the script
+// sets it: `env TZ=Asia/Kolkata`) and a 120 s limit. Whatever
 // the expectation, an `ours` run fails the script if front panics or dies by
 // a signal. PREFIX tokens (before ARGS):
 //
@@ -327,7 +328,7 @@ func childEnv(ts *testscript.TestScript, spec runSpec) []string {
 		"TMPDIR=" + tmp,
 		"LC_ALL=C",
 		"LANG=C",
-		"TZ=UTC",
+		"TZ=" + ts.Getenv("TZ"),
 	}
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "FRONTPGP_") {

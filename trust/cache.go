@@ -84,19 +84,22 @@ func MarshalCache(r *Result, certs []*openpgp.Entity, stamp []byte, now time.Tim
 
 var errBadCache = errors.New("invalid validity cache")
 
-// UnmarshalCache reads a cache written under stamp; any other stamp, or
-// anything malformed, is an error (the caller recomputes).
-func UnmarshalCache(data, stamp []byte, owner func(fpr string) Level) (*Cached, error) {
-	if len(data) > maxCache {
-		return nil, errBadCache
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 64<<10)
+// PendingCache is a cache holding no result, only gpg's "check pending"
+// next-check time 1 (revalidation_mark): no stamp matches it.
+func PendingCache() []byte {
+	return fmt.Appendf(nil, "%s\nstamp \ncomputed 0\nuntil 0\nmodel pgp\nnoultimate false\nnextcheck 1\n", cacheMagic)
+}
+
+// CacheHeaderMax bounds what CachedNextCheck reads: the magic line and
+// the header lines, whose values are a hex digest, numbers and words.
+const CacheHeaderMax = 1024
+
+// readCacheHeader reads the magic line and the header lines in their
+// fixed order.
+func readCacheHeader(sc *bufio.Scanner) (map[string]string, error) {
 	if !sc.Scan() || sc.Text() != cacheMagic {
 		return nil, errBadCache
 	}
-	r := &Result{owner: owner, uids: map[string]map[string]*uidRecord{}}
-	c := &Cached{Result: r}
 	header := map[string]string{}
 	for _, key := range []string{"stamp", "computed", "until", "model", "noultimate", "nextcheck"} {
 		if !sc.Scan() {
@@ -108,10 +111,40 @@ func UnmarshalCache(data, stamp []byte, owner func(fpr string) Level) (*Cached, 
 		}
 		header[k] = v
 	}
-	if header["stamp"] != hex.EncodeToString(stamp) {
+	return header, nil
+}
+
+// CachedNextCheck is the next-check time the last validity computation
+// stored, whatever it was computed from: gpg's trustdb likewise keeps the
+// value of its last check until the next one, and its colon listings show
+// it (flagged overdue once it has passed). head is the start of the cache
+// file; at most CacheHeaderMax bytes of it are looked at.
+func CachedNextCheck(head []byte) (int64, bool) {
+	if len(head) > CacheHeaderMax {
+		head = head[:CacheHeaderMax]
+	}
+	header, err := readCacheHeader(bufio.NewScanner(bytes.NewReader(head)))
+	if err != nil {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(header["nextcheck"], 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// UnmarshalCache reads a cache written under stamp; any other stamp, or
+// anything malformed, is an error (the caller recomputes).
+func UnmarshalCache(data, stamp []byte, owner func(fpr string) Level) (*Cached, error) {
+	if len(data) > maxCache {
 		return nil, errBadCache
 	}
-	var err error
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 64<<10)
+	header, err := readCacheHeader(sc)
+	if err != nil || header["stamp"] != hex.EncodeToString(stamp) {
+		return nil, errBadCache
+	}
+	r := &Result{owner: owner, uids: map[string]map[string]*uidRecord{}}
+	c := &Cached{Result: r}
 	num := func(s string) int64 {
 		n, e := strconv.ParseInt(s, 10, 64)
 		if e != nil {

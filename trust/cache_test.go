@@ -41,3 +41,22 @@ func TestValidityCacheRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCachedNextCheck(t *testing.T) {
+	if n, ok := CachedNextCheck(PendingCache()); !ok || n != 1 {
+		t.Fatalf("pending cache: got %d %v, want 1 true", n, ok)
+	}
+	good := []byte(cacheMagic + "\nstamp ab\ncomputed 5\nuntil 0\nmodel pgp\nnoultimate false\nnextcheck 1755552000\nuid X 6 0 0 41\n")
+	if n, ok := CachedNextCheck(good); !ok || n != 1755552000 {
+		t.Fatalf("got %d %v, want 1755552000 true", n, ok)
+	}
+	for _, bad := range []string{"", "garbage\n", cacheMagic + "\nstamp ab\ncomputed 5\n", cacheMagic + "\nstamp ab\ncomputed 5\nuntil 0\nmodel pgp\nnoultimate false\nnextcheck -4\n"} {
+		if _, ok := CachedNextCheck([]byte(bad)); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	// a pending cache never matches a stamp, so validity is recomputed
+	if _, err := UnmarshalCache(PendingCache(), []byte{0xab}, func(string) Level { return Unknown }); err == nil {
+		t.Fatal("pending cache accepted as a result")
+	}
+}

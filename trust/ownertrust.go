@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontpgp/front/gpgtime"
 )
 
 // Level is gpg's trust value (TRUST_* in trustdb.h); the same numbers are
@@ -302,7 +304,7 @@ func (o *Ownertrust) Import(r io.Reader, name string, implied func(fpr string) (
 // the time in gpg's asctimestamp form, then "FPR:VALUE:" lines.
 func Export(w io.Writer, fprs []string, values map[string]Level, now time.Time) error {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "# List of assigned trustvalues, created %s\n", now.UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
+	fmt.Fprintf(&b, "# List of assigned trustvalues, created %s\n", gpgtime.Asc(now))
 	b.WriteString("# (Use \"gpg --import-ownertrust\" to restore them)\n")
 	for _, f := range fprs {
 		if values[f] != 0 {

@@ -518,11 +518,6 @@ func sigLifetimeOver(sig *packet.Signature, now time.Time) bool {
 	return lifetimeOver(sig.CreationTime, sig.SigLifetimeSecs, now)
 }
 
-// gpgTime formats a time as gpg's asctimestamp does in the C locale.
-func gpgTime(unix int64) string {
-	return time.Unix(unix, 0).UTC().Format("Mon Jan _2 15:04:05 2006 MST")
-}
-
 // reportRevokedKey is gpg's warning for a good signature by a revoked
 // key: KEYREVOKED, the warning, then the revocation reason (gpg looks the
 // key up again for it, hence the KEY_CONSIDERED).

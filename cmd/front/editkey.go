@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/gpgtime"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
@@ -764,6 +765,7 @@ func (a *app) updateOwnertrust(fpr string, v trust.Level) error {
 		return &exitError{2, "trustdb: sync failed: " + err.Error()}
 	}
 	a.trust.owner = o
+	a.markRevalidation()
 	return nil
 }
 
@@ -1006,7 +1008,7 @@ func (s *editSession) askExpire() (int64, bool) {
 		if secs == 0 {
 			fmt.Fprintf(w, "Key does not expire at all\n")
 		} else {
-			fmt.Fprintf(w, "Key expires at %s\n", s.a.now.Add(time.Duration(secs)*time.Second).UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
+			fmt.Fprintf(w, "Key expires at %s\n", gpgtime.Asc(s.a.now.Add(time.Duration(secs)*time.Second)))
 		}
 		if s.a.commandFD() || s.askYes("keygen.valid.okay", "Is this correct? (y/N) ") {
 			if secs == 0 {

@@ -157,6 +157,7 @@ const (
 	errBadPassphrase     = 11
 	errNoSeckey          = 17
 	errUnusablePubkey    = 53
+	errUnusableSeckey    = 54
 	errMissingPassphrase = 69
 	errBadData           = 89
 	errCanceled          = 99

@@ -1191,13 +1191,21 @@ func describeSubpacket(typ int, b []byte) string {
 	return ""
 }
 
-// timeValue is gpg's strtimevalue: "NyNdNhNm".
+// timeValue is gpg's strtimevalue: "NyNdNhNm" without leading zero years
+// and days ("2d0h0m", "0h5m"); minutes are always there.
 func timeValue(v uint32) string {
 	years := v / (365 * 86400)
 	v %= 365 * 86400
 	days := v / 86400
 	v %= 86400
-	return fmt.Sprintf("%dy%dd%dh%dm", years, days, v/3600, v%3600/60)
+	hm := fmt.Sprintf("%dh%dm", v/3600, v%3600/60)
+	switch {
+	case years > 0:
+		return fmt.Sprintf("%dy%dd", years, days) + hm
+	case days > 0:
+		return fmt.Sprintf("%dd", days) + hm
+	}
+	return hm
 }
 
 // listedCurveNames are the curves gpg names in listings (its short aliases

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -12,85 +13,166 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
 )
 
-// usableSigningKey picks the key of e that signs: the newest valid signing
-// subkey with a secret here, else the primary key.
-func (a *app) usableSigningKey(e *openpgp.Entity) *packet.PublicKey {
-	var best *openpgp.Subkey
-	for i := range e.Subkeys {
-		sk := &e.Subkeys[i]
-		if sk.Sig == nil || !sk.Sig.FlagsValid || !sk.Sig.FlagSign || sk.Revoked(a.now) || sk.PublicKey.KeyExpired(sk.Sig, a.now) || !a.hasSecret(sk.PublicKey) {
-			continue
+// KEY_CONSIDERED flags (gpg's LOOKUP_* bits in getkey.c).
+const (
+	considerNotSelected      = 1 // no key of the certificate was chosen
+	considerAllSubkeysExpire = 2 // every subkey fit for the use is revoked or expired (or there is none)
+)
+
+// signingKeyOf is gpg's finish_lookup for a signing key: the newest valid
+// signing subkey with a secret here, else the primary key. exact is the
+// (sub)key a spec with a trailing '!' named (nil: none); then only that key
+// is considered, and a key that cannot sign is not replaced by another.
+// flags are KEY_CONSIDERED's.
+func (a *app) signingKeyOf(e *openpgp.Entity, exact *packet.PublicKey) (pk *packet.PublicKey, flags int) {
+	exactPrimary := exact != nil && bytes.Equal(exact.Fingerprint, e.PrimaryKey.Fingerprint)
+	if !exactPrimary {
+		var best *openpgp.Subkey
+		fit, gone := 0, 0
+		for i := range e.Subkeys {
+			sk := &e.Subkeys[i]
+			if exact != nil && !bytes.Equal(sk.PublicKey.Fingerprint, exact.Fingerprint) {
+				continue
+			}
+			if sk.Sig == nil || !sk.Sig.FlagsValid || !sk.Sig.FlagSign {
+				continue
+			}
+			fit++
+			if sk.Revoked(a.now) || sk.PublicKey.KeyExpired(sk.Sig, a.now) {
+				gone++
+				continue
+			}
+			if sk.PublicKey.CreationTime.After(a.now) || !a.hasSecret(sk.PublicKey) {
+				continue
+			}
+			if best == nil || sk.PublicKey.CreationTime.After(best.PublicKey.CreationTime) {
+				best = sk
+			}
 		}
-		if best == nil || sk.PublicKey.CreationTime.After(best.PublicKey.CreationTime) {
-			best = sk
+		if fit == gone {
+			flags |= considerAllSubkeysExpire
+		}
+		if best != nil {
+			return best.PublicKey, flags
 		}
 	}
-	if best != nil {
-		return best.PublicKey
+	if exact == nil || exactPrimary {
+		sig, _ := e.PrimarySelfSignature()
+		if sig != nil && (!sig.FlagsValid || sig.FlagSign) && a.hasSecret(e.PrimaryKey) && !e.Revoked(a.now) && !e.PrimaryKey.KeyExpired(sig, a.now) {
+			return e.PrimaryKey, flags
+		}
 	}
-	sig, _ := e.PrimarySelfSignature()
-	if sig != nil && (!sig.FlagsValid || sig.FlagSign) && a.hasSecret(e.PrimaryKey) && !e.Revoked(a.now) && !e.PrimaryKey.KeyExpired(sig, a.now) {
-		return e.PrimaryKey
+	return nil, flags | considerNotSelected
+}
+
+// exactKey is the (sub)key of e a '!' spec names, or nil.
+func exactKey(e *openpgp.Entity, q store.Query) *packet.PublicKey {
+	if !q.Exact {
+		return nil
+	}
+	for _, k := range allKeys(e) {
+		if q.MatchKey(k.PublicKey.Fingerprint) {
+			return k.PublicKey
+		}
 	}
 	return nil
 }
 
-// signers resolves -u / --default-key (or the first own key) to signing keys.
+// hasAnySecret is gpg's agent_probe_any_secret_key: some key of e has a
+// secret (or a stub) here.
+func (a *app) hasAnySecret(e *openpgp.Entity) bool {
+	for _, k := range allKeys(e) {
+		if _, ok := a.secretKeys()[fmt.Sprintf("%X", k.PublicKey.Fingerprint)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// signingKeyFor looks spec up as gpg's getkey_byname does for a signer:
+// each matching certificate with a secret here is considered
+// (KEY_CONSIDERED) until one has a key that signs. The error code is
+// GPG_ERR_UNUSABLE_SECKEY when a certificate was found but none of its
+// keys can sign, else GPG_ERR_NO_SECKEY.
+func (a *app) signingKeyFor(spec string) (*packet.PublicKey, int) {
+	q := store.ParseSpec(spec)
+	code := errNoSeckey
+	for _, e := range a.certsFor(q) {
+		if !a.hasAnySecret(e) {
+			continue
+		}
+		pk, flags := a.signingKeyOf(e, exactKey(e, q))
+		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), strconv.Itoa(flags))
+		if pk != nil {
+			return pk, 0
+		}
+		code = errUnusableSeckey
+	}
+	return nil, code
+}
+
+// signerErrorText is gpg's text for the codes signingKeyFor returns.
+func signerErrorText(code int) string {
+	if code == errUnusableSeckey {
+		return "Unusable secret key"
+	}
+	return "No secret key"
+}
+
+// signers resolves -u / --default-key (or the first own key) to signing
+// keys, as gpg's build_sk_list does. gpg keeps the -u values in a list it
+// builds by prepending, so it resolves them last first and prepends each
+// key it finds: KEY_CONSIDERED lines come in reverse command-line order,
+// signatures in command-line order. A spec given twice, or naming a key
+// already chosen, is skipped. A spec that names no usable key is reported
+// (INV_SGNR) and the others are still resolved; signing stops only when
+// it was the one resolved last, but any such failure makes the exit code 2.
 func (a *app) signers() ([]pgp.SignKey, error) {
 	specs := a.opts.values["local-user"]
 	if len(specs) == 0 && a.opts.has("default-key") {
 		specs = []string{a.opts.last("default-key")}
 	}
-	var ents openpgp.EntityList
 	if len(specs) == 0 {
 		for _, e := range a.ownCerts() {
-			if a.usableSigningKey(e) != nil {
-				ents = append(ents, e)
-				break
+			if pk, flags := a.signingKeyOf(e, nil); pk != nil {
+				// the default key: first considered (0), then chosen for signing
+				fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+				a.status.Emit("KEY_CONSIDERED", fpr, "0")
+				a.status.Emit("KEY_CONSIDERED", fpr, strconv.Itoa(flags))
+				return []pgp.SignKey{a.signKeyFor(pk)}, nil
 			}
 		}
-		if len(ents) == 0 {
-			return nil, &exitError{2, "no default secret key: No secret key"}
-		}
+		return nil, &exitError{2, "no default secret key: No secret key"}
 	}
 	var keys []pgp.SignKey
-	for _, spec := range specs {
-		found := a.findCerts(spec)
-		var pk *packet.PublicKey
-		for _, e := range found {
-			if pk = a.usableSigningKey(e); pk != nil {
-				// gpg reports the key it settled on as it looks it up
-				a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), subkeysUnusableFlag(e, pk))
-				break
-			}
+	failed := 0
+	for i := len(specs) - 1; i >= 0; i-- {
+		spec := specs[i]
+		failed = 0
+		if slices.Contains(specs[i+1:], spec) {
+			a.infof("skipped \"%s\": duplicated", spec)
+			continue
 		}
-		if pk == nil {
+		pk, code := a.signingKeyFor(spec)
+		switch {
+		case pk == nil:
+			failed = code
+			a.errorf("skipped \"%s\": %s", spec, signerErrorText(code))
 			a.status.Emit("INV_SGNR", "9", spec)
-			a.failure("sign", errNoSeckey)
-			return nil, &exitError{2, fmt.Sprintf("skipped \"%s\": No secret key", spec)}
+		case slices.ContainsFunc(keys, func(k pgp.SignKey) bool { return bytes.Equal(k.Key.Fingerprint, pk.Fingerprint) }):
+			a.infof("skipped: secret key already present")
+		default:
+			keys = append([]pgp.SignKey{a.signKeyFor(pk)}, keys...)
 		}
-		keys = append(keys, a.signKeyFor(pk))
 	}
-	for _, e := range ents {
-		// the default key: first considered (0), then chosen for signing (2)
-		fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
-		pk := a.usableSigningKey(e)
-		a.status.Emit("KEY_CONSIDERED", fpr, "0")
-		a.status.Emit("KEY_CONSIDERED", fpr, subkeysUnusableFlag(e, pk))
-		keys = append(keys, a.signKeyFor(pk))
+	if failed != 0 {
+		a.failure("sign", failed)
+		return nil, &exitError{2, "signing failed: " + signerErrorText(failed)}
 	}
 	return keys, nil
-}
-
-// subkeysUnusableFlag is KEY_CONSIDERED's flag 2 ("no subkey usable"),
-// set when the primary key itself signs, else 0.
-func subkeysUnusableFlag(e *openpgp.Entity, signing *packet.PublicKey) string {
-	if bytes.Equal(signing.Fingerprint, e.PrimaryKey.Fingerprint) {
-		return "2"
-	}
-	return "0"
 }
 
 func (a *app) signKeyFor(pk *packet.PublicKey) pgp.SignKey {

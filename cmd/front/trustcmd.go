@@ -338,13 +338,53 @@ func (a *app) trustHeader() keylist.TrustHeader {
 	if h.Created == 0 {
 		h.Created = a.now.Unix()
 	}
-	// The next-check time comes from a web computation only when the
-	// listing needed one anyway: computing the whole web just for this
-	// field would read every certificate in the store.
+	// The next-check time comes from this run's web computation when the
+	// listing needed one anyway, else from the one the last computation
+	// stored (gpg's trustdb keeps its last check's value too): computing
+	// the whole web just for this field would read every certificate.
 	if ts.result != nil {
 		h.NextCheck = ts.result.NextCheck
+	} else {
+		h.NextCheck = a.storedNextCheck()
+		// the record shows the stored value; the listing's validity
+		// lookups then run the check that is due, as gpg's do
+		a.checkIfDue()
 	}
 	return h
+}
+
+// storedNextCheck is the next-check time the last validity computation
+// stored (0: none).
+func (a *app) storedNextCheck() int64 {
+	head, err := readHead(a.store.CachePath(validityCacheName), trust.CacheHeaderMax)
+	if err != nil {
+		return 0
+	}
+	n, _ := trust.CachedNextCheck(head)
+	return n
+}
+
+// checkIfDue is gpg's check_trustdb_stale: when the stored next check is
+// due (or pending after an ownertrust change), validity is computed now
+// and stored with its new next-check time.
+func (a *app) checkIfDue() {
+	ts := a.usableTrust()
+	if ts == nil || ts.result != nil || (ts.params.Model != "pgp" && ts.params.Model != "classic") {
+		return
+	}
+	if n := a.storedNextCheck(); n != 0 && n <= a.now.Unix() {
+		_, _ = a.validity()
+	}
+}
+
+// readHead reads at most n bytes from the start of path.
+func readHead(path string, n int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
 }
 
 // importOwnertrustCmd is --import-ownertrust [FILE]: stdin without FILE.
@@ -408,7 +448,17 @@ func (a *app) importOwnertrustCmd(args []string) error {
 	if err := store.WriteAtomic(trust.Path(a.home), ts.owner.Marshal(), 0o600); err != nil {
 		return &exitError{2, "trustdb: sync failed: " + err.Error()}
 	}
+	a.markRevalidation()
 	return nil
+}
+
+// markRevalidation is gpg's revalidation_mark after an ownertrust change:
+// the stored validity no longer holds (its stamp names the old values, so
+// it would be recomputed anyway) and the next check is due at once, which
+// the tru record shows as next check 1, overdue. Best effort, as the
+// cache is.
+func (a *app) markRevalidation() {
+	_ = store.WriteAtomic(a.store.CachePath(validityCacheName), trust.PendingCache(), 0o600)
 }
 
 // exportOwnertrustCmd is --export-ownertrust: the assignments in the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/gpgtime"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/status"
@@ -225,7 +226,7 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	} else {
 		a.status.Emit("NEWSIG")
 	}
-	a.infof("Signature made %s", sig.CreationTime.UTC().Format("Mon Jan _2 15:04:05 2006 MST"))
+	a.infof("Signature made %s", gpgtime.Asc(sig.CreationTime))
 	issuerFpr := "-"
 	if len(sig.IssuerFingerprint) > 0 {
 		issuerFpr = fmt.Sprintf("%X", sig.IssuerFingerprint)
@@ -349,9 +350,9 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	}
 	defer func() {
 		if sigExpired {
-			a.infof("Signature expired %s", gpgTime(sigExpiry(sig)))
+			a.infof("Signature expired %s", gpgtime.AscUnix(sigExpiry(sig)))
 		} else if sigExpiry(sig) != 0 {
-			a.infof("Signature expires %s", gpgTime(sigExpiry(sig)))
+			a.infof("Signature expires %s", gpgtime.AscUnix(sigExpiry(sig)))
 		}
 	}()
 	if a.gpgv {
