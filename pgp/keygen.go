@@ -29,7 +29,7 @@ func algoConfig(algo string, created time.Time, lifetime uint32, v6 bool) (*pack
 		bits := 3072
 		if len(a) > 3 {
 			n, err := strconv.Atoi(a[3:])
-			if err != nil || n < 2048 || n > 4096 {
+			if err != nil || n < 1024 || n > 4096 {
 				return nil, fmt.Errorf("invalid RSA key size %q", algo)
 			}
 			bits = n
@@ -330,7 +330,7 @@ func algoUsage(a string) string {
 // size rules: RSA sizes below 1024 become 1024, above 4096 become 4096,
 // others round up to a multiple of 32 (default 3072); DSA sizes round up
 // to 1024, 2048 or 3072 (default 2048, at most 3072); ElGamal sizes are
-// 2048, 3072 or 4096 (default 2048; others round up), the sizes of the
+// 2048, 3072 or 4096 (default 3072; others round up), the sizes of the
 // fixed groups Generate uses. Names of curves front does not support are
 // an unknown curve, as they are to gpg when it does not know them.
 func CanonicalAlgo(algo string) (string, error) {
@@ -356,7 +356,7 @@ func CanonicalAlgo(algo string) (string, error) {
 	if s, ok := sized("dsa", 2048, func(n int) int { return min((max(n, 1)+1023)/1024, 3) * 1024 }); ok {
 		return s, nil
 	}
-	if s, ok := sized("elg", 2048, func(n int) int { return min(max((n+1023)/1024, 2), 4) * 1024 }); ok {
+	if s, ok := sized("elg", 3072, func(n int) int { return min(max((n+1023)/1024, 2), 4) * 1024 }); ok {
 		return s, nil
 	}
 	switch a {

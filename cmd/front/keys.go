@@ -295,10 +295,11 @@ func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.Gene
 	algo := func(typ, length, curve string) (string, error) {
 		switch strings.ToLower(typ) {
 		case "rsa", "1":
-			if length == "" {
-				length = "3072"
-			}
-			return "rsa" + length, nil
+			return pgp.CanonicalAlgo("rsa" + length)
+		case "dsa", "17":
+			return pgp.CanonicalAlgo("dsa" + length)
+		case "elg-e", "elg", "16":
+			return pgp.CanonicalAlgo("elg" + length)
 		case "eddsa", "22", "ecdh", "18", "ecdsa", "19":
 			if curve == "" {
 				return "", fmt.Errorf("Key-Curve missing")
