@@ -232,6 +232,9 @@ func DefaultUsage(keyType string) string {
 	case "ecdh", "18", "elg", "elg-e", "16":
 		return "encr"
 	}
+	if strings.HasPrefix(strings.ToLower(keyType), "elg") {
+		return "encr"
+	}
 	return "sign,auth"
 }
 func lifetimeOf(k ipc.KeySpec) (uint32, error) {
