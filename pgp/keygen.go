@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -308,13 +309,16 @@ func QuickPrimary(algo, usage string) (string, string, error) {
 		}
 		tokens = append(tokens, f)
 	}
+	if !slices.Contains(tokens, "cert") {
+		tokens = append(tokens, "cert")
+	}
 	caps := algoUsage(a)
-	for _, t := range append(tokens, "cert") {
+	for _, t := range tokens {
 		if !strings.Contains(caps, t) {
 			return "", "", ErrWrongUsage
 		}
 	}
-	return a, strings.Join(append(tokens, "cert"), ","), nil
+	return a, strings.Join(tokens, ","), nil
 }
 
 // algoUsage lists what a key of the canonical algorithm a may do.
