@@ -33,7 +33,7 @@ FUZZTIME ?= 20s
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
-	pacman-package-manager makepkg archlinux-keyring
+	pacman-package-manager makepkg archlinux-keyring openssh-client
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and

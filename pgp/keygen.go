@@ -2,7 +2,9 @@ package pgp
 
 import (
 	"crypto"
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,12 +35,21 @@ func algoConfig(algo string, created time.Time, lifetime uint32, v6 bool) (*pack
 		bits := 3072
 		if len(a) > 3 {
 			n, err := strconv.Atoi(a[3:])
-			if err != nil || n < 2048 || n > 4096 {
+			if err != nil || n < 1024 || n > 4096 {
 				return nil, fmt.Errorf("invalid RSA key size %q", algo)
 			}
 			bits = n
 		}
 		cfg.Algorithm, cfg.RSABits = packet.PubKeyAlgoRSA, bits
+	case strings.HasPrefix(a, "dsa") || strings.HasPrefix(a, "elg"):
+		if v6 {
+			return nil, fmt.Errorf("algorithm %q is not possible in a v6 key", algo)
+		}
+		// made by newDSAEntity and addElGamalSubkey from the size in the name
+		cfg.Algorithm = packet.PubKeyAlgoDSA
+		if a[0] == 'e' {
+			cfg.Algorithm = packet.PubKeyAlgoElGamal
+		}
 	case a == "ed25519" || a == "cv25519":
 		if v6 {
 			cfg.Algorithm = packet.PubKeyAlgoEd25519
@@ -100,7 +111,7 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Algorithm == packet.PubKeyAlgoX25519 || strings.EqualFold(req.Primary.Algo, "cv25519") {
+	if cfg.Algorithm == packet.PubKeyAlgoX25519 || cfg.Algorithm == packet.PubKeyAlgoElGamal || strings.EqualFold(req.Primary.Algo, "cv25519") {
 		return nil, fmt.Errorf("algorithm %q cannot be a primary key", req.Primary.Algo)
 	}
 	pu, err := parseUsage(req.Primary.Usage)
@@ -111,7 +122,12 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 		return nil, fmt.Errorf("usage encr is not possible for a %s primary key", req.Primary.Algo)
 	}
 	name, comment, email := splitUserID(req.UserID)
-	e, err := openpgp.NewEntity(name, comment, email, cfg)
+	var e *openpgp.Entity
+	if bits, ok := sizeOf(req.Primary.Algo, "dsa"); ok {
+		e, err = newDSAEntity(bits, name, comment, email, cfg)
+	} else {
+		e, err = openpgp.NewEntity(name, comment, email, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +159,7 @@ func Generate(req *ipc.GenerateRequest) (*openpgp.Entity, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := addSubkey(e, scfg, su); err != nil {
+		if err := addSubkey(e, sk.Algo, scfg, su); err != nil {
 			return nil, fmt.Errorf("subkey %s (%s): %v", sk.Algo, sk.Usage, err)
 		}
 	}
@@ -168,18 +184,27 @@ func AddSubkey(e *openpgp.Entity, spec ipc.KeySpec, created int64) (*openpgp.Sub
 	if !u.sign && !u.encr && !u.auth {
 		return nil, fmt.Errorf("no usable usage for a subkey")
 	}
-	if err := addSubkey(e, cfg, u); err != nil {
+	if err := addSubkey(e, spec.Algo, cfg, u); err != nil {
 		return nil, err
 	}
 	return &e.Subkeys[len(e.Subkeys)-1], nil
 }
 
-// addSubkey adds one subkey with exactly the usage flags asked for. Keys
-// that sign get the embedded back-signature; RSA may combine all usages.
-func addSubkey(e *openpgp.Entity, cfg *packet.Config, u usage) error {
+// addSubkey adds one subkey of the named algorithm with exactly the usage
+// flags asked for. Keys that sign get the embedded back-signature; RSA may
+// combine all usages; ElGamal only encrypts; DSA subkeys are not made.
+func addSubkey(e *openpgp.Entity, algo string, cfg *packet.Config, u usage) error {
 	isRSA := cfg.Algorithm == packet.PubKeyAlgoRSA
 	var err error
 	switch {
+	case cfg.Algorithm == packet.PubKeyAlgoElGamal:
+		bits, _ := sizeOf(algo, "elg")
+		if !u.encr || u.sign || u.auth {
+			return fmt.Errorf("usage not possible for this algorithm")
+		}
+		return addElGamalSubkey(e, bits, cfg)
+	case cfg.Algorithm == packet.PubKeyAlgoDSA:
+		return fmt.Errorf("DSA subkeys are not supported")
 	case u.encr && !u.sign && !u.auth:
 		switch cfg.Algorithm {
 		case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoECDSA:
@@ -213,6 +238,9 @@ func DefaultUsage(keyType string) string {
 	case "ecdh", "18", "elg", "elg-e", "16":
 		return "encr"
 	}
+	if strings.HasPrefix(strings.ToLower(keyType), "elg") {
+		return "encr"
+	}
 	return "sign,auth"
 }
 func lifetimeOf(k ipc.KeySpec) (uint32, error) {
@@ -235,4 +263,117 @@ func splitUserID(uid string) (name, comment, email string) {
 		rest = strings.TrimSuffix(rest[:i], " ")
 	}
 	return rest, comment, email
+}
+
+// Errors of QuickPrimary, named by gpg's messages.
+var (
+	ErrWrongUsage   = errors.New("Wrong key usage")
+	ErrInvalidValue = errors.New("Invalid value")
+	ErrUnknownCurve = errors.New("Unknown elliptic curve")
+)
+
+// IsDefaultAlgo reports whether a --quick-gen-key ALGO asks for the
+// default key type.
+func IsDefaultAlgo(algo string) bool {
+	switch strings.ToLower(algo) {
+	case "", "-", "default", "future-default":
+		return true
+	}
+	return false
+}
+
+// IsDefaultUsage reports whether a --quick-gen-key USAGE asks for the
+// algorithm's default usage.
+func IsDefaultUsage(usage string) bool {
+	return usage == "" || usage == "-" || strings.EqualFold(usage, "default")
+}
+
+// QuickPrimary resolves --quick-gen-key's ALGO and explicit or default
+// USAGE for a primary key without subkeys, as gpg 2.2.40 does: key sizes
+// are brought into gpg's ranges (RSA 1024..4096 in steps of 32, DSA 1024,
+// 2048 or 3072), a usage token other than sign, encr, encrypt, auth and
+// cert is an invalid value, a usage the algorithm cannot have is wrong,
+// and certify is always added. It returns the algorithm and usage in the
+// form Generate takes.
+func QuickPrimary(algo, usage string) (string, string, error) {
+	a, err := CanonicalAlgo(algo)
+	if err != nil {
+		return "", "", err
+	}
+	if IsDefaultUsage(usage) {
+		usage = "sign"
+	}
+	var tokens []string
+	for _, f := range strings.FieldsFunc(strings.ToLower(usage), func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		switch f {
+		case "sign", "encr", "auth", "cert":
+		case "encrypt":
+			f = "encr"
+		default:
+			return "", "", ErrInvalidValue
+		}
+		tokens = append(tokens, f)
+	}
+	if !slices.Contains(tokens, "cert") {
+		tokens = append(tokens, "cert")
+	}
+	caps := algoUsage(a)
+	for _, t := range tokens {
+		if !strings.Contains(caps, t) {
+			return "", "", ErrWrongUsage
+		}
+	}
+	return a, strings.Join(tokens, ","), nil
+}
+
+// algoUsage lists what a key of the canonical algorithm a may do.
+func algoUsage(a string) string {
+	switch {
+	case strings.HasPrefix(a, "rsa"):
+		return "sign,cert,auth,encr"
+	case a == "cv25519" || strings.HasPrefix(a, "elg"):
+		return "encr"
+	}
+	return "sign,cert,auth"
+}
+
+// CanonicalAlgo turns a gpg algorithm string (rsa, rsa3072, dsa2048,
+// elg, ed25519, nistp256, ...) into the name Generate takes, with gpg's
+// size rules: RSA sizes below 1024 become 1024, above 4096 become 4096,
+// others round up to a multiple of 32 (default 3072); DSA sizes round up
+// to 1024, 2048 or 3072 (default 2048, at most 3072); ElGamal sizes are
+// 2048, 3072 or 4096 (default 3072; others round up), the sizes of the
+// fixed groups Generate uses. Names of curves front does not support are
+// an unknown curve, as they are to gpg when it does not know them.
+func CanonicalAlgo(algo string) (string, error) {
+	a := strings.ToLower(algo)
+	sized := func(prefix string, def int, round func(int) int) (string, bool) {
+		rest, ok := strings.CutPrefix(a, prefix)
+		if !ok {
+			return "", false
+		}
+		n := def
+		if rest != "" {
+			v, err := strconv.Atoi(rest)
+			if err != nil || v <= 0 {
+				return "", false
+			}
+			n = round(v)
+		}
+		return prefix + strconv.Itoa(n), true
+	}
+	if s, ok := sized("rsa", 3072, func(n int) int { return (min(max(n, 1024), 4096) + 31) / 32 * 32 }); ok {
+		return s, nil
+	}
+	if s, ok := sized("dsa", 2048, func(n int) int { return min((max(n, 1)+1023)/1024, 3) * 1024 }); ok {
+		return s, nil
+	}
+	if s, ok := sized("elg", 3072, func(n int) int { return min(max((n+1023)/1024, 2), 4) * 1024 }); ok {
+		return s, nil
+	}
+	switch a {
+	case "ed25519", "cv25519", "nistp256", "nistp384", "nistp521":
+		return a, nil
+	}
+	return "", ErrUnknownCurve
 }

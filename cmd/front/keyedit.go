@@ -444,6 +444,9 @@ func (a *app) quickAddKey(args []string) error {
 			algo = "cv25519"
 		}
 	}
+	if canon, err := pgp.CanonicalAlgo(algo); err == nil {
+		algo = canon // gpg's sizes: elg is elg3072, rsa5000 is rsa4096
+	}
 	if usage == "default" {
 		usage = pgp.DefaultUsage(algo)
 		if strings.Contains(usage, "encr") {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -66,31 +67,61 @@ func (a *app) isOwn(e *openpgp.Entity) bool {
 	return ok
 }
 
-// parseExpire accepts gpg's expiration forms: never/none/-/0, Nd/Nw/Nm/Ny,
-// plain seconds, ISO date.
+// errInvalidExpire is parseExpire's error; gpg reports it as "Invalid
+// value" (GPG_ERR_INV_VALUE) where it names no better message.
+var errInvalidExpire = errors.New("Invalid value")
+
+// maxExpire is the largest lifetime gpg stores: it caps at 2^32-2 seconds.
+const maxExpire = 1<<32 - 2
+
+// parseExpire reads an expiration as gpg's parse_expire_string does
+// (case matters, as in gpg): "", "none", "never", "-" mean none;
+// "seconds=N"; an ISO date YYYY-MM-DD, meaning noon UTC of that day, if
+// that is still ahead; an ISO time YYYYMMDDTHHMMSS (UTC); else N days,
+// or N with a suffix d, w, m (30 days) or y (365 days), any case. The
+// result is a lifetime in seconds from now, 0 for none.
 func parseExpire(s string, now time.Time) (int64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	switch s {
-	case "", "never", "none", "-", "0":
+	case "", "none", "never", "-":
 		return 0, nil
 	}
-	if strings.HasPrefix(s, "seconds=") {
-		return strconv.ParseInt(s[8:], 10, 64)
+	if digits, ok := strings.CutPrefix(s, "seconds="); ok {
+		n, err := strconv.ParseUint(digits, 10, 32)
+		if err != nil {
+			return 0, errInvalidExpire
+		}
+		return int64(n), nil
 	}
-	unit := map[byte]int64{'d': 86400, 'w': 7 * 86400, 'm': 30 * 86400, 'y': 365 * 86400}
-	if u, ok := unit[s[len(s)-1]]; ok {
-		n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
-		if err == nil && n > 0 {
-			return n * u, nil
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		if noon := t.Unix() + 43200; noon > now.Unix() {
+			return noon - now.Unix(), nil
 		}
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
-		return n * 86400, nil
+	if t, err := time.Parse("20060102T150405", s); err == nil {
+		if d := t.Unix() - now.Unix(); d > 0 {
+			return min(d, maxExpire), nil
+		}
+		// gpg 2.2.40 turns an ISO time already past into a key that
+		// expires one second after its creation (observed)
+		return 1, nil
 	}
-	if t, err := time.Parse("2006-01-02", s); err == nil && t.After(now) {
-		return int64(t.Sub(now).Seconds()), nil
+	mult := map[byte]int64{'d': 1, 'w': 7, 'm': 30, 'y': 365}
+	digits, m := s, int64(1)
+	if last := s[len(s)-1]; last < '0' || last > '9' {
+		digits, m = s[:len(s)-1], mult[last|0x20]
 	}
-	return 0, fmt.Errorf("invalid expiration time %q", s)
+	if m == 0 || digits == "" || strings.Trim(digits, "0123456789") != "" {
+		return 0, errInvalidExpire
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil {
+		return maxExpire, nil // more digits than int64 holds
+	}
+	if n > maxExpire/(86400*m) {
+		return maxExpire, nil
+	}
+	return n * 86400 * m, nil
 }
 
 func (a *app) quickGenKey(args []string) error {
@@ -104,26 +135,37 @@ func (a *app) quickGenKey(args []string) error {
 		return i
 	}
 	uid, algo, usage, expire := args[0], arg("default", 1), arg("default", 2), arg("2y", 3)
-	if expire == "default" || expire == "-" && len(args) < 4 {
+	if expire == "default" || expire == "-" {
 		expire = "2y"
+	}
+	// gpg checks the arguments before it looks for an existing key and
+	// reports a bad one without status lines
+	keygenFailed := func(err error) error {
+		return &exitError{2, "Key generation failed: " + err.Error()}
 	}
 	exp, err := parseExpire(expire, a.now)
 	if err != nil {
-		return &exitError{2, err.Error()}
-	}
-	if len(a.findCerts("="+uid)) > 0 && !a.opts.has("yes") {
-		return &exitError{2, "A key for \"" + uid + "\" already exists"}
+		return keygenFailed(err)
 	}
 	req := &ipc.GenerateRequest{UserID: uid, Created: a.now.Unix(), V6: a.opts.has("rfc9580")}
-	switch strings.ToLower(algo) {
-	case "default", "future-default", "-", "":
+	switch {
+	case pgp.IsDefaultAlgo(algo) && pgp.IsDefaultUsage(usage):
 		req.Primary = ipc.KeySpec{Algo: "ed25519", Usage: "sign,cert", ExpireSecs: exp}
 		req.Subkeys = []ipc.KeySpec{{Algo: "cv25519", Usage: "encr"}}
 	default:
-		if usage == "default" || usage == "-" {
-			usage = "sign,cert"
+		// an explicit algorithm or usage makes one primary key, as in gpg;
+		// "default" is front's default algorithm (see the README)
+		if pgp.IsDefaultAlgo(algo) {
+			algo = "ed25519"
 		}
-		req.Primary = ipc.KeySpec{Algo: algo, Usage: usage + ",cert", ExpireSecs: exp}
+		pa, pu, err := pgp.QuickPrimary(algo, usage)
+		if err != nil {
+			return keygenFailed(err)
+		}
+		req.Primary = ipc.KeySpec{Algo: pa, Usage: pu, ExpireSecs: exp}
+	}
+	if len(a.findCerts("="+uid)) > 0 && !a.opts.has("yes") {
+		return &exitError{2, "A key for \"" + uid + "\" already exists"}
 	}
 	return a.generate(req)
 }
@@ -254,10 +296,11 @@ func (a *app) paramsToRequest(p map[string]string, noProtection bool) (*ipc.Gene
 	algo := func(typ, length, curve string) (string, error) {
 		switch strings.ToLower(typ) {
 		case "rsa", "1":
-			if length == "" {
-				length = "3072"
-			}
-			return "rsa" + length, nil
+			return pgp.CanonicalAlgo("rsa" + length)
+		case "dsa", "17":
+			return pgp.CanonicalAlgo("dsa" + length)
+		case "elg-e", "elg", "16":
+			return pgp.CanonicalAlgo("elg" + length)
 		case "eddsa", "22", "ecdh", "18", "ecdsa", "19":
 			if curve == "" {
 				return "", fmt.Errorf("Key-Curve missing")

@@ -251,6 +251,8 @@ func (a *app) dispatch() error {
 		return a.exportCmd(args, true, false)
 	case "export-secret-subkeys":
 		return a.exportCmd(args, true, true)
+	case "export-ssh-key":
+		return a.exportSSHKeyCmd(args)
 	case "list-keys", "fingerprint":
 		// gpg: --with-sig-list is --list-sigs, --with-sig-check
 		// --check-sigs (GPGME's KEYLIST_MODE_SIGS passes the latter)
