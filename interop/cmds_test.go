@@ -73,6 +73,7 @@ package interop
 
 import (
 	"bytes"
+	"errors"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -259,7 +260,7 @@ done:
 	}
 	cmd.Stderr = &stderr
 
-	if err := cmd.Start(); err != nil {
+	if err := startRetryingBusy(cmd); err != nil {
 		ts.Fatalf("start %s: %v", argv[0], err)
 	}
 	start := time.Now()
@@ -1003,4 +1004,22 @@ func accessibleFront(ts *testscript.TestScript, ours string) string {
 	}
 	ts.Check(os.Symlink(filepath.Base(real), link))
 	return link
+}
+
+// startRetryingBusy starts cmd, retrying for a while on ETXTBSY: a program
+// another transcript just wrote (fakehelper, persona copies) can be held
+// open for writing by a child that a parallel transcript forked in that
+// moment, until that child execs (Go issue 22315).
+func startRetryingBusy(cmd *exec.Cmd) error {
+	for i := 0; ; i++ {
+		err := cmd.Start()
+		if err == nil || !errors.Is(err, syscall.ETXTBSY) || i == 50 {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+		fresh := exec.Command(cmd.Args[0], cmd.Args[1:]...)
+		fresh.Path, fresh.Dir, fresh.Env, fresh.SysProcAttr = cmd.Path, cmd.Dir, cmd.Env, cmd.SysProcAttr
+		fresh.Stdin, fresh.Stdout, fresh.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
+		*cmd = *fresh
+	}
 }
