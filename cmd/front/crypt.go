@@ -508,8 +508,8 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 	}
 	res.symmetric = true
 	for _, sk := range env.SKESKs {
-		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Parsed.CipherFunc))
-		pass, err := a.symPassphrase(sk.Parsed.CipherFunc, int(sk.S2KMode), int(sk.S2KHash), false)
+		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
+		pass, err := a.symPassphrase(sk.Cipher, int(sk.S2KMode), int(sk.S2KHash), false)
 		switch {
 		case errors.Is(err, errNoPassphrase):
 			res.failMsg = "No passphrase given"
@@ -520,7 +520,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		case err != nil:
 			return nil, err
 		}
-		key, cipher, err := sk.Parsed.Decrypt(pass)
+		key, cipher, err := sk.Decrypt(pass)
 		if err == nil {
 			res.cipher, res.key = cipher, key
 			return res, nil
@@ -571,7 +571,12 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
-	a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	// the MDC method: 2 for SHA-1, 0 for data without integrity check
+	mdcMethod := "2"
+	if !env.IntegrityProtected() {
+		mdcMethod = "0"
+	}
+	a.status.Emit("DECRYPTION_INFO", mdcMethod, strconv.Itoa(int(sk.cipher)), "0")
 	open := env.OpenEncrypted
 	if sk.symmetric {
 		// gpg checks the prefix's repeated bytes for passphrase keys only
@@ -579,14 +584,18 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	}
 	plain, err := open(sk.cipher, sk.key)
 	if err != nil {
-		switch {
-		case errors.Is(err, pgp.ErrNoMDC):
-			a.infof("WARNING: message was not integrity protected")
-		case sk.symmetric:
+		if sk.symmetric {
 			a.status.Emit("ERROR", "symkey_decrypt.maybe_error", "11_BAD_PASSPHRASE")
 			return failed("Bad session key")
 		}
 		return failed(err.Error())
+	}
+	ignoreMDC := a.opts.has("ignore-mdc-error")
+	if !env.IntegrityProtected() && !ignoreMDC {
+		// gpg streams the plaintext and then fails; front releases
+		// none of it (README: no-plaintext-on-failure)
+		plain.Close()
+		return a.noMDCFailure(sk.cipher)
 	}
 	msg, err := pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
 	if err != nil {
@@ -597,17 +606,46 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	if _, err := io.Copy(io.Discard, plain); err != nil {
 		return failed(err.Error())
 	}
-	if err := plain.Close(); err != nil {
+	// with --ignore-mdc-error gpg takes a failed MDC like a missing one
+	mdcErr := plain.Close()
+	if mdcErr != nil && !(ignoreMDC && errors.Is(mdcErr, pgp.ErrMDCMismatch)) {
 		a.status.Emit("BADMDC")
 		return failed("integrity check failed")
 	}
+	goodMDC := env.IntegrityProtected() && mdcErr == nil
 	a.plaintextLength(msg)
 	a.messageProblems(msg)
 	if err := a.reportSigs(msg.Sigs); err != nil {
 		return err
 	}
+	if !goodMDC {
+		a.infof("WARNING: message was not integrity protected")
+	}
 	a.status.Emit("DECRYPTION_OKAY")
-	a.status.Emit("GOODMDC")
+	if goodMDC {
+		a.status.Emit("GOODMDC")
+	}
 	a.status.Emit("END_DECRYPTION")
 	return nil
+}
+
+// errDecryptFailed is GPG_ERR_DECRYPT_FAILED; gpg writes it in
+// nomdc_with_legacy_cipher without an error source.
+const errDecryptFailed = 152
+
+// noMDCFailure is gpg's refusal of data without integrity protection
+// (without --ignore-mdc-error). For 64-bit block ciphers gpg adds a hint
+// that old messages lacked protection and an ERROR status line.
+func (a *app) noMDCFailure(c packet.CipherFunction) error {
+	a.infof("WARNING: message was not integrity protected")
+	if pgp.BlockSize(c) == 8 {
+		a.infof("Hint: If this message was created before the year 2003 it is\n" +
+			"     likely that this message is legitimate.  This is because back\n" +
+			"     then integrity protection was not widely used.")
+		a.infof("Use the option '--ignore-mdc-error' to decrypt anyway.")
+		a.status.Emit("ERROR", "nomdc_with_legacy_cipher", strconv.Itoa(errDecryptFailed))
+	}
+	a.status.Emit("DECRYPTION_FAILED")
+	a.status.Emit("END_DECRYPTION")
+	return &exitError{2, "decryption forced to fail!"}
 }

@@ -430,7 +430,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(noEffect, "ignore-time-conflict", 0),
 	flag(notImplemented, "ignore-valid-from", 0),
 	flag(notImplemented, "ignore-crc-error", 0),
-	flag(notImplemented, "ignore-mdc-error", 0),
+	flag(implemented, "ignore-mdc-error", 0),
 	str(notImplemented, "disable-cipher-algo", 0),
 	str(notImplemented, "disable-pubkey-algo", 0),
 	str(implemented, "cipher-algo", 0),
