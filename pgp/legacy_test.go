@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -108,4 +109,71 @@ func TestSEDHasNoVerdict(t *testing.T) {
 	if plain.Close() != nil || env.IntegrityProtected() {
 		t.Fatal("SED must report no integrity verdict")
 	}
+}
+
+// Public-key encrypted messages whose session key names a legacy cipher,
+// made by gpg 2.2.40 (`-e --cipher-algo X`) for an RSA, a Curve25519 ECDH
+// and an ElGamal key (testdata/legacy/key-*.sec, no passphrase).
+func TestLegacySessionKeyKnownAnswers(t *testing.T) {
+	want, _ := os.ReadFile("testdata/legacy/plain.txt")
+	for _, c := range []struct {
+		key, msg string
+		cipher   packet.CipherFunction
+	}{
+		{"key-r.sec", "pkesk-r-idea.gpg", CipherIDEA},
+		{"key-e.sec", "pkesk-e-twofish.gpg", CipherTwofish},
+		{"key-g.sec", "pkesk-g-blowfish.gpg", CipherBlowfish},
+	} {
+		t.Run(c.msg, func(t *testing.T) {
+			f, _ := os.Open(filepath.Join("testdata/legacy", c.key))
+			defer f.Close()
+			e, err := openpgp.ReadEntity(packet.NewReader(f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			msg, _ := os.ReadFile(filepath.Join("testdata/legacy", c.msg))
+			env, err := ReadEnvelope(bytes.NewReader(msg))
+			if err != nil || len(env.PKESKs) != 1 {
+				t.Fatalf("ReadEnvelope: %v", err)
+			}
+			var priv *packet.PrivateKey
+			for _, k := range append([]*packet.PrivateKey{e.PrivateKey}, subkeys(e)...) {
+				if k.KeyId == env.PKESKs[0].Parsed.KeyId {
+					priv = k
+				}
+			}
+			if priv == nil {
+				t.Fatal("no subkey for the session key packet")
+			}
+			raw := env.PKESKs[0].Raw
+			cipher, key, err := DecryptSessionKey(raw, priv)
+			if err != nil || cipher != c.cipher {
+				t.Fatalf("DecryptSessionKey: cipher %d, %v", cipher, err)
+			}
+			plain, err := env.OpenEncrypted(cipher, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			if _, err := ReadSigned(plain, &out, nil, ReadOptions{}); err != nil || plain.Close() != nil {
+				t.Fatalf("reading the message: %v", err)
+			}
+			if !bytes.Equal(out.Bytes(), want) {
+				t.Fatalf("plaintext %q", out.Bytes())
+			}
+			// a changed last byte of the encrypted session key gives none
+			bad := append([]byte(nil), raw...)
+			bad[len(bad)-1] ^= 1
+			if _, _, err := DecryptSessionKey(bad, priv); err == nil {
+				t.Fatal("changed session key packet accepted")
+			}
+		})
+	}
+}
+
+func subkeys(e *openpgp.Entity) (keys []*packet.PrivateKey) {
+	for _, sub := range e.Subkeys {
+		keys = append(keys, sub.PrivateKey)
+	}
+	return keys
 }
