@@ -454,7 +454,7 @@ var gpgOptions = newOptTable([]optSpec{
 	integer(notImplemented, "attribute-fd", 0),
 	str(notImplemented, "attribute-file", 0),
 	integer(implemented, "command-fd", 0),
-	str(notImplemented, "command-file", 0),
+	str(implemented, "command-file", 0),
 	{name: "passphrase", arg: argOptional, support: implemented},
 	integer(implemented, "passphrase-fd", 0),
 	str(implemented, "passphrase-file", 0),
