@@ -597,7 +597,16 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		plain.Close()
 		return a.noMDCFailure(sk.cipher)
 	}
-	msg, err := pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
+	var msg *pgp.Message
+	if a.opts.has("unwrap") {
+		// the decrypted packets as they are, not processed
+		err = a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
+			_, err := io.Copy(w, plain)
+			return err
+		})
+	} else {
+		msg, err = pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
+	}
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())
@@ -613,10 +622,12 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		return failed("integrity check failed")
 	}
 	goodMDC := env.IntegrityProtected() && mdcErr == nil
-	a.plaintextLength(msg)
-	a.messageProblems(msg)
-	if err := a.reportSigs(msg.Sigs); err != nil {
-		return err
+	if msg != nil {
+		a.plaintextLength(msg)
+		a.messageProblems(msg)
+		if err := a.reportSigs(msg.Sigs); err != nil {
+			return err
+		}
 	}
 	if !goodMDC {
 		a.infof("WARNING: message was not integrity protected")

@@ -337,7 +337,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(notImplemented, "show-session-key", 0),
 	flag(notImplemented, "use-embedded-filename", 0),
 	flag(noEffect, "no-use-embedded-filename", 0),
-	flag(notImplemented, "unwrap", 0),
+	flag(implemented, "unwrap", 0),
 	flag(noEffect, "mangle-dos-filenames", 0),
 	flag(noEffect, "no-mangle-dos-filenames", 0),
 	flag(noEffect, "no-symkey-cache", 0), // no agent, so no passphrase cache
