@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"io"
 	"math/big"
 
 	"github.com/ProtonMail/go-crypto/openpgp/ecdh"
 	"github.com/ProtonMail/go-crypto/openpgp/elgamal"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -26,9 +28,14 @@ func DecryptSessionKey(raw []byte, priv *packet.PrivateKey) (packet.CipherFuncti
 	if err != nil || !ok {
 		return 0, nil, errors.New("invalid public key encrypted session key packet")
 	}
-	if err := ek.Decrypt(priv, nil); err == nil {
+	err = ek.Decrypt(priv, nil)
+	if err == nil {
 		return ek.CipherFunc, ek.Key, nil
-	} else if ek.Version != 3 {
+	}
+	// only go-crypto's refusal of the cipher octet is retried: other
+	// failures (a wrong key, a bad padding) stand as they are
+	var unsupported pgperrors.UnsupportedError
+	if ek.Version != 3 || !errors.As(err, &unsupported) {
 		return 0, nil, err
 	}
 	m, err := decryptPKESKv3(raw, priv)
@@ -89,7 +96,7 @@ func decryptPKESKv3(raw []byte, priv *packet.PrivateKey) ([]byte, error) {
 		point, err := readMPI(fields)
 		n, err2 := fields.ReadByte()
 		wrapped := make([]byte, n)
-		_, err3 := fields.Read(wrapped)
+		_, err3 := io.ReadFull(fields, wrapped)
 		oid, err4 := curveOID(&priv.PublicKey)
 		if !ok || err != nil || err2 != nil || err3 != nil || err4 != nil || priv.PublicKey.Version != 4 {
 			return nil, errors.New("invalid ECDH session key")
