@@ -3,7 +3,6 @@ package pgp
 import (
 	"bytes"
 	"crypto/cipher"
-	"fmt"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
@@ -59,9 +58,22 @@ func parseSKESK(raw, body []byte) (sk RawSKESK, ok bool) {
 	return RawSKESK{Cipher: ske.CipherFunc, aed: ske}, true
 }
 
+// HasSessionKey reports whether the packet carries an encrypted session
+// key (gpg: "encrypted session key") rather than being the key itself
+// ("encrypted data").
+func (sk *RawSKESK) HasSessionKey() bool {
+	return sk.aed != nil || len(sk.v4.encryptedKey) > 0
+}
+
 // Decrypt derives the key from the passphrase and returns the session key
 // and its cipher (0 for v6, whose data packet names the cipher). An error
 // means the passphrase is wrong or the packet is broken.
+//
+// A v4 session key that decrypts to no known cipher of the right key size
+// (a wrong passphrase, almost always) is, as in gpg 2.2.40, no error here:
+// gpg then goes on with the passphrase's own key and the packet's cipher,
+// so the data packet's quick check is what fails (with its
+// DECRYPTION_INFO and bad-passphrase status lines).
 func (sk *RawSKESK) Decrypt(passphrase []byte) ([]byte, packet.CipherFunction, error) {
 	if sk.aed != nil {
 		return sk.aed.Decrypt(passphrase)
@@ -80,7 +92,7 @@ func (sk *RawSKESK) Decrypt(passphrase []byte) ([]byte, packet.CipherFunction, e
 	cipher.NewCFBDecrypter(block, make([]byte, block.BlockSize())).XORKeyStream(plain, sk.v4.encryptedKey) //nolint:staticcheck // OpenPGP defines it with CFB
 	c := packet.CipherFunction(plain[0])
 	if n := cipherKeySize(c); n == 0 || n != len(plain)-1 {
-		return nil, 0, fmt.Errorf("bad session key (cipher %d, %d bytes)", c, len(plain)-1)
+		return key, sk.Cipher, nil
 	}
 	return plain[1:], c, nil
 }

@@ -386,6 +386,20 @@ type sessionKeyResult struct {
 	key       []byte
 	symmetric bool
 	failMsg   string // why there is none: "No secret key", "Bad session key", ...
+	// pkesks is gpg's record of the public-key packets (mainproc.c's
+	// kidlist), described once all session key packets are read.
+	pkesks []pkeskReport
+}
+
+// pkeskReport is what gpg remembers of one PKESK: why it gave no session
+// key, if it gave none.
+type pkeskReport struct {
+	keyID    uint64
+	algo     packet.PublicKeyAlgorithm
+	noSecret bool   // no secret key here, or the session key was already found
+	listOnly bool   // --list-only: a secret key is here, not tried
+	failure  string // the keyhelper's failure, in gpg's words
+	code     int    // its gpg error code
 }
 
 // sessionKey finds the session key as gpg does: each PKESK in order with
@@ -393,24 +407,14 @@ type sessionKeyResult struct {
 // writes gpg's status lines and stderr text on the way.
 func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 	res := &sessionKeyResult{failMsg: "No secret key"}
-	// report is gpg's record of one PKESK (mainproc.c's kidlist): why it
-	// gave no session key, if it gave none.
-	type report struct {
-		keyID    uint64
-		algo     packet.PublicKeyAlgorithm
-		noSecret bool   // no secret key here, or the session key was already found
-		listOnly bool   // --list-only: a secret key is here, not tried
-		failure  string // the keyhelper's failure, in gpg's words
-		code     int    // its gpg error code
-	}
 	listOnly := a.opts.has("list-only")
-	var reports []report
+	var reports []pkeskReport
 	for _, pk := range env.PKESKs {
 		if a.opts.has("verbose") {
 			a.infof("public key is %016X", pk.Parsed.KeyId)
 		}
 		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
-		r := report{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
+		r := pkeskReport{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
 		if res.key != nil {
 			// gpg tries no further key once it has the session key
 			r.noSecret = true
@@ -438,7 +442,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		}
 		for _, c := range cands {
 			primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
-			r = report{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
+			r = pkeskReport{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
 			// gpg looks the key up before it asks the agent (and so
 			// before any passphrase prompt)
 			a.status.Emit("KEY_CONSIDERED", primary, "0")
@@ -481,34 +485,17 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 			break
 		}
 	}
-	// gpg describes the PKESKs after reading them all (print_pkenc_list):
-	// those that gave no session key first, then the one that did, each
-	// group last packet first, looking each public key up; nothing of it
-	// with --quiet.
-	if !a.opts.has("quiet") {
-		for _, failedGroup := range []bool{true, false} {
-			for i := len(reports) - 1; i >= 0; i-- {
-				r := reports[i]
-				if failed := r.noSecret || r.listOnly || r.failure != ""; failed != failedGroup {
-					continue
-				}
-				a.describeEncryptionKey(r.keyID, r.algo)
-				switch {
-				case r.noSecret:
-					a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
-				case r.failure != "":
-					a.infof("public key decryption failed: %s", r.failure)
-					a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(r.code))
-				}
-			}
-		}
-	}
+	res.pkesks = reports
 	if res.key != nil || len(env.SKESKs) == 0 || a.opts.has("list-only") {
 		return res, nil
 	}
 	res.symmetric = true
 	for _, sk := range env.SKESKs {
-		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
+		if sk.HasSessionKey() {
+			a.infof("%s.CFB encrypted session key", pgp.CipherName(sk.Cipher))
+		} else {
+			a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
+		}
 		pass, err := a.symPassphrase(sk.Cipher, int(sk.S2KMode), int(sk.S2KHash), false)
 		switch {
 		case errors.Is(err, errNoPassphrase):
@@ -528,6 +515,32 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		res.failMsg = "Bad session key"
 	}
 	return res, nil
+}
+
+// describePKESKs is gpg's print_pkenc_list, run when the encrypted data
+// packet is reached: the PKESKs that gave no session key first, then the
+// one that did, each group last packet first, looking each public key up;
+// nothing of it with --quiet.
+func (a *app) describePKESKs(reports []pkeskReport) {
+	if a.opts.has("quiet") {
+		return
+	}
+	for _, failedGroup := range []bool{true, false} {
+		for i := len(reports) - 1; i >= 0; i-- {
+			r := reports[i]
+			if failed := r.noSecret || r.listOnly || r.failure != ""; failed != failedGroup {
+				continue
+			}
+			a.describeEncryptionKey(r.keyID, r.algo)
+			switch {
+			case r.noSecret:
+				a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
+			case r.failure != "":
+				a.infof("public key decryption failed: %s", r.failure)
+				a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(r.code))
+			}
+		}
+	}
 }
 
 func pubkeyWord(a packet.PublicKeyAlgorithm) string {
@@ -557,12 +570,14 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		return err
 	}
 	// gpg counts the passphrase packets before it starts decrypting,
-	// whether or not one of them gave the session key
+	// whether or not one of them gave the session key, then describes
+	// the public-key packets
 	if n := len(env.SKESKs); n == 1 {
 		a.infof("encrypted with 1 passphrase")
 	} else if n > 1 {
 		a.infof("encrypted with %d passphrases", n)
 	}
+	a.describePKESKs(sk.pkesks)
 	a.status.Emit("BEGIN_DECRYPTION")
 	if a.opts.has("list-only") {
 		a.status.Emit("END_DECRYPTION")
