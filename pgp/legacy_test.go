@@ -2,6 +2,7 @@ package pgp
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"io"
 	"os"
@@ -176,4 +177,29 @@ func subkeys(e *openpgp.Entity) (keys []*packet.PrivateKey) {
 		keys = append(keys, sub.PrivateKey)
 	}
 	return keys
+}
+
+// PGP 2's conventional encryption: a SED packet with no session key packet
+// before it, made with OpenSSL's IDEA (key: SHA-1 of "pw", first 16 bytes).
+func TestConventionalKey(t *testing.T) {
+	msg, _ := hex.DecodeString("a424369dfd3286c904293db8645b8eca48674e9417c1dad9bd2993ed99dd0f487cdba9ca3fc5")
+	env, err := ReadEnvelope(bytes.NewReader(msg))
+	if err != nil || len(env.SKESKs)+len(env.PKESKs) != 0 || env.IntegrityProtected() {
+		t.Fatalf("ReadEnvelope: %v", err)
+	}
+	cipher, key := ConventionalKey([]byte("pw"))
+	if cipher != CipherIDEA {
+		t.Fatalf("cipher %d", cipher)
+	}
+	plain, err := env.OpenEncryptedWithPassphraseKey(cipher, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := ReadSigned(plain, &out, nil, ReadOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "hello legacy\n" {
+		t.Fatalf("plaintext %q", out.String())
+	}
 }

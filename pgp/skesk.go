@@ -3,6 +3,7 @@ package pgp
 import (
 	"bytes"
 	"crypto/cipher"
+	"crypto/sha1"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
@@ -95,4 +96,13 @@ func (sk *RawSKESK) Decrypt(passphrase []byte) ([]byte, packet.CipherFunction, e
 		return key, sk.Cipher, nil
 	}
 	return plain[1:], c, nil
+}
+
+// ConventionalKey is the key of encrypted data that no session key packet
+// precedes (PGP 2's conventional encryption) as gpg 2.2.40 assumes it:
+// IDEA, keyed by a simple S2K with SHA-1 over the passphrase.
+func ConventionalKey(passphrase []byte) (packet.CipherFunction, []byte) {
+	key := make([]byte, cipherKeySize(CipherIDEA))
+	s2k.Simple(key, sha1.New(), passphrase)
+	return CipherIDEA, key
 }

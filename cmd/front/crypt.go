@@ -583,6 +583,21 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		a.status.Emit("END_DECRYPTION")
 		return nil
 	}
+	if sk.key == nil && len(env.PKESKs)+len(env.SKESKs) == 0 {
+		// no session key packet: gpg assumes PGP 2's conventional
+		// encryption (and checks no prefix bytes for it)
+		a.infof("assuming IDEA encrypted data")
+		pass, err := a.symPassphrase(pgp.CipherIDEA, 0, 2, false)
+		switch {
+		case errors.Is(err, errNoPassphrase):
+			return failed("No passphrase given")
+		case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
+			return failed(err.Error())
+		case err != nil:
+			return err
+		}
+		sk.cipher, sk.key = pgp.ConventionalKey(pass)
+	}
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
