@@ -81,7 +81,9 @@ func (c *ideaCipher) invert() {
 	}
 }
 
-// mul is multiplication modulo 2^16+1 where 0 stands for 2^16.
+// mul is multiplication modulo 2^16+1 where 0 stands for 2^16. It is not
+// constant time (a branch on zero operands, a division): acceptable for
+// reading old messages, one reason front never encrypts with IDEA.
 func mul(a, b uint16) uint16 {
 	x, y := uint32(a), uint32(b)
 	if x == 0 {
