@@ -78,7 +78,7 @@ func TestComposeSEIPDv2RoundTrip(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		if len(env.PKESKs) != 1 || env.PKESKs[0].Parsed.Version != 6 || len(env.SKESKs) != 1 || env.SKESKs[0].Parsed.Version != 6 {
+		if len(env.PKESKs) != 1 || env.PKESKs[0].Parsed.Version != 6 || len(env.SKESKs) != 1 || env.SKESKs[0].aed == nil || env.SKESKs[0].aed.Version != 6 {
 			t.Fatalf("session key packets: %d PKESK, %d SKESK, want one v6 each", len(env.PKESKs), len(env.SKESKs))
 		}
 		if c, m := env.AEADSuite(); c != packet.CipherAES256 || m != packet.AEADModeOCB {
@@ -87,7 +87,7 @@ func TestComposeSEIPDv2RoundTrip(t *testing.T) {
 		var key []byte
 		var cipher packet.CipherFunction
 		if passphrase {
-			if key, cipher, err = env.SKESKs[0].Parsed.Decrypt([]byte("pw")); err != nil {
+			if key, cipher, err = env.SKESKs[0].Decrypt([]byte("pw")); err != nil {
 				t.Fatal(err)
 			}
 		} else {

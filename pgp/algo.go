@@ -78,24 +78,34 @@ func ParseHash(s string) (crypto.Hash, error) {
 	return 0, fmt.Errorf("invalid digest algorithm %q", s)
 }
 
+// cipherNames are gpg's names of the ciphers front knows; decryptOnly
+// marks those it reads but does not encrypt with.
 var cipherNames = []struct {
-	c    packet.CipherFunction
-	name string
+	c           packet.CipherFunction
+	name        string
+	decryptOnly bool
 }{
-	{packet.CipherAES256, "AES256"},
-	{packet.CipherAES192, "AES192"},
-	{packet.CipherAES128, "AES"},
-	{packet.Cipher3DES, "3DES"},
-	{packet.CipherCAST5, "CAST5"},
+	{packet.CipherAES256, "AES256", false},
+	{packet.CipherAES192, "AES192", false},
+	{packet.CipherAES128, "AES", false},
+	{packet.Cipher3DES, "3DES", false},
+	{packet.CipherCAST5, "CAST5", false},
+	{CipherIDEA, "IDEA", true},
+	{CipherBlowfish, "BLOWFISH", true},
+	{CipherTwofish, "TWOFISH", true},
 }
 
-// ParseCipher accepts gpg's --cipher-algo names.
+// ParseCipher accepts gpg's --cipher-algo names of the ciphers front
+// encrypts with.
 func ParseCipher(s string) (packet.CipherFunction, error) {
 	n := strings.ToUpper(s)
 	if n == "AES128" {
 		n = "AES"
 	}
 	for _, e := range cipherNames {
+		if e.decryptOnly {
+			continue
+		}
 		if e.name == n || fmt.Sprintf("S%d", e.c) == n {
 			return e.c, nil
 		}

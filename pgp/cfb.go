@@ -39,7 +39,7 @@ const aesBlock = 16
 // blockSize is the cipher's block size: the random prefix is one block.
 func blockSize(c packet.CipherFunction) int {
 	switch c {
-	case packet.Cipher3DES, packet.CipherCAST5:
+	case packet.Cipher3DES, packet.CipherCAST5, CipherIDEA, CipherBlowfish:
 		return 8
 	}
 	return aesBlock

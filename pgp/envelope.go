@@ -16,14 +16,6 @@ type RawPKESK struct {
 	Parsed *packet.EncryptedKey
 }
 
-// RawSKESK is a symmetric-key encrypted session key packet with the S2K
-// parameters gpg reports in NEED_PASSPHRASE_SYM.
-type RawSKESK struct {
-	Parsed  *packet.SymmetricKeyEncrypted
-	S2KMode uint8
-	S2KHash uint8
-}
-
 // Envelope is the head of a message: its session key packets and, if the
 // message is encrypted, the encrypted data packet whose body streams on.
 type Envelope struct {
@@ -78,21 +70,17 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			if tag == 10 {
 				continue
 			}
-			p, err := packet.Read(bytes.NewReader(raw))
-			if err != nil {
-				// Unknown versions or algorithms are skipped as gpg does.
+			// Unknown versions or algorithms are skipped as gpg does.
+			if tag == 3 {
+				if sk, ok := parseSKESK(raw, body); ok {
+					env.SKESKs = append(env.SKESKs, sk)
+				}
 				continue
 			}
-			switch p := p.(type) {
-			case *packet.EncryptedKey:
-				env.PKESKs = append(env.PKESKs, RawPKESK{Raw: raw, Parsed: p})
-			case *packet.SymmetricKeyEncrypted:
-				sk := RawSKESK{Parsed: p}
-				// v4 body: version, cipher, S2K type, hash (RFC 9580 5.3).
-				if len(body) >= 4 && body[0] == 4 {
-					sk.S2KMode, sk.S2KHash = body[2], body[3]
+			if p, err := packet.Read(bytes.NewReader(raw)); err == nil {
+				if ek, ok := p.(*packet.EncryptedKey); ok {
+					env.PKESKs = append(env.PKESKs, RawPKESK{Raw: raw, Parsed: ek})
 				}
-				env.SKESKs = append(env.SKESKs, sk)
 			}
 		case 9, 18, 20:
 			p, err := packet.Read(io.MultiReader(bytes.NewReader(header), r))
@@ -178,12 +166,10 @@ func readPacketHeader(r io.Reader) (header []byte, tag int, length int64, err er
 	return header, tag, -1, nil
 }
 
-// ErrNoMDC is returned for encrypted data without integrity protection.
-var ErrNoMDC = errors.New("message was not integrity protected")
-
 // OpenEncrypted decrypts the data packet with a session key. The returned
 // reader yields the inner message; its Close reports an integrity failure,
-// which the caller must check before it declares success.
+// which the caller must check before it declares success, and must not be
+// trusted when IntegrityProtected is false.
 func (env *Envelope) OpenEncrypted(cipher packet.CipherFunction, key []byte) (io.ReadCloser, error) {
 	return env.open(cipher, key, false)
 }
@@ -200,7 +186,7 @@ func (env *Envelope) open(cipher packet.CipherFunction, key []byte, quickCheck b
 	switch p := env.Encrypted.(type) {
 	case *packet.SymmetricallyEncrypted:
 		if !p.IntegrityProtected {
-			return nil, ErrNoMDC
+			return openSED(p.Contents, cipher, key, quickCheck)
 		}
 		if p.Version == 1 {
 			return openSEIPDv1(p.Contents, cipher, key, quickCheck)
@@ -210,6 +196,14 @@ func (env *Envelope) open(cipher packet.CipherFunction, key []byte, quickCheck b
 		return p.Decrypt(cipher, key)
 	}
 	return nil, errors.New("message is not encrypted")
+}
+
+// IntegrityProtected reports whether the data packet has an integrity
+// check (SEIPD or AEAD), which the reader's Close reports on. Without one
+// (SED, tag 9) nothing tells a changed message from the original.
+func (env *Envelope) IntegrityProtected() bool {
+	p, ok := env.Encrypted.(*packet.SymmetricallyEncrypted)
+	return !ok || p.IntegrityProtected
 }
 
 // SEIPDv2 reports whether the data packet names its own cipher (v2 SEIPD),

@@ -13,7 +13,11 @@ import (
 	"io"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"golang.org/x/crypto/cast5" //nolint:staticcheck // old messages use CAST5
+	"golang.org/x/crypto/blowfish" //nolint:staticcheck // old messages use Blowfish
+	"golang.org/x/crypto/cast5"    //nolint:staticcheck // old messages use CAST5
+	"golang.org/x/crypto/twofish"
+
+	"github.com/frontpgp/front/pgp/idea"
 )
 
 // Streaming packet writers. go-crypto's own layer writers re-buffer every
@@ -353,7 +357,7 @@ func (s *seipdWriter) abort() {
 }
 
 func newBlockCipher(c packet.CipherFunction, key []byte) (cipher.Block, error) {
-	if len(key) != c.KeySize() {
+	if len(key) != cipherKeySize(c) {
 		return nil, errors.New("session key has the wrong size")
 	}
 	switch c {
@@ -363,6 +367,12 @@ func newBlockCipher(c packet.CipherFunction, key []byte) (cipher.Block, error) {
 		return des.NewTripleDESCipher(key)
 	case packet.CipherCAST5:
 		return cast5.NewCipher(key)
+	case CipherIDEA:
+		return idea.NewCipher(key)
+	case CipherBlowfish:
+		return blowfish.NewCipher(key)
+	case CipherTwofish:
+		return twofish.NewCipher(key)
 	}
 	return nil, errors.New("unsupported cipher")
 }

@@ -43,7 +43,7 @@ func openSymmetric(msg []byte, pass string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, cipher, err := env.SKESKs[0].Parsed.Decrypt([]byte(pass))
+	key, cipher, err := env.SKESKs[0].Decrypt([]byte(pass))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +138,7 @@ func TestSEIPDQuickCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, cipher, err := env.SKESKs[0].Parsed.Decrypt([]byte("pw"))
+	key, cipher, err := env.SKESKs[0].Decrypt([]byte("pw"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,7 +67,8 @@ var (
 	errPassphraseInvalid  = errors.New("Invalid passphrase")
 )
 
-// setupFrontend reads --passphrase-fd and opens --command-fd. gpg reads
+// setupFrontend reads --passphrase-fd and opens --command-fd (or
+// --command-file). gpg reads
 // the passphrase line while it parses its options, before any data: a
 // front-end (python-gnupg) writes it to stdin ahead of the data. gpg
 // refuses a command fd that is not open.
@@ -77,7 +78,19 @@ func (a *app) setupFrontend() error {
 			return err
 		}
 	}
-	if !a.opts.has("command-fd") {
+	switch a.commandSource() {
+	case "command-file":
+		// gpg opens the file as it parses the option and reads prompts
+		// from it as from --command-fd
+		name := a.opts.last("command-file")
+		f, err := os.Open(name)
+		if err != nil {
+			a.failure("option-parser", gpgError(srcGPG, errGeneral))
+			return &exitError{2, fmt.Sprintf("can't open '%s': %s", name, errText(err))}
+		}
+		a.fe.cmd = f
+		return nil
+	case "":
 		return nil
 	}
 	fd, err := strconv.Atoi(a.opts.last("command-fd"))
@@ -96,6 +109,17 @@ func (a *app) setupFrontend() error {
 	}
 	a.fe.cmd = f
 	return nil
+}
+
+// commandSource is the one of --command-fd and --command-file given last
+// (both set gpg's command fd), or "".
+func (a *app) commandSource() string {
+	for i := len(a.opts.items) - 1; i >= 0; i-- {
+		if n := a.opts.items[i].spec.name; n == "command-fd" || n == "command-file" {
+			return n
+		}
+	}
+	return ""
 }
 
 // newStatus makes the status writer for w. With

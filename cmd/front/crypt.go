@@ -386,6 +386,20 @@ type sessionKeyResult struct {
 	key       []byte
 	symmetric bool
 	failMsg   string // why there is none: "No secret key", "Bad session key", ...
+	// pkesks is gpg's record of the public-key packets (mainproc.c's
+	// kidlist), described once all session key packets are read.
+	pkesks []pkeskReport
+}
+
+// pkeskReport is what gpg remembers of one PKESK: why it gave no session
+// key, if it gave none.
+type pkeskReport struct {
+	keyID    uint64
+	algo     packet.PublicKeyAlgorithm
+	noSecret bool   // no secret key here, or the session key was already found
+	listOnly bool   // --list-only: a secret key is here, not tried
+	failure  string // the keyhelper's failure, in gpg's words
+	code     int    // its gpg error code
 }
 
 // sessionKey finds the session key as gpg does: each PKESK in order with
@@ -393,24 +407,14 @@ type sessionKeyResult struct {
 // writes gpg's status lines and stderr text on the way.
 func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 	res := &sessionKeyResult{failMsg: "No secret key"}
-	// report is gpg's record of one PKESK (mainproc.c's kidlist): why it
-	// gave no session key, if it gave none.
-	type report struct {
-		keyID    uint64
-		algo     packet.PublicKeyAlgorithm
-		noSecret bool   // no secret key here, or the session key was already found
-		listOnly bool   // --list-only: a secret key is here, not tried
-		failure  string // the keyhelper's failure, in gpg's words
-		code     int    // its gpg error code
-	}
 	listOnly := a.opts.has("list-only")
-	var reports []report
+	var reports []pkeskReport
 	for _, pk := range env.PKESKs {
 		if a.opts.has("verbose") {
 			a.infof("public key is %016X", pk.Parsed.KeyId)
 		}
 		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
-		r := report{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
+		r := pkeskReport{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
 		if res.key != nil {
 			// gpg tries no further key once it has the session key
 			r.noSecret = true
@@ -438,7 +442,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		}
 		for _, c := range cands {
 			primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
-			r = report{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
+			r = pkeskReport{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
 			// gpg looks the key up before it asks the agent (and so
 			// before any passphrase prompt)
 			a.status.Emit("KEY_CONSIDERED", primary, "0")
@@ -481,35 +485,18 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 			break
 		}
 	}
-	// gpg describes the PKESKs after reading them all (print_pkenc_list):
-	// those that gave no session key first, then the one that did, each
-	// group last packet first, looking each public key up; nothing of it
-	// with --quiet.
-	if !a.opts.has("quiet") {
-		for _, failedGroup := range []bool{true, false} {
-			for i := len(reports) - 1; i >= 0; i-- {
-				r := reports[i]
-				if failed := r.noSecret || r.listOnly || r.failure != ""; failed != failedGroup {
-					continue
-				}
-				a.describeEncryptionKey(r.keyID, r.algo)
-				switch {
-				case r.noSecret:
-					a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
-				case r.failure != "":
-					a.infof("public key decryption failed: %s", r.failure)
-					a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(r.code))
-				}
-			}
-		}
-	}
+	res.pkesks = reports
 	if res.key != nil || len(env.SKESKs) == 0 || a.opts.has("list-only") {
 		return res, nil
 	}
 	res.symmetric = true
 	for _, sk := range env.SKESKs {
-		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Parsed.CipherFunc))
-		pass, err := a.symPassphrase(sk.Parsed.CipherFunc, int(sk.S2KMode), int(sk.S2KHash), false)
+		if sk.HasSessionKey() {
+			a.infof("%s.CFB encrypted session key", pgp.CipherName(sk.Cipher))
+		} else {
+			a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
+		}
+		pass, err := a.symPassphrase(sk.Cipher, int(sk.S2KMode), int(sk.S2KHash), false)
 		switch {
 		case errors.Is(err, errNoPassphrase):
 			res.failMsg = "No passphrase given"
@@ -520,7 +507,7 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		case err != nil:
 			return nil, err
 		}
-		key, cipher, err := sk.Parsed.Decrypt(pass)
+		key, cipher, err := sk.Decrypt(pass)
 		if err == nil {
 			res.cipher, res.key = cipher, key
 			return res, nil
@@ -528,6 +515,32 @@ func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
 		res.failMsg = "Bad session key"
 	}
 	return res, nil
+}
+
+// describePKESKs is gpg's print_pkenc_list, run when the encrypted data
+// packet is reached: the PKESKs that gave no session key first, then the
+// one that did, each group last packet first, looking each public key up;
+// nothing of it with --quiet.
+func (a *app) describePKESKs(reports []pkeskReport) {
+	if a.opts.has("quiet") {
+		return
+	}
+	for _, failedGroup := range []bool{true, false} {
+		for i := len(reports) - 1; i >= 0; i-- {
+			r := reports[i]
+			if failed := r.noSecret || r.listOnly || r.failure != ""; failed != failedGroup {
+				continue
+			}
+			a.describeEncryptionKey(r.keyID, r.algo)
+			switch {
+			case r.noSecret:
+				a.status.Emit("NO_SECKEY", fmt.Sprintf("%016X", r.keyID))
+			case r.failure != "":
+				a.infof("public key decryption failed: %s", r.failure)
+				a.status.Emit("ERROR", "pkdecrypt_failed", strconv.Itoa(r.code))
+			}
+		}
+	}
 }
 
 func pubkeyWord(a packet.PublicKeyAlgorithm) string {
@@ -557,24 +570,46 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		return err
 	}
 	// gpg counts the passphrase packets before it starts decrypting,
-	// whether or not one of them gave the session key
+	// whether or not one of them gave the session key, then describes
+	// the public-key packets
 	if n := len(env.SKESKs); n == 1 {
 		a.infof("encrypted with 1 passphrase")
 	} else if n > 1 {
 		a.infof("encrypted with %d passphrases", n)
 	}
+	a.describePKESKs(sk.pkesks)
 	a.status.Emit("BEGIN_DECRYPTION")
 	if a.opts.has("list-only") {
 		a.status.Emit("END_DECRYPTION")
 		return nil
 	}
+	if sk.key == nil && len(env.PKESKs)+len(env.SKESKs) == 0 {
+		// no session key packet: gpg assumes PGP 2's conventional
+		// encryption (and checks no prefix bytes for it)
+		a.infof("assuming IDEA encrypted data")
+		pass, err := a.symPassphrase(pgp.CipherIDEA, 0, 2, false)
+		switch {
+		case errors.Is(err, errNoPassphrase):
+			return failed("No passphrase given")
+		case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
+			return failed(err.Error())
+		case err != nil:
+			return err
+		}
+		sk.cipher, sk.key = pgp.ConventionalKey(pass)
+	}
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
-	if c, m := env.AEADSuite(); m != 0 {
+	switch c, m := env.AEADSuite(); {
+	case m != 0:
 		// GnuPG 2.4's form for AEAD: no MDC, the packet's cipher and mode
 		a.status.Emit("DECRYPTION_INFO", "0", strconv.Itoa(int(c)), strconv.Itoa(int(m)))
-	} else {
+	case !env.IntegrityProtected():
+		// the MDC method: 0 for data without integrity check
+		a.status.Emit("DECRYPTION_INFO", "0", strconv.Itoa(int(sk.cipher)), "0")
+	default:
+		// 2: SHA-1 MDC
 		a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
 	}
 	open := env.OpenEncrypted
@@ -584,16 +619,29 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	}
 	plain, err := open(sk.cipher, sk.key)
 	if err != nil {
-		switch {
-		case errors.Is(err, pgp.ErrNoMDC):
-			a.infof("WARNING: message was not integrity protected")
-		case sk.symmetric:
+		if sk.symmetric {
 			a.status.Emit("ERROR", "symkey_decrypt.maybe_error", "11_BAD_PASSPHRASE")
 			return failed("Bad session key")
 		}
 		return failed(err.Error())
 	}
-	msg, err := pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
+	ignoreMDC := a.opts.has("ignore-mdc-error")
+	if !env.IntegrityProtected() && !ignoreMDC {
+		// gpg streams the plaintext and then fails; front releases
+		// none of it (README: no-plaintext-on-failure)
+		plain.Close()
+		return a.noMDCFailure(sk.cipher)
+	}
+	var msg *pgp.Message
+	if a.opts.has("unwrap") {
+		// the decrypted packets as they are, not processed
+		err = a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
+			_, err := io.Copy(w, plain)
+			return err
+		})
+	} else {
+		msg, err = pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
+	}
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())
@@ -602,17 +650,48 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	if _, err := io.Copy(io.Discard, plain); err != nil {
 		return failed(err.Error())
 	}
-	if err := plain.Close(); err != nil {
+	// with --ignore-mdc-error gpg takes a failed MDC like a missing one
+	mdcErr := plain.Close()
+	if mdcErr != nil && !(ignoreMDC && errors.Is(mdcErr, pgp.ErrMDCMismatch)) {
 		a.status.Emit("BADMDC")
 		return failed("integrity check failed")
 	}
-	a.plaintextLength(msg)
-	a.messageProblems(msg)
-	if err := a.reportSigs(msg.Sigs); err != nil {
-		return err
+	goodMDC := env.IntegrityProtected() && mdcErr == nil
+	if msg != nil {
+		a.plaintextLength(msg)
+		a.messageProblems(msg)
+		if err := a.reportSigs(msg.Sigs); err != nil {
+			return err
+		}
+	}
+	if !goodMDC {
+		a.infof("WARNING: message was not integrity protected")
 	}
 	a.status.Emit("DECRYPTION_OKAY")
-	a.status.Emit("GOODMDC")
+	if goodMDC {
+		a.status.Emit("GOODMDC")
+	}
 	a.status.Emit("END_DECRYPTION")
 	return nil
+}
+
+// errDecryptFailed is GPG_ERR_DECRYPT_FAILED; gpg writes it in
+// nomdc_with_legacy_cipher without an error source.
+const errDecryptFailed = 152
+
+// noMDCFailure is gpg's refusal of data without integrity protection
+// (without --ignore-mdc-error). For 64-bit block ciphers gpg adds a hint
+// that old messages lacked protection and an ERROR status line.
+func (a *app) noMDCFailure(c packet.CipherFunction) error {
+	a.infof("WARNING: message was not integrity protected")
+	if pgp.BlockSize(c) == 8 {
+		a.infof("Hint: If this message was created before the year 2003 it is\n" +
+			"     likely that this message is legitimate.  This is because back\n" +
+			"     then integrity protection was not widely used.")
+		a.infof("Use the option '--ignore-mdc-error' to decrypt anyway.")
+		a.status.Emit("ERROR", "nomdc_with_legacy_cipher", strconv.Itoa(errDecryptFailed))
+	}
+	a.status.Emit("DECRYPTION_FAILED")
+	a.status.Emit("END_DECRYPTION")
+	return &exitError{2, "decryption forced to fail!"}
 }

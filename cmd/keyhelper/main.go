@@ -298,10 +298,11 @@ func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
 	if err := h.unlock(e, priv); err != nil {
 		return nil, err
 	}
-	if err := ek.Decrypt(priv, nil); err != nil {
+	cipher, key, err := pgp.DecryptSessionKey(r.PKESK, priv)
+	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "decryption of the session key failed"}
 	}
-	return &ipc.DecryptResult{Cipher: uint8(ek.CipherFunc), SessionKey: ek.Key}, nil
+	return &ipc.DecryptResult{Cipher: uint8(cipher), SessionKey: key}, nil
 }
 
 func (h *handler) export(r *ipc.ExportRequest) (ipc.Message, error) {

@@ -57,6 +57,13 @@ gt $T1 --trust-model always --passphrase '' -u eve@ -r alice@ -s -e -o "$out/enc
 gt $T1 --trust-model always --passphrase '' -u mallory@ -r alice@ -s -e -o "$out/encsign-mallory-alice.gpg" "$out/data.txt"
 gt $T1 --passphrase sympass -c -o "$out/sym.gpg" "$out/data.txt"
 gt $T1 --passphrase sympass -a -c -o "$out/sym.asc" "$out/data.txt"
+# legacy ciphers gpg still decrypts (SEIPD, SED without MDC, session keys)
+gt $T1 --passphrase sympass -c --cipher-algo IDEA -o "$out/sym-idea.gpg" "$out/data.txt"
+gt $T1 --passphrase sympass -c --cipher-algo TWOFISH -o "$out/sym-twofish.gpg" "$out/data.txt"
+gt $T1 --passphrase sympass --rfc2440 -c --cipher-algo BLOWFISH -o "$out/sym-sed-blowfish.gpg" "$out/data.txt"
+gt $T1 --trust-model always -r alice@ -e --cipher-algo CAST5 -o "$out/enc-alice-cast5.gpg" "$out/data.txt"
+gt $T1 --trust-model always -r alice@ -e --cipher-algo BLOWFISH -o "$out/enc-alice-blowfish.gpg" "$out/data.txt"
+printf 'sympass\n' > "$out/sympass.txt"
 head -c -25 "$out/enc-alice.gpg" > "$out/enc-alice-trunc.gpg"
 head -c -40 "$out/alice.sig" > "$out/alice-trunc.sig"
 printf 'this is not an OpenPGP message at all\n\001\002\003\377\376garbage\n' > "$out/garbage.bin"
