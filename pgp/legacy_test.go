@@ -52,18 +52,8 @@ func TestLegacyCipherKnownAnswers(t *testing.T) {
 				t.Fatalf("Decrypt: cipher %d, %v", cipher, err)
 			}
 			plain, err := env.OpenEncryptedWithPassphraseKey(cipher, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if _, err := ReadSigned(plain, &out, nil, ReadOptions{}); err != nil {
-				t.Fatal(err)
-			}
-			if err := plain.Close(); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Fatalf("plaintext %q", out.Bytes())
+			if got := literalOf(t, plain, err); !bytes.Equal(got, want) {
+				t.Fatalf("plaintext %q", got)
 			}
 			// a wrong passphrase fails the quick check (or, with an
 			// encrypted session key, gives no valid session key)
@@ -152,15 +142,8 @@ func TestLegacySessionKeyKnownAnswers(t *testing.T) {
 				t.Fatalf("DecryptSessionKey: cipher %d, %v", cipher, err)
 			}
 			plain, err := env.OpenEncrypted(cipher, key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var out bytes.Buffer
-			if _, err := ReadSigned(plain, &out, nil, ReadOptions{}); err != nil || plain.Close() != nil {
-				t.Fatalf("reading the message: %v", err)
-			}
-			if !bytes.Equal(out.Bytes(), want) {
-				t.Fatalf("plaintext %q", out.Bytes())
+			if got := literalOf(t, plain, err); !bytes.Equal(got, want) {
+				t.Fatalf("plaintext %q", got)
 			}
 			// a changed last byte of the encrypted session key gives none
 			bad := append([]byte(nil), raw...)
@@ -170,6 +153,23 @@ func TestLegacySessionKeyKnownAnswers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// literalOf reads a decrypted message (as opened, with the opening's
+// error) to its literal data; closing it checks the integrity.
+func literalOf(t *testing.T, plain io.ReadCloser, openErr error) []byte {
+	t.Helper()
+	if openErr != nil {
+		t.Fatal(openErr)
+	}
+	var out bytes.Buffer
+	if _, err := ReadSigned(plain, &out, nil, ReadOptions{}); err != nil {
+		t.Fatalf("reading the message: %v", err)
+	}
+	if err := plain.Close(); err != nil {
+		t.Fatalf("closing the message: %v", err)
+	}
+	return out.Bytes()
 }
 
 func subkeys(e *openpgp.Entity) (keys []*packet.PrivateKey) {
