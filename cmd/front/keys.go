@@ -388,7 +388,8 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	for _, s := range args {
 		ents = append(ents, a.findCerts(s)...)
 	}
-	// a key named twice is exported once
+	// a key named twice is exported once, all in the store's order (gpg
+	// searches its keyring once for all names)
 	seen := map[string]bool{}
 	unique := ents[:0:0]
 	for _, e := range ents {
@@ -398,6 +399,7 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 		}
 	}
 	ents = unique
+	a.inStoreOrder(ents)
 	var buf bytes.Buffer
 	var exported [][]byte
 	secretCount := 0
