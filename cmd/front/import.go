@@ -73,11 +73,6 @@ type importRun struct {
 	byKeyID map[uint64][]byte
 	// secretKeyIDs is filled on first use: the key IDs we hold secrets for.
 	secretKeyIDs map[uint64]bool
-	// considered: keys whose user ID was looked up in this run. gpg emits
-	// KEY_CONSIDERED when it looks up a key's user ID for a message and
-	// caches the answer, so a key merged again in the same run is not
-	// considered again.
-	considered map[string]bool
 	// cleaned holds the outcome of the import checks done by cleanAll.
 	cleaned map[*store.Keyblock]cleanOutcome
 	// opts are the --import-options (impexopts.go).
@@ -86,12 +81,18 @@ type importRun struct {
 	exported [][]byte
 }
 
-func (r *importRun) consider(fpr string) {
-	if !r.considered[fpr] {
-		r.considered[fpr] = true
-		r.a.status.Emit("KEY_CONSIDERED", fpr, "0")
+// nameLookup is gpg's user-ID lookup for the message about a key it
+// merged (changed or not): none with --quiet, nor when the import is
+// silent (import-show, show-only), which lists the key instead.
+func (r *importRun) nameLookup(fpr []byte) {
+	if !r.silent() && !r.a.opts.has("quiet") {
+		r.a.userIDLookup(fpr)
 	}
 }
+
+// silent is gpg's import mode without messages and, for merged keys,
+// without IMPORT_OK lines other than "not changed".
+func (r *importRun) silent() bool { return r.opts&(importShow|importDryRun) != 0 }
 
 func (a *app) importCmd(args []string) error {
 	data, err := a.readKeyData(args)
@@ -141,7 +142,7 @@ func (a *app) importCmd(args []string) error {
 		return err
 	}
 	defer unlock()
-	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, considered: map[string]bool{}, opts: a.importOptions()}
+	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, opts: a.importOptions()}
 	c := &r.counts
 	c.v3Keys = v3
 	r.cleanAll(blocks)
@@ -368,7 +369,8 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 		r.batch.Put(fprBytes, kb.Bytes())
 		name := printable(displayUserID(kb.PrimaryUserID(now)))
 		c.imported++
-		r.consider(fpr)
+		// the IMPORTED line names the key: a user-ID lookup
+		a.userIDLookup(fprBytes)
 		a.status.Emit("IMPORTED", fmt.Sprintf("%016X", keyID), status.Escape(name))
 		a.status.Emit("IMPORT_OK", "1", fpr)
 		a.infof("key %016X: public key \"%s\" imported", keyID, name)
@@ -396,7 +398,7 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	if !m.Changed() && uidsCleaned+sigsCleaned == 0 {
 		c.unchanged++
 		a.status.Emit("IMPORT_OK", "0", fpr)
-		r.consider(fpr)
+		r.nameLookup(fprBytes)
 		a.infof("key %016X: \"%s\" not changed", keyID, name)
 		return true
 	}
@@ -418,8 +420,10 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	c.newUIDs += m.UserIDs
 	c.newSigs += m.Signatures
 	c.newSubkeys += m.Subkeys
-	r.consider(fpr)
-	a.status.Emit("IMPORT_OK", strconv.Itoa(m.Flags()), fpr)
+	r.nameLookup(fprBytes)
+	if !r.silent() {
+		a.status.Emit("IMPORT_OK", strconv.Itoa(m.Flags()), fpr)
+	}
 	return true
 }
 
@@ -452,7 +456,7 @@ func (r *importRun) importRevocation(raw []byte) {
 		a.errorf("key %016X: no public key - can't apply revocation certificate", issuer)
 		return
 	}
-	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", fpr), "0")
+	a.keyConsidered(fpr, 0)
 	stored, err := r.batch.GetRaw(fpr)
 	if err != nil {
 		a.errorf("key %016X: can't read original keyblock: %v", issuer, err)

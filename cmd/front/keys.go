@@ -210,7 +210,7 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	}
 	a.status.Emit("KEY_CREATED", kind, fpr)
 	if !a.opts.has("batch") {
-		return a.writeListing([]*openpgp.Entity{e}, false, "")
+		return a.writeListing([]*openpgp.Entity{e}, false, "", a.listingPrologue())
 	}
 	return nil
 }
@@ -388,7 +388,8 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	for _, s := range args {
 		ents = append(ents, a.findCerts(s)...)
 	}
-	// a key named twice is exported once
+	// a key named twice is exported once, all in the store's order (gpg
+	// searches its keyring once for all names)
 	seen := map[string]bool{}
 	unique := ents[:0:0]
 	for _, e := range ents {
@@ -398,6 +399,7 @@ func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 		}
 	}
 	ents = unique
+	a.inStoreOrder(ents)
 	var buf bytes.Buffer
 	var exported [][]byte
 	secretCount := 0
@@ -703,8 +705,51 @@ func (a *app) confirm(question string) bool {
 }
 
 func (a *app) listCmd(args []string, secret bool) error {
-	ents, header := a.certsToList(args)
-	if secret && len(args) > 0 && len(ents) > 0 {
+	hdr := a.listingPrologue()
+	ents, header := a.certsToList(args, secret)
+	return a.writeListing(ents, secret, header, hdr)
+}
+
+// listingPrologue is what gpg's key listings do before they look keys
+// up: the colon listing's tru record shows the trust state as stored,
+// then the trustdb check runs if it is due (KEY_CONSIDERED lines for the
+// keys its walk looks up come before the listing's own).
+func (a *app) listingPrologue() keylist.TrustHeader {
+	var hdr keylist.TrustHeader
+	if a.opts.has("with-colons") {
+		hdr = a.trustHeader()
+	}
+	a.checkIfDue()
+	return hdr
+}
+
+// certsToList resolves a listing's arguments: all certificates (with the
+// store's name as the header gpg prints) or those the specs name. gpg
+// looks all names up as one search of its keyring, so the found keys
+// come in the store's order, each once, and each is reported with
+// KEY_CONSIDERED; a secret listing looks only at certificates with a
+// secret key here.
+func (a *app) certsToList(args []string, secret bool) (ents openpgp.EntityList, header string) {
+	if len(args) == 0 {
+		return a.loadCerts(), filepath.Join(a.home, "pubring.cert.d")
+	}
+	seen := map[string]bool{}
+	for _, s := range args {
+		for _, e := range a.findCerts(s) {
+			if !seen[string(e.PrimaryKey.Fingerprint)] {
+				seen[string(e.PrimaryKey.Fingerprint)] = true
+				ents = append(ents, e)
+			}
+		}
+	}
+	// only when no name matches is it an error
+	if len(ents) == 0 {
+		a.errorf("error reading key: No public key")
+		a.status.Emit("ERROR", "keylist.getkey", strconv.Itoa(errNoPubkey))
+		return nil, ""
+	}
+	a.inStoreOrder(ents)
+	if secret {
 		own := ents[:0:0]
 		for _, e := range ents {
 			if a.isOwn(e) {
@@ -717,34 +762,14 @@ func (a *app) listCmd(args []string, secret bool) error {
 		}
 		ents = own
 	}
-	return a.writeListing(ents, secret, header)
-}
-
-// certsToList resolves a listing's arguments: all certificates (with the
-// store's name as the header gpg prints) or those the specs name.
-func (a *app) certsToList(args []string) (ents openpgp.EntityList, header string) {
-	if len(args) == 0 {
-		return a.loadCerts(), filepath.Join(a.home, "pubring.cert.d")
-	}
-	// gpg looks all names up as one search: only when none matches is
-	// it an error
-	seen := map[string]bool{}
-	for _, s := range args {
-		for _, e := range a.findCerts(s) {
-			if !seen[string(e.PrimaryKey.Fingerprint)] {
-				seen[string(e.PrimaryKey.Fingerprint)] = true
-				ents = append(ents, e)
-			}
-		}
-	}
-	if len(ents) == 0 {
-		a.errorf("error reading key: No public key")
-		a.status.Emit("ERROR", "keylist.getkey", strconv.Itoa(errNoPubkey))
+	for _, e := range ents {
+		a.keyConsidered(e.PrimaryKey.Fingerprint, 0)
 	}
 	return ents, ""
 }
 
-func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) error {
+// writeListing lists ents; hdr is the colon listing's tru record.
+func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, hdr keylist.TrustHeader) error {
 	var keys []keylist.Key
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
@@ -782,9 +807,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string) e
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}
-	if opt.Colons {
-		opt.Trust = a.trustHeader()
-	}
+	opt.Trust = hdr
 	bw := bufio.NewWriter(a.stdout)
 	if err := keylist.Write(bw, keys, opt); err != nil {
 		return err

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
+	"strconv"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/frontpgp/front/pgp"
@@ -90,6 +92,54 @@ func certMatches(e *openpgp.Entity, q store.Query) bool {
 // or plain case-insensitive substring of a user ID.
 func (a *app) findCerts(spec string) openpgp.EntityList {
 	return a.certsFor(store.ParseSpec(spec))
+}
+
+// keyConsidered writes the KEY_CONSIDERED line gpg's key lookup writes
+// for each certificate it examines (getkey.c: finish_lookup, flags its
+// LOOKUP_* bits) and, when the lookup selected a key (flag bit 1 clear),
+// remembers the certificate as gpg's user-ID cache does: a later
+// userIDLookup of it writes nothing.
+func (a *app) keyConsidered(primaryFpr []byte, flags int) {
+	fpr := fmt.Sprintf("%X", primaryFpr)
+	a.status.Emit("KEY_CONSIDERED", fpr, strconv.Itoa(flags))
+	if flags&considerNotSelected == 0 {
+		if a.uidCache == nil {
+			a.uidCache = map[string]bool{}
+		}
+		a.uidCache[fpr] = true
+	}
+}
+
+// userIDLookup is gpg's get_user_id for a certificate in the store (a
+// signer's name in a listing, a key's name in an import message): the
+// cache answers if an earlier lookup found the key, else gpg looks the
+// key up (any usage, so it is always selected).
+func (a *app) userIDLookup(primaryFpr []byte) {
+	if !a.uidCache[fmt.Sprintf("%X", primaryFpr)] {
+		a.keyConsidered(primaryFpr, 0)
+	}
+}
+
+// inStoreOrder sorts certificates found by several specifications into
+// the store's order: gpg searches its keyring once for all of them.
+// Certificates the store does not hold (--keyring files) keep their
+// order after the others.
+func (a *app) inStoreOrder(ents openpgp.EntityList) {
+	fprs, err := a.store.Fingerprints()
+	if err != nil {
+		return
+	}
+	pos := make(map[string]int, len(fprs))
+	for i, f := range fprs {
+		pos[string(f)] = i
+	}
+	rank := func(e *openpgp.Entity) int {
+		if i, ok := pos[string(e.PrimaryKey.Fingerprint)]; ok {
+			return i
+		}
+		return len(fprs)
+	}
+	sort.SliceStable(ents, func(i, j int) bool { return rank(ents[i]) < rank(ents[j]) })
 }
 
 // keyByFingerprint finds a primary or subkey in the store.

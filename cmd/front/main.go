@@ -59,6 +59,9 @@ type app struct {
 	gpgvKeyringsOpen bool                 // some --keyring could be read
 	weakDigestNoted  map[crypto.Hash]bool // rejection already noted (gpgv.go)
 	trust            *trustState          // ownertrust and validity, loaded on first use (trustcmd.go)
+	// uidCache holds the primary fingerprints gpg's user-ID cache would
+	// hold: keys a lookup found in this run (lookup.go, keyConsidered).
+	uidCache map[string]bool
 
 	// keepNewPassphrase: remember the passphrase a new key gets
 	// (newKeyPassphrase) to make its revocation certificate

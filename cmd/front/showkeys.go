@@ -286,7 +286,8 @@ type sigListing struct {
 }
 
 func (a *app) listSigsCmd(args []string, check, secret bool) error {
-	ents, header := a.certsToList(args)
+	hdr := a.listingPrologue()
+	ents, header := a.certsToList(args, secret)
 	l := &sigListing{a: a, check: check, colons: a.opts.has("with-colons"),
 		format: strings.ToLower(a.opts.last("keyid-format")), fast: a.opts.has("fast-list-mode")}
 	out := bufio.NewWriter(a.stdout)
@@ -324,7 +325,7 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 		opt := keylist.Options{
 			Colons: l.colons, Secret: secret, Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
 			KeyIDFormat: l.format, Now: a.now, WithKeygrip: a.opts.has("with-keygrip"),
-			WithSecret: a.opts.has("with-secret"), Trust: a.trustHeader(), FastList: l.fast,
+			WithSecret: a.opts.has("with-secret"), Trust: hdr, FastList: l.fast,
 		}
 		if first {
 			opt.Homedir = header
@@ -475,12 +476,14 @@ func (l *sigListing) signerRevoked(signer *packet.PublicKey) bool {
 	return false
 }
 
-// signerUID is the user ID gpg's get_user_id shows for a signer.
+// signerUID is the user ID gpg's get_user_id shows for a signer; its
+// lookup of the signer's certificate is reported (userIDLookup).
 func (l *sigListing) signerUID(signer *packet.PublicKey) (string, bool) {
 	if signer == nil {
 		return "[User ID not found]", false
 	}
 	for _, e := range l.a.findCerts(fmt.Sprintf("%X", signer.Fingerprint)) {
+		l.a.userIDLookup(e.PrimaryKey.Fingerprint)
 		if id := e.PrimaryIdentity(); id != nil {
 			return id.Name, true
 		}

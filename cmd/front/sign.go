@@ -105,7 +105,7 @@ func (a *app) signingKeyFor(spec string) (*packet.PublicKey, int) {
 			continue
 		}
 		pk, flags := a.signingKeyOf(e, exactKey(e, q))
-		a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), strconv.Itoa(flags))
+		a.keyConsidered(e.PrimaryKey.Fingerprint, flags)
 		if pk != nil {
 			return pk, 0
 		}
@@ -139,9 +139,8 @@ func (a *app) signers() ([]pgp.SignKey, error) {
 		for _, e := range a.ownCerts() {
 			if pk, flags := a.signingKeyOf(e, nil); pk != nil {
 				// the default key: first considered (0), then chosen for signing
-				fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
-				a.status.Emit("KEY_CONSIDERED", fpr, "0")
-				a.status.Emit("KEY_CONSIDERED", fpr, strconv.Itoa(flags))
+				a.keyConsidered(e.PrimaryKey.Fingerprint, 0)
+				a.keyConsidered(e.PrimaryKey.Fingerprint, flags)
 				return []pgp.SignKey{a.signKeyFor(pk)}, nil
 			}
 		}

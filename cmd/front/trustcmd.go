@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -373,7 +375,46 @@ func (a *app) checkIfDue() {
 		return
 	}
 	if n := a.storedNextCheck(); n != 0 && n <= a.now.Unix() {
+		a.trustWalkConsidered(ts)
 		_, _ = a.validity()
+	}
+}
+
+// trustWalkConsidered writes the KEY_CONSIDERED lines of gpg's trustdb
+// walk (trustdb.c, validate_keys), which looks up each ultimately trusted
+// key first. gpg builds that list by prepending: the trustdb's keys in
+// the order their trust records were made (the order our ownertrust file
+// keeps), then the --trusted-key ones in reverse command-line order,
+// each looked up once more as it is added; so the walk sees the
+// --trusted-key keys in command-line order, then the others newest
+// first. A key the store does not hold is not found: no line.
+func (a *app) trustWalkConsidered(ts *trustState) {
+	var walk [][]byte
+	for _, f := range ts.owner.Fingerprints() {
+		if v, _ := ts.owner.Get(f); v.Value() != trust.Ultimate {
+			continue
+		}
+		if raw, err := hex.DecodeString(f); err == nil {
+			walk = append([][]byte{raw}, walk...)
+		}
+	}
+	given := a.opts.values["trusted-key"]
+	for i := len(given) - 1; i >= 0; i-- {
+		ents := a.findCerts(given[i])
+		if len(ents) == 0 {
+			continue
+		}
+		fpr := ents[0].PrimaryKey.Fingerprint
+		if v, _ := ts.owner.Get(fmt.Sprintf("%X", fpr)); v.Value() == trust.Ultimate || slices.ContainsFunc(walk, func(w []byte) bool { return bytes.Equal(w, fpr) }) {
+			continue
+		}
+		a.keyConsidered(fpr, 0)
+		walk = append([][]byte{fpr}, walk...)
+	}
+	for _, fpr := range walk {
+		if len(a.certsFor(store.Query{Kind: store.QueryFingerprint, Fingerprint: fpr})) > 0 {
+			a.keyConsidered(fpr, 0)
+		}
 	}
 }
 
@@ -501,6 +542,14 @@ func (a *app) checkTrustdbCmd(args []string) error {
 	// that the file exists afterwards
 	if err := trust.EnsureTrustdb(a.home); err != nil {
 		return &exitError{2, "can't create '" + filepath.Join(a.home, trust.TrustdbName) + "': " + err.Error()}
+	}
+	// gpg's --batch --check-trustdb walks the web only when the stored
+	// next check is due; --update-trustdb always does
+	if ts := a.usableTrust(); ts != nil && (ts.params.Model == "pgp" || ts.params.Model == "classic") {
+		n := a.storedNextCheck()
+		if a.opts.command == "update-trustdb" || !a.opts.has("batch") || a.opts.has("yes") || (n != 0 && n <= a.now.Unix()) {
+			a.trustWalkConsidered(ts)
+		}
 	}
 	r, err := a.validity()
 	if err != nil {
