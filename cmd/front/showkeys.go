@@ -52,6 +52,9 @@ func (a *app) showKeys(data []byte) error {
 	}
 	var listing bytes.Buffer
 	format := strings.ToLower(a.opts.last("keyid-format"))
+	// --show-keys (and -v) show unusable user IDs and subkeys; an
+	// import's import-show follows --list-options like any listing
+	lo := a.listOptions()
 	for i := range keys {
 		k := keys[i]
 		k.Validity, k.Ownertrust = '-', '-'
@@ -72,9 +75,9 @@ func (a *app) showKeys(data []byte) error {
 			Colons: a.opts.has("with-colons"), Secret: secret,
 			Fingerprints: a.opts.count("fingerprint") + a.opts.count("with-fingerprint"),
 			KeyIDFormat:  format, Now: a.now,
-			WithKeygrip: a.opts.has("with-keygrip"),
-			// gpg's show-keys: unusable parts shown, no validity
-			NoValidity: true, ShowUnusableUIDs: true, ShowUnusableSubkeys: true,
+			WithKeygrip:      a.opts.has("with-keygrip"),
+			NoValidity:       true,
+			ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		}
 		if err := keylist.Write(&listing, []keylist.Key{k}, opt); err != nil {
 			return err
