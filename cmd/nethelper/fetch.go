@@ -43,9 +43,9 @@ func badRequest(format string, args ...any) *ipc.Error {
 }
 
 // newFetcher checks req against what this process may do. systemRoots is
-// nil when the system's CA certificates were not loaded before lockdown;
-// then the request must bring its own. ports are the TCP ports the sandbox
-// allows.
+// nil when the system's CA certificates were not loaded before lockdown
+// (front passes them with the request, or the request is plain http).
+// ports are the TCP ports the sandbox allows.
 func newFetcher(req *ipc.FetchRequest, systemRoots *x509.CertPool, ports []uint16) (*fetcher, error) {
 	f := &fetcher{
 		req:      req,
@@ -100,7 +100,9 @@ func newFetcher(req *ipc.FetchRequest, systemRoots *x509.CertPool, ports []uint1
 		}
 	}
 	if f.roots == nil {
-		return nil, badRequest("no CA certificates: the request has none and the system's were not loaded")
+		// Neither the system's roots nor the request's: https fails
+		// verification (a plain http request may still redirect to one).
+		f.roots = x509.NewCertPool()
 	}
 	if f.resolve, err = parseResolve(req.Resolve); err != nil {
 		return nil, badRequest("%v", err)
@@ -132,7 +134,7 @@ func parseResolve(entries []string) (map[string][]netip.Addr, error) {
 		host, rest, ok1 := strings.Cut(e, ":")
 		port, list, ok2 := strings.Cut(rest, ":")
 		n, err := strconv.ParseUint(port, 10, 16)
-		if !ok1 || !ok2 || host == "" || strings.ContainsAny(host, "[]/ ") || err != nil || n == 0 {
+		if !ok1 || !ok2 || !isHostName(host) || err != nil || n == 0 {
 			return nil, fmt.Errorf("resolve entry %q is not HOST:PORT:ADDR", e)
 		}
 		var addrs []netip.Addr
@@ -146,6 +148,25 @@ func parseResolve(entries []string) (map[string][]netip.Addr, error) {
 		m[resolveKey(host, uint16(n))] = addrs
 	}
 	return m, nil
+}
+
+// isHostName accepts what a DNS name may hold: letters, digits, '.', '-'
+// and '_' (no IP literal: those need no override, and no curl prefixes).
+func isHostName(h string) bool {
+	if h == "" || len(h) > 253 {
+		return false
+	}
+	for _, r := range h {
+		if !isHostChar(r) || r == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHostChar reports whether r can be part of a host name or address.
+func isHostChar(r rune) bool {
+	return r == '.' || r == '-' || r == ':' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
 func resolveKey(host string, port uint16) string {
@@ -403,9 +424,12 @@ func classify(ctx context.Context, err error, host string) *ipc.Error {
 		return e(ipc.ErrCodeTLS, "TLS connection to %s failed: certificate expired or not yet valid", h)
 	case errors.As(err, &invalid):
 		return e(ipc.ErrCodeTLS, "TLS connection to %s failed: certificate invalid", h)
-	case errors.As(err, &recordErr) || (errors.As(err, &opErr) && opErr.Op == "remote error") || strings.Contains(err.Error(), "tls: "):
+	case errors.As(err, &recordErr) || (errors.As(err, &opErr) && opErr.Op == "remote error") ||
+		strings.Contains(err.Error(), "tls: ") || strings.Contains(err.Error(), "HTTP response to HTTPS client"):
 		// crypto/tls reports local handshake failures as plain errors
-		// whose text starts with "tls: ", and peer alerts as "remote error".
+		// whose text starts with "tls: ", and peer alerts as "remote
+		// error"; net/http turns a plain HTTP answer to the handshake
+		// into a plain error too.
 		return e(ipc.ErrCodeTLS, "TLS handshake with %s failed", h)
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return e(ipc.ErrCodeConnect, "connection to %s refused", h)
@@ -428,7 +452,7 @@ func safeHost(h string) string {
 		if b.Len() >= 255 {
 			break
 		}
-		if r < 0x80 && (r == '.' || r == '-' || r == ':' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+		if isHostChar(r) {
 			b.WriteRune(r)
 		} else {
 			b.WriteByte('?')
