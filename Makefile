@@ -38,6 +38,9 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
 # are linked statically too: no dynamic loader work at each one-shot start.
+# netgo: nethelper resolves names with Go's resolver only (a static glibc
+# cannot load NSS modules, and the sandbox allows no file opens after
+# lockdown), so the cgo resolver is left out.
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
@@ -64,7 +67,7 @@ deps: check-go
 build: deps
 	mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/front
-	$(GO) build -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(HELPERS))
+	$(GO) build -tags netgo -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(HELPERS))
 	ln -sfn front bin/gpg
 	ln -sfn front bin/gpgv
 	ln -sfn front bin/gpgconf

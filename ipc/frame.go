@@ -60,6 +60,7 @@ const (
 	TypeCertifyRequest  MsgType = 0x17
 	TypeAddSubkey       MsgType = 0x18
 	TypePasswdRequest   MsgType = 0x19
+	TypeFetchRequest    MsgType = 0x1A // nethelper's only request
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -93,6 +94,7 @@ var maxPayload = map[MsgType]int{
 	TypeCertifyRequest:  1 * mib,
 	TypeAddSubkey:       1 * kib,
 	TypePasswdRequest:   1 * kib,
+	TypeFetchRequest:    maxFetchRequest,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,

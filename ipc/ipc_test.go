@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +29,10 @@ func TestRoundTrip(t *testing.T) {
 		&AddSubkeyRequest{Primary: []byte{1}, Key: KeySpec{"cv25519", "encr", 0}, Created: 5},
 		&AddSubkeyResult{Public: []byte{1}, Listing: []SecretEntry{{Fingerprint: []byte{2}}}},
 		&PasswdRequest{Primary: []byte{1}},
+		&FetchRequest{Method: "POST", URLs: []string{"https://a.example/x", "https://b.example/y"}, Body: []byte("keytext=1"),
+			ContentType: "application/x-www-form-urlencoded", HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20,
+			TimeoutMillis: 30000, CACerts: []byte("pem"), Resolve: []string{"a.example:443:127.0.0.1"}, Proxy: "http://p:3128"},
+		&FetchResult{URL: "https://a.example/x", Status: 404, ContentType: "text/html", Body: []byte("<html>")},
 	}
 	for _, m := range msgs {
 		var buf bytes.Buffer
@@ -124,6 +130,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frame(TypeGenerateRequest, Marshal(&GenerateRequest{UserID: "x", Subkeys: []KeySpec{{"a", "b", 0}}})))
 	f.Add(frame(TypeInquiry, Marshal(&Inquiry{Kind: InquirePassphrase})))
 	f.Add([]byte{0, 0, 0, 2, 0, 0x16})
+	f.Add(frame(TypeFetchRequest, Marshal(&FetchRequest{Method: "GET", URLs: []string{"https://openpgpkey.example.org/.well-known/openpgpkey/example.org/hu/x?l=a", "https://example.org/"},
+		HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20, TimeoutMillis: 1, Resolve: []string{"example.org:443:[::1]"}})))
+	f.Add(frame(TypeResult, Marshal(&FetchResult{URL: "u", Status: 200, ContentType: "application/octet-stream", Body: []byte{0x99}})))
 	f.Add(frame(TypeCertifyRequest, Marshal(&CertifyRequest{Signer: []byte{1}, Items: []CertifyItem{{Class: 0x10, Hashed: []byte{1}}}})))
 	newMsgs := []func() Message{
 		func() Message { return new(SignRequest) }, func() Message { return new(DecryptRequest) },
@@ -136,6 +145,7 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(CertifyRequest) }, func() Message { return new(CertifyResult) },
 		func() Message { return new(AddSubkeyRequest) }, func() Message { return new(AddSubkeyResult) },
 		func() Message { return new(PasswdRequest) }, func() Message { return new(PasswdResult) },
+		func() Message { return new(FetchRequest) }, func() Message { return new(FetchResult) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)
@@ -155,4 +165,67 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Every field of a fetch request or result at its limit still fits its
+// frame type, so nethelper can never produce, nor front send, a frame the
+// peer must reject.
+func TestFetchLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	req := &FetchRequest{Method: "POST", Body: make([]byte, MaxPostBody), ContentType: long(MaxContentType),
+		HTTPSOnly: true, MaxRedirects: 255, MaxBytes: MaxFetchBody, TimeoutMillis: MaxFetchTimeoutMillis,
+		CACerts: make([]byte, MaxCACerts), Proxy: long(MaxURL)}
+	for range MaxFetchURLs {
+		req.URLs = append(req.URLs, long(MaxURL))
+	}
+	for range MaxResolveEntries {
+		req.Resolve = append(req.Resolve, long(MaxResolveEntry))
+	}
+	res := &FetchResult{URL: long(MaxURL), Status: 599, ContentType: long(MaxContentType), Body: make([]byte, MaxFetchBody)}
+	for _, m := range []Message{req, res} {
+		var buf bytes.Buffer
+		c := NewConn(&buf, &buf)
+		if err := c.Write(m); err != nil {
+			t.Fatalf("%T at its limits: %v", m, err)
+		}
+		typ, p, err := c.Recv()
+		if err != nil {
+			t.Fatalf("%T: %v", m, err)
+		}
+		if err := Unmarshal(typ, p, m); err != nil {
+			t.Fatalf("%T at its limits does not decode: %v", m, err)
+		}
+	}
+	// One more URL, or an unknown method, does not decode.
+	over := *req
+	over.URLs = append(over.URLs, "https://x/")
+	if err := Unmarshal(TypeFetchRequest, Marshal(&over), new(FetchRequest)); err != ErrMalformed {
+		t.Errorf("too many URLs: %v", err)
+	}
+	over = *req
+	over.Method = "PUT"
+	if err := Unmarshal(TypeFetchRequest, Marshal(&over), new(FetchRequest)); err != ErrMalformed {
+		t.Errorf("method PUT: %v", err)
+	}
+}
+
+func TestFetchPorts(t *testing.T) {
+	for _, c := range []struct {
+		req  FetchRequest
+		want []uint16
+		fail bool
+	}{
+		{req: FetchRequest{URLs: []string{"https://openpgpkey.a.example/x", "https://a.example/y"}}, want: []uint16{53, 443}},
+		{req: FetchRequest{URLs: []string{"http://ks.example:11371/pks", "https://[::1]:8443/"}, Proxy: "http://proxy:3128"}, want: []uint16{53, 3128, 8443, 11371}},
+		{req: FetchRequest{URLs: []string{"http://ks.example/"}, Proxy: "http://proxy"}, want: []uint16{53, 80}},
+		{req: FetchRequest{URLs: []string{"ftp://x/"}}, fail: true},
+		{req: FetchRequest{URLs: []string{"https://x:0/"}}, fail: true},
+		{req: FetchRequest{URLs: []string{"https://x:65536/"}}, fail: true},
+		{req: FetchRequest{URLs: []string{"https://x/"}, Proxy: "socks5://p:1080"}, fail: true},
+	} {
+		got, err := c.req.Ports()
+		if (err != nil) != c.fail || !slices.Equal(got, c.want) {
+			t.Errorf("%v: %v %v, want %v (failure %v)", c.req.URLs, got, err, c.want, c.fail)
+		}
+	}
 }

@@ -193,6 +193,17 @@ const (
 	ErrCodeUnsupported   ErrorCode = 6
 	ErrCodeBadData       ErrorCode = 7
 	ErrCodeNotPermitted  ErrorCode = 8 // request outside the helper's mode
+
+	// nethelper's failures (see FetchRequest).
+	ErrCodeHostNotFound  ErrorCode = 9  // NXDOMAIN or no address for a host
+	ErrCodeResolveFailed ErrorCode = 10 // name resolution failed otherwise (SERVFAIL, no DNS server reachable)
+	ErrCodeConnect       ErrorCode = 11 // connection refused, unreachable, reset, or not allowed by the sandbox
+	ErrCodeTimeout       ErrorCode = 12 // the request's overall deadline passed
+	ErrCodeTLS           ErrorCode = 13 // TLS handshake or certificate verification failed
+	ErrCodeTooLarge      ErrorCode = 14 // the body exceeds FetchRequest.MaxBytes
+	ErrCodeRedirect      ErrorCode = 15 // a redirect was refused (to http, too many, 303/308, other 3xx)
+	ErrCodeUnauthorized  ErrorCode = 16 // the server answered 401; never answered with credentials
+	ErrCodeBadResponse   ErrorCode = 17 // the server's answer is not valid HTTP
 )
 
 // Error is the final frame of a failed session.
@@ -460,11 +471,7 @@ func (*InquiryCancel) decode(*decoder) {}
 
 func (m *Error) encode(e *encoder) { e.uint(uint64(m.Code)); e.string(m.Message) }
 func (m *Error) decode(d *decoder) {
-	code := d.uint()
-	if code > 0xffff {
-		d.err = ErrMalformed
-	}
-	m.Code = ErrorCode(code)
+	m.Code = ErrorCode(d.uint16())
 	m.Message = d.string(maxText)
 }
 
@@ -477,13 +484,18 @@ func (d *decoder) int63() int64 {
 	return int64(v)
 }
 
-func (d *decoder) uint8() uint8 {
+// bounded reads an integer that must not exceed max.
+func (d *decoder) bounded(max uint64) uint64 {
 	v := d.uint()
-	if v > 0xff {
+	if v > max {
 		d.err = ErrMalformed
 	}
-	return uint8(v)
+	return v
 }
+
+func (d *decoder) uint8() uint8   { return uint8(d.bounded(0xff)) }
+func (d *decoder) uint16() uint16 { return uint16(d.bounded(0xffff)) }
+func (d *decoder) uint32() uint32 { return uint32(d.bounded(0xffffffff)) }
 
 // Marshal encodes m's payload.
 func Marshal(m Message) []byte {

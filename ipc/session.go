@@ -111,3 +111,18 @@ func (c *Conn) Inquire(q *Inquiry) ([]byte, error) {
 	}
 	return nil, ErrUnexpected
 }
+
+// AsError is the Error frame a helper ends a failed session with: an *Error
+// as it is, a frame front got wrong as ErrCodeBadRequest, anything else as
+// ErrCodeInternal. Callers make sure err's text holds no secret.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	code := ErrCodeInternal
+	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrTruncated) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrUnknownType) {
+		code = ErrCodeBadRequest
+	}
+	return &Error{Code: code, Message: err.Error()}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,38 +40,61 @@ func TestMain(m *testing.M) {
 
 const nobody = "65534"
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
+// The helpers whose sandbox these tests prove.
+const (
+	keyhelper = "keyhelper"
+	nethelper = "nethelper"
 )
 
-// helperBinary builds the real cmd/keyhelper, whose --sandbox-self-test
-// mode runs SelfTestMain with keyhelper's own policy: the tests prove the
+var (
+	buildMu sync.Mutex
+	built   = map[string]string{} // helper name -> binary
+)
+
+// helperBinary builds the real cmd/<name>, whose --sandbox-self-test mode
+// runs SelfTestMain with the helper's own policy: the tests prove the
 // binary that ships. If it does not build, the tests fail; there is
 // deliberately no stand-in.
-func helperBinary(t *testing.T) string {
+func helperBinary(t *testing.T, name string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		out := filepath.Join(testRoot, "keyhelper")
-		cmd := exec.Command("go", "build", "-o", out, "./cmd/keyhelper")
-		cmd.Dir = ".."
-		if b, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/keyhelper: %v\n%s", err, b)
-			return
-		}
-		builtBin = out
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if bin, ok := built[name]; ok {
+		return bin
 	}
-	return builtBin
+	out := filepath.Join(testRoot, name)
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/"+name)
+	cmd.Dir = ".."
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/%s: %v\n%s", name, err, b)
+	}
+	built[name] = out
+	return out
 }
 
 // fixture is a secret directory with one key file, a canary file outside it,
-// and a listening unix socket, all usable by nobody.
+// a listening unix socket, all usable by nobody, and two listening TCP ports
+// on 127.0.0.1: one a network policy allows, one it does not.
 type fixture struct {
 	secret, canary, sock string
+	tcpPort, otherPort   uint16
+}
+
+// args are the self-test flags describing f.
+func (f fixture) args() []string {
+	return []string{"--secret-dir", f.secret, "--canary", f.canary, "--unix-socket", f.sock,
+		"--tcp-port", strconv.Itoa(int(f.tcpPort)), "--tcp-other-port", strconv.Itoa(int(f.otherPort))}
+}
+
+// acceptAndClose serves ln until it is closed.
+func acceptAndClose(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.Close()
+	}
 }
 
 func newFixture(t *testing.T, owner string) fixture {
@@ -110,15 +134,16 @@ func newFixture(t *testing.T, owner string) fixture {
 	if err := os.Chmod(f.sock, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
+	go acceptAndClose(ln)
+	for _, port := range []*uint16{&f.tcpPort, &f.otherPort} {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
 		}
-	}()
+		t.Cleanup(func() { ln.Close() })
+		*port = uint16(ln.Addr().(*net.TCPAddr).Port)
+		go acceptAndClose(ln)
+	}
 	return f
 }
 
@@ -159,9 +184,9 @@ type runResult struct {
 	probes         map[string]ProbeResult
 }
 
-func runHelper(t *testing.T, user string, viaShell bool, env []string, args ...string) runResult {
+func runHelper(t *testing.T, helper, user string, viaShell bool, env []string, args ...string) runResult {
 	t.Helper()
-	bin := helperBinary(t)
+	bin := helperBinary(t, helper)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := helperCommand(ctx, user, viaShell, bin, append([]string{"--sandbox-self-test"}, args...)...)

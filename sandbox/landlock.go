@@ -5,7 +5,6 @@ import (
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
-	"golang.org/x/sys/unix"
 )
 
 // minLandlockABI is the lowest landlock ABI a helper accepts.
@@ -13,23 +12,14 @@ import (
 // ABI 1 already confines open(2) to the policy's directories, which is the
 // landlock half of every current policy. What later ABIs add is either
 // covered by seccomp (ABI 3 truncate: read-only policies cannot open with
-// O_TRUNC/O_CREAT/write access and have no truncate(2); ABI 4 TCP and ABI 6
-// signal scoping: sockets and foreign kill(2) are seccomp errno rules) or
-// not needed (ABI 2 refer: cross-directory renames stay denied, as ABI 1
-// denies them implicitly). landlock.V7.BestEffort() still uses everything
-// the kernel offers.
+// O_TRUNC/O_CREAT/write access and have no truncate(2); ABI 6 signal
+// scoping: foreign kill(2) is a seccomp errno rule), not needed (ABI 2
+// refer: cross-directory renames stay denied, as ABI 1 denies them
+// implicitly), or used where present: ABI 4's TCP port rules confine
+// nethelper's connect(2) to Policy.ConnectTCPPorts, and without them
+// seccomp still confines it to TCP and UDP sockets (Debian 12's kernel
+// has ABI 3). landlock.V7.BestEffort() uses everything the kernel offers.
 const minLandlockABI = 1
-
-// requiredLandlockABI is the minimum ABI for p; below it Apply fails closed.
-func requiredLandlockABI(p Policy) int {
-	for _, d := range p.SocketDomains {
-		if d == unix.AF_INET || d == unix.AF_INET6 {
-			// Without ABI 4, landlock cannot restrict TCP ports at all.
-			return 4
-		}
-	}
-	return minLandlockABI
-}
 
 // checkLandlockABI decides whether a kernel reporting abi (or err, when the
 // query itself failed) is good enough. It fails closed: an error, ABI 0
@@ -57,7 +47,7 @@ const (
 
 func applyLandlock(p Policy) error {
 	abi, err := llsys.LandlockGetABIVersion()
-	if err := checkLandlockABI(abi, err, requiredLandlockABI(p)); err != nil {
+	if err := checkLandlockABI(abi, err, minLandlockABI); err != nil {
 		return err
 	}
 	var rules []landlock.Rule
@@ -67,8 +57,11 @@ func applyLandlock(p Policy) error {
 	if len(p.WriteDirs) > 0 {
 		rules = append(rules, landlock.PathAccess(writeRights, p.WriteDirs...))
 	}
-	// Restrict covers file system, TCP (no port rules: every TCP bind and
-	// connect is denied) and the IPC scopes (abstract unix sockets and
-	// signals to processes outside this domain).
+	for _, port := range p.ConnectTCPPorts {
+		rules = append(rules, landlock.ConnectTCP(port))
+	}
+	// Restrict covers file system, TCP (every bind, and every connect to
+	// a port not named above, is denied) and the IPC scopes (abstract
+	// unix sockets and signals to processes outside this domain).
 	return landlock.V7.BestEffort().Restrict(rules...)
 }

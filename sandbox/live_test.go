@@ -19,18 +19,24 @@ import (
 // must reach, and those started after) is in seccomp filter mode with
 // no_new_privs; the core limit is 0; and the process is not dumpable, so a
 // same-uid process cannot read its environment (a same-uid ordinary process
-// is the positive control).
+// is the positive control). For each helper.
 func TestLiveLockedDownProcess(t *testing.T) {
+	for _, helper := range []string{keyhelper, nethelper} {
+		t.Run(helper, func(t *testing.T) { testLiveLockedDown(t, helper) })
+	}
+}
+
+func testLiveLockedDown(t *testing.T, helper string) {
 	user := ""
 	if os.Geteuid() == 0 {
 		user = nobody
 	}
-	bin := helperBinary(t)
+	bin := helperBinary(t, helper)
 	f := newFixture(t, user)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	cmd := helperCommand(ctx, user, false, bin, "--sandbox-self-test", "--secret-dir", f.secret, "--hold")
+	cmd := helperCommand(ctx, user, false, bin, append([]string{"--sandbox-self-test", "--hold"}, f.args()...)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

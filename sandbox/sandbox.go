@@ -1,5 +1,5 @@
-// Package sandbox locks a helper process (keyhelper, later cardhelper and
-// nethelper) down before it talks to front.
+// Package sandbox locks a helper process (keyhelper, nethelper, later
+// cardhelper) down before it talks to front.
 //
 // Lockdown order, shared by every helper (see shared/design/architecture.md):
 //
@@ -51,6 +51,11 @@ type Policy struct {
 	// are allowed: landlock (ABI <= 7) does not see UDP or MPTCP, so seccomp
 	// must keep them out. Not used by keyhelper.
 	SocketDomains []int
+	// ConnectTCPPorts are the only TCP ports connect(2) may reach, where
+	// the kernel's landlock ABI can say so (>= 4); below that, seccomp's
+	// socket rules are all that confine the network. Every TCP bind is
+	// refused either way (bind(2) is an errno rule in seccomp).
+	ConnectTCPPorts []uint16
 }
 
 func (p Policy) writable() bool { return len(p.WriteDirs) > 0 }

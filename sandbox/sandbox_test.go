@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,12 +41,11 @@ func TestCheckLandlockABI(t *testing.T) {
 	}
 }
 
-func TestRequiredLandlockABI(t *testing.T) {
-	if got := requiredLandlockABI(KeyhelperPolicy("/x", true)); got != minLandlockABI {
-		t.Errorf("keyhelper: %d", got)
-	}
-	if got := requiredLandlockABI(Policy{Name: "n", SocketDomains: []int{unix.AF_INET6}}); got != 4 {
-		t.Errorf("inet6 policy: %d, want 4 (TCP rules)", got)
+func TestNethelperPolicy(t *testing.T) {
+	p := NethelperPolicy([]uint16{53, 443})
+	if p.Name != "nethelper" || len(p.ReadDirs)+len(p.WriteDirs) != 0 ||
+		!slices.Equal(p.SocketDomains, []int{unix.AF_INET, unix.AF_INET6}) || !slices.Equal(p.ConnectTCPPorts, []uint16{53, 443}) {
+		t.Errorf("nethelper policy: %+v", p)
 	}
 }
 
@@ -95,7 +95,7 @@ func TestBuildFilter(t *testing.T) {
 		KeyhelperPolicy("/s", false),
 		KeyhelperPolicy("/s", true),
 		{Name: "cardhelper", SocketDomains: []int{unix.AF_UNIX}},
-		{Name: "nethelper", SocketDomains: []int{unix.AF_INET, unix.AF_INET6}},
+		NethelperPolicy([]uint16{443}),
 	} {
 		f, err := buildFilter(p, os.Getpid())
 		if err != nil {
@@ -138,10 +138,11 @@ var socketChildren = map[string]struct {
 	"inet": {[]int{unix.AF_INET}, []socketCase{
 		{unix.AF_INET, unix.SOCK_STREAM, 0}, {unix.AF_INET, unix.SOCK_STREAM | unix.SOCK_NONBLOCK, unix.IPPROTO_TCP},
 		{unix.AF_INET, unix.SOCK_DGRAM, 0}, {unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_UDP},
+		{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP},
 		{unix.AF_INET6, unix.SOCK_STREAM, 0}, {unix.AF_UNIX, unix.SOCK_STREAM, 0},
 	}},
-	"inet-mptcp": {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP}}},
-	"inet-raw":   {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP}}},
+	"inet-raw":  {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP}}},
+	"inet-sctp": {[]int{unix.AF_INET}, []socketCase{{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_SCTP}}},
 }
 
 func runChild(mode string) int {
@@ -173,7 +174,7 @@ func runChild(mode string) int {
 func TestSocketDomainPolicy(t *testing.T) {
 	want := map[string]string{
 		"unix": "1/1/0 ok\n2/1/0 EPERM\n10/2/0 EPERM\n16/3/0 EPERM\n200/1/0 EPERM\n",
-		"inet": "2/1/0 ok\n2/2049/6 ok\n2/2/0 ok\n2/2/17 ok\n10/1/0 EPERM\n1/1/0 EPERM\n",
+		"inet": "2/1/0 ok\n2/2049/6 ok\n2/2/0 ok\n2/2/17 ok\n2/1/262 EPERM\n10/1/0 EPERM\n1/1/0 EPERM\n",
 	}
 	for mode, out := range want {
 		got, err := runTestChild(t, mode)
@@ -181,8 +182,8 @@ func TestSocketDomainPolicy(t *testing.T) {
 			t.Errorf("%s: err %v, output\n%s\nwant\n%s", mode, err, got, out)
 		}
 	}
-	// MPTCP and raw sockets in an allowed domain hit the default action.
-	for _, mode := range []string{"inet-mptcp", "inet-raw"} {
+	// Raw and SCTP sockets in an allowed domain hit the default action.
+	for _, mode := range []string{"inet-raw", "inet-sctp"} {
 		got, err := runTestChild(t, mode)
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || !ee.Sys().(syscall.WaitStatus).Signaled() || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGSYS {

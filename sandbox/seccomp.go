@@ -23,7 +23,7 @@ import (
 // --hold, which exercises heap growth, GC, scavenging, timers and new
 // threads under the filter) with strace -f and the kernel's seccomp kill log
 // (dmesg, type=1326), repeatedly and under load: some calls happen only
-// under contention. Deliberately absent, so fatal: prctl, ioctl, uname,
+// under contention. Deliberately absent, so fatal: prctl, ioctl,
 // getppid, wait4, mkdirat, linkat, symlinkat, chmod/chown, mount, setns,
 // unshare, bpf, io_uring, pidfd_*, and everything else not named here.
 var baseAllow = []string{
@@ -72,6 +72,9 @@ var denyEPERM = []string{
 	// tkill names a thread without its process, so it cannot be confined
 	// to our own threads; Go uses tgkill.
 	"tkill",
+	// os.Hostname calls uname, and Go's resolver calls os.Hostname when it
+	// (re)reads a resolv.conf without a search line: a failure it handles.
+	"uname",
 }
 
 // socketCalls are the calls that only act on a socket. Without
@@ -268,9 +271,11 @@ func buildFilter(p Policy, self int) (*seccomp.ScmpFilter, error) {
 // socketRules allows socket(2) for the given domains and refuses every other
 // domain with EPERM (Go's net package probes AF_INET6 and must get an error,
 // not be killed). Within AF_INET/AF_INET6 only the type/protocol pairs of
-// inetSocketAllow pass; other pairs (raw sockets, MPTCP, SCTP) of an allowed
-// domain hit the default action, because libseccomp cannot compare one
-// argument twice in a rule, which a "protocol not in set" refusal would need.
+// inetSocketAllow pass. MPTCP, which landlock's TCP rules do not see, is
+// refused with EPERM: Go's net package probes it, and so does the
+// self-test. Other pairs (raw sockets, SCTP) of an allowed domain hit the
+// default action, because libseccomp cannot compare one argument twice in a
+// rule, which a "protocol not in set" refusal would need.
 func (b *filterBuilder) socketRules(domains []int) {
 	eperm := errnoAction(unix.EPERM)
 	allowed := map[uint64]bool{}
@@ -284,6 +289,7 @@ func (b *filterBuilder) socketRules(domains []int) {
 					b.cond(1, seccomp.CompareMaskedEqual, sockTypeMask, tp.typ),
 					b.cond(2, seccomp.CompareEqual, tp.proto))
 			}
+			b.add("socket", eperm, b.cond(0, seccomp.CompareEqual, dom), b.cond(2, seccomp.CompareEqual, unix.IPPROTO_MPTCP))
 			continue
 		}
 		b.add("socket", seccomp.ActAllow, b.cond(0, seccomp.CompareEqual, dom))

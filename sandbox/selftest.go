@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -43,6 +44,8 @@ const (
 	ProbeEtcPasswd      = "etc-passwd"
 	ProbeProcSelfMem    = "proc-self-mem"
 	ProbeTCPSocket      = "tcp-socket"
+	ProbeTCPConnect     = "tcp-connect" // positive control for network policies: connect to 127.0.0.1 on the allowed port
+	ProbeTCPOtherPort   = "tcp-connect-other-port"
 	ProbeMPTCPSocket    = "mptcp-socket"
 	ProbeUDPSendto      = "udp-sendto"
 	ProbeUnixConnect    = "unix-connect"
@@ -52,19 +55,28 @@ const (
 	ProbePtraceParent   = "ptrace-parent"
 	ProbeKillParent     = "kill-parent"
 	ProbeProcessVMReadv = "process-vm-readv"
-	// ProbeDefaultKill calls uname(2), which no policy allows, to show that
-	// the default action kills the whole process (the process dies by
-	// SIGSYS). Run only when named by --only, never by SelfTest.
+	// ProbeDefaultKill calls getcpu(2), which no policy allows, to show
+	// that the default action kills the whole process (the process dies by
+	// SIGSYS). Run only when named by --only, never by default.
 	ProbeDefaultKill = "default-kill"
 )
+
+// SelfTestSetup is the fixture the self-test's flags describe. A helper
+// turns it into its production policy.
+type SelfTestSetup struct {
+	Dir          string // a directory with at least one regular file: keyhelper's secret store
+	Writable     bool   // the policy's write mode
+	Canary       string // a file outside every policy
+	UnixSocket   string // a listening pathname unix socket
+	TCPPort      uint16 // a listening port on 127.0.0.1 that a network policy allows
+	OtherTCPPort uint16 // a listening port on 127.0.0.1 that no policy allows
+}
 
 // probeEnv is what the probes need; ppid is read before lockdown because
 // getppid is not allowed afterwards.
 type probeEnv struct {
-	p          Policy
-	canary     string
-	unixSocket string
-	ppid       int
+	SelfTestSetup
+	ppid int
 }
 
 type probe struct {
@@ -77,10 +89,12 @@ var probes = []probe{
 	{ProbeSecretRead, true, probeSecretRead},
 	{ProbeSecretWrite, true, probeSecretWrite},
 	{ProbeKillSelf, true, func(*probeEnv) (string, error) { return "kill(self, 0)", unix.Kill(os.Getpid(), 0) }},
-	{ProbeCanary, false, func(e *probeEnv) (string, error) { return openRead(e.canary) }},
+	{ProbeCanary, false, func(e *probeEnv) (string, error) { return openRead(e.Canary) }},
 	{ProbeEtcPasswd, false, func(*probeEnv) (string, error) { return openRead("/etc/passwd") }},
 	{ProbeProcSelfMem, false, func(*probeEnv) (string, error) { return openRead("/proc/self/mem") }},
 	{ProbeTCPSocket, false, func(*probeEnv) (string, error) { return openSocket(unix.AF_INET, unix.SOCK_STREAM, 0) }},
+	{ProbeTCPConnect, true, func(e *probeEnv) (string, error) { return connectTCP(e.TCPPort) }},
+	{ProbeTCPOtherPort, false, func(e *probeEnv) (string, error) { return connectTCP(e.OtherTCPPort) }},
 	{ProbeMPTCPSocket, false, func(*probeEnv) (string, error) {
 		return openSocket(unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_MPTCP)
 	}},
@@ -95,22 +109,23 @@ var probes = []probe{
 	}},
 	{ProbeProcessVMReadv, false, probeProcessVMReadv},
 	{ProbeDefaultKill, false, func(*probeEnv) (string, error) {
-		var u unix.Utsname
-		return "uname", unix.Uname(&u)
+		var cpu, node uint32
+		_, _, e := unix.RawSyscall(unix.SYS_GETCPU, uintptr(unsafe.Pointer(&cpu)), uintptr(unsafe.Pointer(&node)), 0)
+		if e != 0 {
+			return "getcpu", e
+		}
+		return "getcpu", nil
 	}},
 }
 
-// SelfTest is the proof that p holds. The caller must have called Prepare.
-// If sandboxed, SelfTest applies p exactly as a helper does (an Apply
+// selfTest is the proof that p holds. The caller must have called Prepare.
+// If sandboxed, selfTest applies p exactly as a helper does (an Apply
 // failure is returned as the single result "apply", not denied); otherwise
-// the probes run unconfined, as the positive control. Then every probe runs
-// in this process: afterwards the process is locked down for good.
-func SelfTest(p Policy, canary, unixSocket string, sandboxed bool) []ProbeResult {
-	return selfTest(p, canary, unixSocket, sandboxed, nil)
-}
-
-func selfTest(p Policy, canary, unixSocket string, sandboxed bool, only map[string]bool) []ProbeResult {
-	e := &probeEnv{p: p, canary: canary, unixSocket: unixSocket, ppid: os.Getppid()}
+// the probes run unconfined, as the positive control. Then the probes (all
+// but ProbeDefaultKill, or those in only) run in this process: afterwards
+// the process is locked down for good.
+func selfTest(p Policy, s SelfTestSetup, sandboxed bool, only map[string]bool) []ProbeResult {
+	e := &probeEnv{SelfTestSetup: s, ppid: os.Getppid()}
 	if sandboxed {
 		if err := Apply(p); err != nil {
 			return []ProbeResult{{Name: "apply", Denied: false, Detail: oneLine(err.Error())}}
@@ -174,21 +189,25 @@ func openSocket(domain, typ, proto int) (string, error) {
 	return d + " created", nil
 }
 
-func policyDir(p Policy) string {
-	if len(p.WriteDirs) > 0 {
-		return p.WriteDirs[0]
+// connectTCP connects to 127.0.0.1:port and closes the connection.
+func connectTCP(port uint16) (string, error) {
+	d := fmt.Sprintf("connect 127.0.0.1:%d", port)
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return d, err
 	}
-	if len(p.ReadDirs) > 0 {
-		return p.ReadDirs[0]
+	defer unix.Close(fd)
+	if err := unix.Connect(fd, &unix.SockaddrInet4{Port: int(port), Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		return d, err
 	}
-	return ""
+	return "connected to 127.0.0.1:" + strconv.Itoa(int(port)), nil
 }
 
+// probeSecretRead reads a file in the fixture's directory: a positive
+// control for keyhelper, whose policy names that directory, and a denial
+// for a helper whose policy names no directory.
 func probeSecretRead(e *probeEnv) (string, error) {
-	dir := policyDir(e.p)
-	if dir == "" {
-		return "no policy directory", errors.New("policy has no directory")
-	}
+	dir := e.Dir
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return "list " + dir, err
@@ -208,10 +227,7 @@ func probeSecretRead(e *probeEnv) (string, error) {
 }
 
 func probeSecretWrite(e *probeEnv) (string, error) {
-	dir := policyDir(e.p)
-	if dir == "" {
-		return "no policy directory", errors.New("policy has no directory")
-	}
+	dir := e.Dir
 	lock, err := os.OpenFile(filepath.Join(dir, "writelock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return "open writelock", err
@@ -272,10 +288,10 @@ func probeUnixConnect(e *probeEnv) (string, error) {
 		return "socket(AF_UNIX)", err
 	}
 	defer unix.Close(fd)
-	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: e.unixSocket}); err != nil {
-		return "connect " + e.unixSocket, err
+	if err := unix.Connect(fd, &unix.SockaddrUnix{Name: e.UnixSocket}); err != nil {
+		return "connect " + e.UnixSocket, err
 	}
-	return "connected to " + e.unixSocket, nil
+	return "connected to " + e.UnixSocket, nil
 }
 
 // probeExecve calls execve("/bin/true") with an invalid argv pointer. The
@@ -382,15 +398,15 @@ func probeProcessVMReadv(e *probeEnv) (string, error) {
 // all helpers so that the tests prove the production code path. args are
 // the arguments after "--sandbox-self-test":
 //
-//	--secret-dir D --canary FILE --unix-socket PATH [--no-sandbox] [--writable]
-//	[--only NAME[,NAME...]] [--hold]
+//	--secret-dir D --canary FILE --unix-socket PATH --tcp-port N
+//	--tcp-other-port M [--no-sandbox] [--writable] [--only NAME[,NAME...]] [--hold]
 //
 // It prints "PROBE <name> denied|allowed <detail>" per probe and returns the
 // exit code: 0 when the probes ran (whatever they found: the caller judges),
 // 1 when the lockdown failed, 2 on bad usage. With --hold it locks down,
 // prints "READY" and blocks reading stdin until EOF, for tests that inspect
 // a live locked-down process.
-func SelfTestMain(args []string, stdout, stderr io.Writer, policy func(dir string, writable bool) Policy) int {
+func SelfTestMain(args []string, stdout, stderr io.Writer, policy func(SelfTestSetup) Policy) int {
 	fs := flag.NewFlagSet("sandbox-self-test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("secret-dir", "", "directory the policy allows")
@@ -398,16 +414,20 @@ func SelfTestMain(args []string, stdout, stderr io.Writer, policy func(dir strin
 	sock := fs.String("unix-socket", "", "a listening unix socket that must not be reachable")
 	noSandbox := fs.Bool("no-sandbox", false, "run the probes unconfined (positive control)")
 	writable := fs.Bool("writable", false, "use the policy's write mode")
+	tcpPort := fs.Uint("tcp-port", 0, "a listening TCP port on 127.0.0.1 that a network policy allows")
+	otherPort := fs.Uint("tcp-other-port", 0, "a listening TCP port on 127.0.0.1 that no policy allows")
 	onlyList := fs.String("only", "", "comma-separated probe names to run")
 	hold := fs.Bool("hold", false, "lock down, print READY, block until stdin reaches EOF")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *dir == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "sandbox-self-test: --secret-dir is required; no positional arguments")
+	if *dir == "" || fs.NArg() != 0 || *tcpPort > 0xffff || *otherPort > 0xffff {
+		fmt.Fprintln(stderr, "sandbox-self-test: --secret-dir is required; ports are 16-bit; no positional arguments")
 		return 2
 	}
-	p := policy(*dir, *writable)
+	setup := SelfTestSetup{Dir: *dir, Writable: *writable, Canary: *canary, UnixSocket: *sock,
+		TCPPort: uint16(*tcpPort), OtherTCPPort: uint16(*otherPort)}
+	p := policy(setup)
 	if err := Prepare(); err != nil {
 		fmt.Fprintf(stderr, "sandbox-self-test: %v\n", err)
 		return 1
@@ -422,7 +442,7 @@ func SelfTestMain(args []string, stdout, stderr io.Writer, policy func(dir strin
 			only[n] = true
 		}
 	}
-	results := selfTest(p, *canary, *sock, !*noSandbox, only)
+	results := selfTest(p, setup, !*noSandbox, only)
 	if len(results) == 1 && results[0].Name == "apply" {
 		fmt.Fprintf(stderr, "sandbox-self-test: %s\n", results[0].Detail)
 		return 1

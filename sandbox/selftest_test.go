@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
 )
 
 // expectation for one probe: allowed, or denied with this errno. The errno
@@ -21,9 +23,20 @@ var allowed = expectation{}
 
 func deniedWith(errno string) expectation { return expectation{denied: true, errno: errno} }
 
-// expectations lists every probe SelfTest runs (a probe missing from the
-// output fails the test) and what it must report.
-func expectations(user string, writable, sandboxed bool) map[string]expectation {
+// landlockNetRules reports whether the kernel's landlock can restrict TCP
+// ports (ABI >= 4); below that only seccomp confines nethelper's network.
+func landlockNetRules(t *testing.T) bool {
+	abi, err := llsys.LandlockGetABIVersion()
+	if err != nil {
+		t.Fatalf("landlock: %v", err)
+	}
+	return abi >= 4
+}
+
+// expectations lists every probe the self-test runs by default (a probe
+// missing from the output fails the test) and what it must report for
+// helper.
+func expectations(t *testing.T, helper, user string, writable, sandboxed bool) map[string]expectation {
 	if !sandboxed {
 		// The positive control: everything the sandbox refuses works
 		// unconfined, so no probe can pass for lack of a file, socket,
@@ -43,18 +56,16 @@ func expectations(user string, writable, sandboxed bool) map[string]expectation 
 		}
 		return e
 	}
-	secretWrite := deniedWith("EPERM") // seccomp: openat write bits in a read-only policy
-	if writable {
-		secretWrite = allowed
-	}
-	return map[string]expectation{
+	e := map[string]expectation{
 		ProbeSecretRead:     allowed,
-		ProbeSecretWrite:    secretWrite,
+		ProbeSecretWrite:    deniedWith("EPERM"), // seccomp: openat write bits in a read-only policy
 		ProbeKillSelf:       allowed,
 		ProbeCanary:         deniedWith("EACCES"),
 		ProbeEtcPasswd:      deniedWith("EACCES"),
 		ProbeProcSelfMem:    deniedWith("EACCES"),
 		ProbeTCPSocket:      deniedWith("EPERM"),
+		ProbeTCPConnect:     deniedWith("EPERM"),
+		ProbeTCPOtherPort:   deniedWith("EPERM"),
 		ProbeMPTCPSocket:    deniedWith("EPERM"),
 		ProbeUDPSendto:      deniedWith("EPERM"),
 		ProbeUnixConnect:    deniedWith("EPERM"),
@@ -65,44 +76,68 @@ func expectations(user string, writable, sandboxed bool) map[string]expectation 
 		ProbeKillParent:     deniedWith("EPERM"),
 		ProbeProcessVMReadv: deniedWith("EPERM"),
 	}
+	switch helper {
+	case keyhelper:
+		if writable {
+			e[ProbeSecretWrite] = allowed
+		}
+	case nethelper:
+		// No file at all; TCP to the allowed port; UDP anywhere (DNS:
+		// landlock does not see UDP); MPTCP, which would bypass the
+		// port rules, refused by seccomp.
+		e[ProbeSecretRead] = deniedWith("EACCES")
+		e[ProbeTCPSocket] = allowed
+		e[ProbeTCPConnect] = allowed
+		e[ProbeTCPOtherPort] = deniedWith("EACCES")
+		if !landlockNetRules(t) {
+			e[ProbeTCPOtherPort] = allowed
+		}
+		e[ProbeUDPSendto] = allowed
+	default:
+		t.Fatalf("no expectations for %s", helper)
+	}
+	return e
 }
 
-// TestSelfTestProbes runs the helper's self-test with and without the
-// sandbox, read-only and writable, as root and as nobody, and checks every
-// probe against expectations.
+// TestSelfTestProbes runs each helper's self-test with and without the
+// sandbox, read-only and (keyhelper) writable, as root and as nobody, and
+// checks every probe against expectations.
 func TestSelfTestProbes(t *testing.T) {
 	users := []string{""}
 	if os.Geteuid() == 0 {
 		users = append(users, nobody)
 	}
-	for _, user := range users {
-		for _, writable := range []bool{false, true} {
-			for _, sandboxed := range []bool{true, false} {
-				name := fmt.Sprintf("uid=%s/writable=%v/sandboxed=%v", map[string]string{"": "self", nobody: "nobody"}[user], writable, sandboxed)
-				t.Run(name, func(t *testing.T) {
-					if user == nobody {
-						requireRoot(t)
-					}
-					f := newFixture(t, user)
-					args := []string{"--secret-dir", f.secret, "--canary", f.canary, "--unix-socket", f.sock}
-					if writable {
-						args = append(args, "--writable")
-					}
-					if !sandboxed {
-						args = append(args, "--no-sandbox")
-					}
-					r := runHelper(t, user, true, nil, args...)
-					if r.err != nil {
-						t.Fatalf("self-test failed: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
-					}
-					checkProbes(t, r, expectations(user, writable, sandboxed))
-					if pr, ok := r.probes[ProbePtraceParent]; ok && strings.Contains(pr.Detail, fmt.Sprintf(", %d)", os.Getpid())) {
-						t.Errorf("the ptrace probe aimed at the test process, not a throwaway parent: %s", pr.Detail)
-					}
-					if entries, err := os.ReadDir(f.secret); err != nil || len(entries) > 2 {
-						t.Errorf("secret-write probe left files behind: %v %v", entries, err)
-					}
-				})
+	modes := map[string][]bool{keyhelper: {false, true}, nethelper: {false}}
+	for _, helper := range []string{keyhelper, nethelper} {
+		for _, user := range users {
+			for _, writable := range modes[helper] {
+				for _, sandboxed := range []bool{true, false} {
+					name := fmt.Sprintf("%s/uid=%s/writable=%v/sandboxed=%v", helper, map[string]string{"": "self", nobody: "nobody"}[user], writable, sandboxed)
+					t.Run(name, func(t *testing.T) {
+						if user == nobody {
+							requireRoot(t)
+						}
+						f := newFixture(t, user)
+						args := f.args()
+						if writable {
+							args = append(args, "--writable")
+						}
+						if !sandboxed {
+							args = append(args, "--no-sandbox")
+						}
+						r := runHelper(t, helper, user, true, nil, args...)
+						if r.err != nil {
+							t.Fatalf("self-test failed: %v\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+						}
+						checkProbes(t, r, expectations(t, helper, user, writable, sandboxed))
+						if pr, ok := r.probes[ProbePtraceParent]; ok && strings.Contains(pr.Detail, fmt.Sprintf(", %d)", os.Getpid())) {
+							t.Errorf("the ptrace probe aimed at the test process, not a throwaway parent: %s", pr.Detail)
+						}
+						if entries, err := os.ReadDir(f.secret); err != nil || len(entries) > 2 {
+							t.Errorf("secret-write probe left files behind: %v %v", entries, err)
+						}
+					})
+				}
 			}
 		}
 	}
@@ -131,29 +166,36 @@ func checkProbes(t *testing.T, r runResult, want map[string]expectation) {
 	}
 }
 
-// TestDefaultActionKillsProcess proves the default action: a syscall outside
-// every allowlist (uname) kills the whole process with SIGSYS rather than
-// failing, hanging, or killing one thread. Unconfined, the same probe works.
+// TestDefaultActionKillsProcess proves the default action of each helper: a
+// syscall outside every allowlist (getcpu) kills the whole process with
+// SIGSYS rather than failing, hanging, or killing one thread. Unconfined,
+// the same probe works.
 func TestDefaultActionKillsProcess(t *testing.T) {
-	f := newFixture(t, "")
-	base := []string{"--secret-dir", f.secret, "--only", ProbeDefaultKill}
+	for _, helper := range []string{keyhelper, nethelper} {
+		t.Run(helper, func(t *testing.T) { testDefaultActionKills(t, helper) })
+	}
+}
 
-	r := runHelper(t, "", false, nil, append(base, "--no-sandbox")...)
+func testDefaultActionKills(t *testing.T, helper string) {
+	f := newFixture(t, "")
+	base := append(f.args(), "--only", ProbeDefaultKill)
+
+	r := runHelper(t, helper, "", false, nil, append(base, "--no-sandbox")...)
 	if r.err != nil {
 		t.Fatalf("unconfined run failed: %v\n%s%s", r.err, r.stdout, r.stderr)
 	}
 	if pr, ok := r.probes[ProbeDefaultKill]; !ok || pr.Denied {
-		t.Fatalf("unconfined uname: %+v (positive control failed)\n%s", pr, r.stdout)
+		t.Fatalf("unconfined getcpu: %+v (positive control failed)\n%s", pr, r.stdout)
 	}
 
-	r = runHelper(t, "", false, nil, base...)
+	r = runHelper(t, helper, "", false, nil, base...)
 	var ee *exec.ExitError
 	if !errors.As(r.err, &ee) {
-		t.Fatalf("confined uname: process was not killed (err %v)\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
+		t.Fatalf("confined getcpu: process was not killed (err %v)\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)
 	}
 	ws := ee.Sys().(syscall.WaitStatus)
 	if !ws.Signaled() || ws.Signal() != syscall.SIGSYS {
-		t.Fatalf("confined uname: wait status %v, want killed by SIGSYS\nstderr:\n%s", ws, r.stderr)
+		t.Fatalf("confined getcpu: wait status %v, want killed by SIGSYS\nstderr:\n%s", ws, r.stderr)
 	}
 	if len(r.probes) != 0 {
 		t.Fatalf("process reported after the forbidden syscall: %v", r.probes)
@@ -164,8 +206,7 @@ func TestDefaultActionKillsProcess(t *testing.T) {
 // its warning is not a lie) and always says so on stderr.
 func TestUnsafeNoSandboxEnv(t *testing.T) {
 	f := newFixture(t, "")
-	r := runHelper(t, "", true, []string{UnsafeNoSandboxEnv + "=1"},
-		"--secret-dir", f.secret, "--canary", f.canary, "--unix-socket", f.sock)
+	r := runHelper(t, keyhelper, "", true, []string{UnsafeNoSandboxEnv + "=1"}, f.args()...)
 	if r.err != nil {
 		t.Fatalf("self-test failed: %v\n%s", r.err, r.stderr)
 	}
@@ -178,8 +219,7 @@ func TestUnsafeNoSandboxEnv(t *testing.T) {
 	}
 
 	// Any other value leaves the sandbox on.
-	r = runHelper(t, "", true, []string{UnsafeNoSandboxEnv + "=yes"},
-		"--secret-dir", f.secret, "--canary", f.canary, "--unix-socket", f.sock)
+	r = runHelper(t, keyhelper, "", true, []string{UnsafeNoSandboxEnv + "=yes"}, f.args()...)
 	if r.err != nil {
 		t.Fatalf("self-test failed: %v\n%s", r.err, r.stderr)
 	}
@@ -194,7 +234,7 @@ func TestUnsafeNoSandboxEnv(t *testing.T) {
 // TestApplyFailsClosed: a policy naming a directory that does not exist
 // cannot be applied, and the self-test then exits 1 without probing.
 func TestApplyFailsClosed(t *testing.T) {
-	r := runHelper(t, "", true, nil, "--secret-dir", "/nonexistent/secret/dir")
+	r := runHelper(t, keyhelper, "", true, nil, "--secret-dir", "/nonexistent/secret/dir")
 	var ee *exec.ExitError
 	if !errors.As(r.err, &ee) || ee.ExitCode() != 1 {
 		t.Fatalf("err %v, want exit status 1\nstdout:\n%s\nstderr:\n%s", r.err, r.stdout, r.stderr)

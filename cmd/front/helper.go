@@ -34,12 +34,61 @@ func helperPath(name string) (string, error) {
 	return "", fmt.Errorf("helper %s not found next to %s", name, self)
 }
 
-// helperProc is a started keyhelper that has not been given its request.
+// helperProc is a started helper that has not been given its request.
 type helperProc struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	conn  *ipc.Conn
-	mode  string
+	mode  string // keyhelper's --mode
+}
+
+// startHelper starts the named helper with args and env added to front's
+// environment; its stdin and stdout are the session's pipes, its stderr
+// is front's.
+func startHelper(name string, env []string, args ...string) (*helperProc, error) {
+	path, err := helperPath(name)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(path, args...)
+	cmd.Stderr = os.Stderr
+	cmd.Env = append(os.Environ(), env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin)}, nil
+}
+
+// session is the whole life of a started helper after its start: the
+// hellos for role, one request and its answer (inquiries go to inquire),
+// then EOF on its stdin and its exit.
+func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.InquiryHandler) error {
+	callErr := func() error {
+		if err := h.conn.ReadHello(role); err != nil {
+			return fmt.Errorf("%s did not start: %w", role, err)
+		}
+		if err := h.conn.WriteHello(role); err != nil {
+			return err
+		}
+		return h.conn.Call(req, res, inquire)
+	}()
+	h.stdin.Close()
+	waitErr := h.cmd.Wait()
+	if callErr != nil {
+		return callErr
+	}
+	if waitErr != nil {
+		return fmt.Errorf("%s: %w", role, waitErr)
+	}
+	return nil
 }
 
 // helperMode is the least privilege a request needs: signing and
@@ -58,27 +107,14 @@ func helperMode(req ipc.Message) string {
 
 // startKeyhelper starts a keyhelper in the given mode.
 func (a *app) startKeyhelper(mode string) (*helperProc, error) {
-	path, err := helperPath("keyhelper")
-	if err != nil {
-		return nil, err
-	}
-	cmd := exec.Command(path, "--home", a.home, "--mode", mode)
-	cmd.Stderr = os.Stderr
 	// A one-shot helper allocates little: no collector runs until the heap
 	// nears the limit, which keeps its start fast and its memory bounded.
-	cmd.Env = append(os.Environ(), "GOGC=off", "GOMEMLIMIT=24MiB")
-	stdin, err := cmd.StdinPipe()
+	h, err := startHelper("keyhelper", []string{"GOGC=off", "GOMEMLIMIT=24MiB"}, "--home", a.home, "--mode", mode)
 	if err != nil {
 		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting keyhelper: %w", err)
-	}
-	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin), mode: mode}, nil
+	h.mode = mode
+	return h, nil
 }
 
 // abandon ends a helper that got no request: EOF makes it exit at once.
@@ -125,24 +161,7 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 			return err
 		}
 	}
-	callErr := func() error {
-		if err := h.conn.ReadHello(ipc.RoleKey); err != nil {
-			return fmt.Errorf("keyhelper did not start: %w", err)
-		}
-		if err := h.conn.WriteHello(ipc.RoleKey); err != nil {
-			return err
-		}
-		return h.conn.Call(req, res, a.answerInquiry)
-	}()
-	h.stdin.Close()
-	waitErr := h.cmd.Wait()
-	if callErr != nil {
-		return callErr
-	}
-	if waitErr != nil {
-		return fmt.Errorf("keyhelper: %w", waitErr)
-	}
-	return nil
+	return h.session(ipc.RoleKey, req, res, a.answerInquiry)
 }
 
 // libgpg-error sources and codes used in FAILURE/ERROR status lines. gpg

@@ -113,14 +113,7 @@ type handler struct {
 // fail sends a structured error. Internal errors keep their text generic
 // enough to never include key material (none of our messages do).
 func (h *handler) fail(err error) int {
-	var e *ipc.Error
-	if !errors.As(err, &e) {
-		e = &ipc.Error{Code: ipc.ErrCodeInternal, Message: err.Error()}
-		if errors.Is(err, ipc.ErrMalformed) || errors.Is(err, ipc.ErrTruncated) || errors.Is(err, ipc.ErrTooLarge) || errors.Is(err, ipc.ErrUnknownType) {
-			e.Code = ipc.ErrCodeBadRequest
-		}
-	}
-	h.conn.Write(e)
+	h.conn.Write(ipc.AsError(err))
 	return 2
 }
 

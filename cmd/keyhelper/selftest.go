@@ -12,5 +12,7 @@ import (
 // lockdown and nothing the normal startup left open. The sandbox package
 // tests run it against the built binary.
 func runSelfTest(args []string) int {
-	return sandbox.SelfTestMain(args, os.Stdout, os.Stderr, sandbox.KeyhelperPolicy)
+	return sandbox.SelfTestMain(args, os.Stdout, os.Stderr, func(s sandbox.SelfTestSetup) sandbox.Policy {
+		return sandbox.KeyhelperPolicy(s.Dir, s.Writable)
+	})
 }

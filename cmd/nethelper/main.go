@@ -1,0 +1,123 @@
+// Command nethelper fetches one URL (with a fallback list) for front: WKD
+// and HKP/HKPS key retrieval and upload. front starts it per request; it
+// loads what name resolution and TLS need, locks itself down (no file at
+// all, TCP and UDP sockets only, TCP connect only to the request's ports
+// where landlock can say so), does that one request over its stdin/stdout
+// pipes and exits. It returns raw bytes: front parses, filters and imports,
+// and nethelper never sees the key store.
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/sandbox"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "--sandbox-self-test" {
+		os.Exit(runSelfTest(os.Args[2:]))
+	}
+	os.Exit(run())
+}
+
+func run() int {
+	portList := flag.String("ports", "", "comma-separated TCP ports the request connects to (front passes FetchRequest.Ports)")
+	roots := flag.String("roots", "system", "system: load the system's CA certificates before lockdown; request: the request brings its own")
+	flag.Parse()
+	ports, err := parsePorts(*portList)
+	if err != nil || (*roots != "system" && *roots != "request") || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "nethelper: usage: nethelper --ports PORT[,PORT...] [--roots system|request]")
+		return 2
+	}
+	if err := sandbox.Prepare(); err != nil {
+		fmt.Fprintln(os.Stderr, "nethelper: lockdown:", err)
+		return 2
+	}
+	// Everything that reads a file happens here, before lockdown.
+	var systemRoots *x509.CertPool
+	if *roots == "system" {
+		if systemRoots, err = x509.SystemCertPool(); err != nil {
+			fmt.Fprintln(os.Stderr, "nethelper: loading the system's CA certificates:", err)
+			return 2
+		}
+	}
+	warmResolver()
+	if err := sandbox.Apply(sandbox.NethelperPolicy(ports)); err != nil {
+		fmt.Fprintln(os.Stderr, "nethelper: refusing to run without sandbox:", err)
+		return 2
+	}
+	conn := ipc.NewConn(os.Stdin, os.Stdout)
+	if err := conn.WriteHello(ipc.RoleNet); err != nil {
+		return 2
+	}
+	if err := conn.ReadHello(ipc.RoleNet); err != nil {
+		if err == io.EOF {
+			return 0 // front did not need us after all
+		}
+		fmt.Fprintln(os.Stderr, "nethelper:", err)
+		return 2
+	}
+	fail := func(err error) int {
+		conn.Write(ipc.AsError(err))
+		return 2
+	}
+	req, err := conn.ReadRequest(map[ipc.MsgType]func() ipc.Message{
+		ipc.TypeFetchRequest: func() ipc.Message { return new(ipc.FetchRequest) },
+	})
+	if err != nil {
+		return fail(err)
+	}
+	f, err := newFetcher(req.(*ipc.FetchRequest), systemRoots, ports)
+	if err != nil {
+		return fail(err)
+	}
+	res, err := f.fetch(context.Background())
+	if err != nil {
+		return fail(err)
+	}
+	if err := conn.Write(res); err != nil {
+		return 2
+	}
+	return 0
+}
+
+// parsePorts reads "53,443": at least one port, each 1..65535.
+func parsePorts(s string) ([]uint16, error) {
+	var ports []uint16
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("invalid port %q", f)
+		}
+		ports = append(ports, uint16(n))
+	}
+	return ports, nil
+}
+
+var errNoDNSBeforeLockdown = errors.New("no DNS query before lockdown")
+
+// warmResolver makes Go's resolver read /etc/nsswitch.conf,
+// /etc/resolv.conf and /etc/hosts now: after lockdown it cannot open them.
+// It re-reads them only when their modification time changes, which it
+// learns with stat(2), which landlock does not restrict; if one changes
+// during the request, the re-read fails and lookups fail cleanly. The lookup
+// sends no query: if "localhost" is not in /etc/hosts, the dial refuses.
+func warmResolver() {
+	r := &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		return nil, errNoDNSBeforeLockdown
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r.LookupNetIP(ctx, "ip", "localhost")
+}
