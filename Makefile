@@ -29,11 +29,12 @@ FUZZTIME ?= 20s
 # gpg, GPGME through our gpgconf). Store benchmark (bench/store.sh):
 # debian-keyring (the import workload) and rnp (rnpkeys, a peer).
 # Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
-# (/usr/bin/time measures peak memory).
+# (/usr/bin/time measures peak memory). Key retrieval transcripts: sks (a
+# real HKP keyserver on loopback).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
-	pacman-package-manager makepkg archlinux-keyring openssh-client
+	pacman-package-manager makepkg archlinux-keyring openssh-client sks
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
@@ -99,6 +100,8 @@ unit: build
 
 fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
+	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
+	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop

@@ -26,6 +26,7 @@ package interop
 //	strace=FILE   run under strace -f -e trace=execve,clone3 -o FILE
 //	uid=N         run as uid/gid N via setpriv
 //	rc=any        accept any exit code (check $RC with `rc` if needed)
+//	wkdns         run in the WKD test network (netservers_test.go)
 //
 // Conditions: [gpg] ours is GnuPG itself (FRONT_BIN=/usr/bin/gpg), so a
 // deliberate difference of front is skipped; [ci] CI=true; [root] euid 0;
@@ -70,6 +71,8 @@ package interop
 //	                              $GNUPGHOME is passed on when set
 //	samefield KW N A B            field N of the first KW status line is
 //	                              the same in A and B (e.g. SIG_ID's value)
+//
+// Network peers (sks, wkdserver, wkdput, hostilehkp): netservers_test.go.
 
 import (
 	"bytes"
@@ -92,7 +95,7 @@ import (
 )
 
 func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
-	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){
 		"ours":       func(ts *testscript.TestScript, neg bool, args []string) { runProgram(ts, neg, "ours", args) },
 		"gpg":        func(ts *testscript.TestScript, neg bool, args []string) { runProgram(ts, neg, "gpg", args) },
 		"gpgv":       func(ts *testscript.TestScript, neg bool, args []string) { runProgram(ts, neg, "gpgv", args) },
@@ -120,6 +123,10 @@ func scriptCommands() map[string]func(ts *testscript.TestScript, neg bool, args 
 		"persona":    cmdPersona,
 		"as":         cmdAs,
 	}
+	for name, f := range netCommands() {
+		cmds[name] = f
+	}
+	return cmds
 }
 
 // agentHomes remembers, per script, the homes in which a gpg-agent may have
@@ -155,6 +162,7 @@ type runSpec struct {
 	strace  string
 	uid     int
 	anyRC   bool
+	wkdns   bool
 }
 
 func runProgram(ts *testscript.TestScript, neg bool, kind string, args []string) {
@@ -180,6 +188,8 @@ func runProgram(ts *testscript.TestScript, neg bool, kind string, args []string)
 			spec.strace = ts.MkAbs(a[len("strace="):])
 		case a == "rc=any":
 			spec.anyRC = true
+		case a == "wkdns":
+			spec.wkdns = true
 		case strings.HasPrefix(a, "uid="):
 			n, err := strconv.Atoi(a[len("uid="):])
 			ts.Check(err)
@@ -231,6 +241,9 @@ done:
 	}
 	if spec.strace != "" {
 		argv = append([]string{"strace", "-f", "-qq", "-e", "trace=execve", "-o", spec.strace}, argv...)
+	}
+	if spec.wkdns {
+		argv = wkdNamespace(ts, argv)
 	}
 
 	cmd := exec.Command(argv[0], argv[1:]...)

@@ -474,6 +474,12 @@ const (
 	Invalid
 	// NoValidUserID: no user ID has a valid self-signature.
 	NoValidUserID
+	// KeyOnly: no user ID packet, checked and cleaned because
+	// CleanOptions.AllowNoUserID was set. Such a keyblock (keys.openpgp.org
+	// serves certificates without unverified user IDs) can only be merged
+	// into a stored copy of the same key: it brings new subkeys, key
+	// revocations and direct-key signatures, never a key of its own.
+	KeyOnly
 )
 
 // CleanOptions are the inputs of the import checks besides the keyblock.
@@ -484,6 +490,9 @@ type CleanOptions struct {
 	HaveSecret func(keyID uint64) bool
 	// LocalSigs keeps non-exportable signatures (import-local-sigs).
 	LocalSigs bool
+	// AllowNoUserID checks a keyblock without user IDs instead of
+	// refusing it (result KeyOnly), for keyserver imports (bad input 17).
+	AllowNoUserID bool
 }
 
 // Clean applies gpg's import checks (import.c: collapse_uids,
@@ -496,7 +505,14 @@ type CleanOptions struct {
 // IDs were collapsed.
 func (kb *Keyblock) Clean(opt CleanOptions) (res CleanResult, merged bool) {
 	if !kb.HasUserID() {
-		return NoUserID, false
+		if !opt.AllowNoUserID {
+			return NoUserID, false
+		}
+		if !kb.checkSelfSigs(opt.Now) {
+			return Invalid, false
+		}
+		kb.deleteInvalidParts(opt)
+		return KeyOnly, false
 	}
 	merged = kb.collapseUIDs()
 	if !kb.checkSelfSigs(opt.Now) {

@@ -297,7 +297,7 @@ func parseKeyring(data []byte) (openpgp.EntityList, error) {
 		}
 		return out, nil
 	}
-	data, err := dearmorAll(data)
+	data, err := pgp.DearmorAll(data)
 	if err != nil {
 		return nil, errors.New("Invalid armor")
 	}

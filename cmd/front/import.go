@@ -223,7 +223,7 @@ func (a *app) readKeyData(args []string) ([]byte, error) {
 		if len(data) > maxImport {
 			return nil, &exitError{2, "input too large"}
 		}
-		bin, err := dearmorAll(skipToArmor(data))
+		bin, err := pgp.DearmorAll(skipToArmor(data))
 		if err != nil {
 			return nil, &exitError{2, err.Error()}
 		}
@@ -266,7 +266,7 @@ func (r *importRun) cleanAll(blocks []store.InputBlock) {
 		go func() {
 			defer wg.Done()
 			for kb := range work {
-				res, merged := kb.Clean(opts)
+				res, merged := r.check(kb, opts)
 				mu.Lock()
 				r.cleaned[kb] = cleanOutcome{res, merged}
 				mu.Unlock()
@@ -280,6 +280,17 @@ func (r *importRun) cleanAll(blocks []store.InputBlock) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// check is gpg's import_one_real up to delete_inv_parts: with
+// self-sigs-only the third-party signatures go first, as in gpg, so a
+// certificate flooded with them (bad input 16) costs no more than its own
+// signatures in the checks that follow.
+func (r *importRun) check(kb *store.Keyblock, opts store.CleanOptions) (store.CleanResult, bool) {
+	if r.opts&importSelfSigsOnly != 0 {
+		kb.DropNonSelfSigs()
+	}
+	return kb.Clean(opts)
 }
 
 type cleanOutcome struct {
@@ -307,7 +318,7 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	now := uint32(a.now.Unix())
 	out, ok := r.cleaned[kb]
 	if !ok {
-		out.res, out.merged = kb.Clean(store.CleanOptions{Now: now, HaveSecret: r.haveSecret, LocalSigs: r.opts&importLocalSigs != 0})
+		out.res, out.merged = r.check(kb, store.CleanOptions{Now: now, HaveSecret: r.haveSecret, LocalSigs: r.opts&importLocalSigs != 0})
 	}
 	res, merged := out.res, out.merged
 	if merged {
@@ -326,11 +337,8 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 		c.noUserID++
 		return false
 	}
-	// The import options (gpg's import_one_real): only self-signatures,
-	// cleaning, showing the key, exporting it instead of importing.
-	if r.opts&importSelfSigsOnly != 0 {
-		kb.DropNonSelfSigs()
-	}
+	// The import options (gpg's import_one_real): cleaning, showing the
+	// key, exporting it instead of importing (self-sigs-only: r.check).
 	if r.opts&importClean != 0 {
 		kb.CleanUIDs(now, r.opts&importMinimal != 0, r.signers())
 		kb.CleanSubkeys(now, store.SubkeyCleanNone)

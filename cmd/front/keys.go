@@ -354,32 +354,6 @@ func firstArg(args []string) string {
 	return ""
 }
 
-// dearmorAll turns every armor block in data into binary; binary data is
-// returned as is.
-func dearmorAll(data []byte) ([]byte, error) {
-	if !pgp.IsArmored(data) {
-		return data, nil
-	}
-	var out bytes.Buffer
-	r := bytes.NewReader(data)
-	for {
-		blk, err := armor.Decode(r)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if out.Len() > 0 {
-				break
-			}
-			return nil, fmt.Errorf("invalid armor: %v", err)
-		}
-		if _, err := io.Copy(&out, blk.Body); err != nil {
-			return nil, fmt.Errorf("invalid armor: %v", err)
-		}
-	}
-	return out.Bytes(), nil
-}
-
 func (a *app) exportCmd(args []string, secret, subkeysOnly bool) error {
 	var ents openpgp.EntityList
 	if len(args) == 0 {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/store"
 )
 
@@ -99,7 +100,7 @@ func (a *app) certsFromFile(name string) (openpgp.EntityList, error) {
 	if err != nil {
 		return nil, err
 	}
-	if data, err = dearmorAll(data); err != nil {
+	if data, err = pgp.DearmorAll(data); err != nil {
 		return nil, err
 	}
 	blocks, _, _ := store.SplitImport(data)
