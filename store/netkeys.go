@@ -64,8 +64,10 @@ const maxNetPackets = 1 << 20
 var errTooManyPackets = errors.New("too many packets in key data")
 
 // FilterNetKeys reads binary key data (the caller removes armor) and
-// returns the certificates that req and opt allow. A framing error ends
-// the data: what came before it is kept and the error returned with it.
+// returns the certificates that req and opt allow. Packets that belong in
+// no certificate (markers, trust packets, literal data, a signature before
+// the first key) are skipped. A framing error ends the data: what came
+// before it is kept and the error returned with it.
 func FilterNetKeys(data []byte, req NetRequest, opt NetOptions) (NetResult, error) {
 	var res NetResult
 	var cur []rawPacket
