@@ -99,6 +99,12 @@ func (a *app) importCmd(args []string) error {
 	if err != nil {
 		return err
 	}
+	return a.importKeyData(data, a.importOptions())
+}
+
+// importKeyData imports binary key data with the import options opts:
+// --import's work, and a network lookup's once its answer is filtered.
+func (a *app) importKeyData(data []byte, opts uint32) error {
 	blocks, v3, splitErr := store.SplitImport(data)
 	if len(blocks) == 0 && v3 == 0 {
 		// Nothing to import. gpg's armor filter reports input that is
@@ -142,7 +148,7 @@ func (a *app) importCmd(args []string) error {
 		return err
 	}
 	defer unlock()
-	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, opts: a.importOptions()}
+	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, opts: opts}
 	c := &r.counts
 	c.v3Keys = v3
 	r.cleanAll(blocks)

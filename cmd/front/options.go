@@ -348,7 +348,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(noEffect, "disable-signer-uid", 0),      // front never writes a signer's user ID
 
 	// Import and export.
-	str(noEffect, "auto-key-locate", 0), // front looks keys up locally only
+	str(implemented, "auto-key-locate", 0),
 	flag(noEffect, "no-auto-key-locate", 0),
 	flag(notImplemented, "auto-key-import", 0),
 	flag(noEffect, "no-auto-key-import", 0),
@@ -357,8 +357,12 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(notImplemented, "include-key-block", 0),
 	flag(noEffect, "no-include-key-block", 0),
 	flag(noEffect, "disable-dirmngr", 0),
-	str(noEffect, "keyserver", 0),
-	str(noEffect, "keyserver-options", 0),
+	str(implemented, "keyserver", 0),
+	str(implemented, "keyserver-options", 0),
+	// front's own: the CA bundle for HKPS and WKD (dirmngr's --hkp-cacert),
+	// and curl-style HOST:PORT:ADDR name overrides (repeatable)
+	str(implemented, "hkp-cacert", 0),
+	str(implemented, "resolve", 0),
 	str(notImplemented, "key-origin", 0),
 	str(implemented, "import-options", 0),
 	str(notImplemented, "import-filter", 0),
