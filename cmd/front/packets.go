@@ -82,7 +82,7 @@ func (a *app) listPacketsCmd(args []string) error {
 	}
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	l := &packetLister{w: out}
+	l := &packetLister{w: out, errorf: a.errorf}
 	l.dec = &listDecrypt{a: a, res: newSessionKeyResult(), flush: func() { out.Flush() }}
 	err = l.list(&offsetReader{r: bufio.NewReader(r)}, 0, 0)
 	if l.packets == l.trust && err == nil {
@@ -212,6 +212,17 @@ type packetLister struct {
 	// input of nothing else is "no packet" to it.
 	trust int
 	dec   listDecrypter // nil: encrypted data ends the listing (unit tests)
+	// errorf logs an error that does not end the listing (and makes
+	// the exit code 2); nil in unit tests, which count errors.
+	errorf func(format string, args ...any)
+	errors int
+}
+
+func (l *packetLister) logError(format string, args ...any) {
+	l.errors++
+	if l.errorf != nil {
+		l.errorf(format, args...)
+	}
 }
 
 // listDecrypter decrypts for the lister as gpg's list mode does: each
@@ -515,7 +526,7 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 	n, _ := io.ReadFull(body, data)
 	truncated := n < len(data)
 	data = data[:n]
-	f := &fields{b: data}
+	f := &fields{b: data, unknown: -1}
 	switch h.tag {
 	case 1, 3:
 		if h.tag == 1 {
@@ -523,7 +534,7 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 		} else {
 			listSKESK(w, f)
 		}
-		if l.dec != nil && !f.fatal && !truncated {
+		if l.dec != nil && !f.fatal && f.unknown < 0 && !truncated {
 			if err := l.dec.sessionKeyPacket(append(h.raw, data...)); err != nil {
 				return false, err
 			}
@@ -553,6 +564,14 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 	default:
 		fmt.Fprintf(w, ":unknown packet: type %2d, length %d\n", h.tag, h.plen)
 		dumpHex(w, data, truncated)
+		return false, nil
+	}
+	if f.unknown >= 0 {
+		if h.tag == 4 {
+			l.logError("onepass_sig with unknown version %d", f.unknown)
+		} else {
+			l.logError("packet(%d) with unknown version %d", h.tag, f.unknown)
+		}
 		return false, nil
 	}
 	// gpg lists what a truncated packet has and goes on (exit 0), except
@@ -593,7 +612,8 @@ func (l *packetLister) encrypted(h *packetHeader, r *offsetReader, depth int) (c
 		}
 		if head[0] != 1 {
 			w.WriteString(":aead encrypted packet: [unknown version]\n")
-			return false, fmt.Errorf("aead encrypted packet with unknown version %d", head[0])
+			l.logError("aead encrypted packet with unknown version %d", head[0])
+			return false, nil
 		}
 		fmt.Fprintf(w, ":aead encrypted packet: cipher=%d aead=%d cb=%d\n\tlength: %s\n", head[1], head[2], head[3], length)
 		// gpg reads the start IV (EAX 16 bytes, OCB 15) before it
@@ -605,8 +625,12 @@ func (l *packetLister) encrypted(h *packetHeader, r *offsetReader, depth int) (c
 		prefix = func(packet.CipherFunction) int64 { return 4 + iv }
 	default:
 		if h.tag == 18 && head[0] != 1 {
+			// RFC 9580's v2 SEIPD among them. gpg goes on parsing
+			// right after the version byte, reading ciphertext as
+			// packets; front skips the packet (README #v6-keys).
 			w.WriteString(":encrypted data packet: [unknown version]\n")
-			return false, fmt.Errorf("encrypted_mdc packet with unknown version %d", head[0])
+			l.logError("encrypted_mdc packet with unknown version %d", head[0])
+			return false, nil
 		}
 		// an IV of at least 8 bytes and the 2 check bytes
 		if !h.partial && int(h.plen)-headLen < 10 {
@@ -731,6 +755,17 @@ type fields struct {
 	b     []byte
 	short bool
 	fatal bool // an error gpg reports with exit code 2
+	// unknown is the packet's version when gpg does not know it, else -1
+	unknown int
+}
+
+// unknownVersion lists a packet of a version gpg 2.2.40 does not know
+// (RFC 9580's v6 keys, signatures and session key packets among them):
+// gpg logs an error, skips the packet and lists the next one.
+func (f *fields) unknownVersion(w *bufio.Writer, line string, v int) {
+	w.WriteString(line)
+	f.unknown = v
+	f.bytes(f.left())
 }
 
 func (f *fields) left() int { return len(f.b) }
@@ -816,7 +851,7 @@ func listPKESK(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 2 && v != 3 {
-		f.bad(w, ":pubkey enc packet: [unknown version]\n")
+		f.unknownVersion(w, ":pubkey enc packet: [unknown version]\n", v)
 		return
 	}
 	id := f.bytes(8)
@@ -854,7 +889,7 @@ func listSKESK(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 4 && v != 5 {
-		f.bad(w, ":symkey enc packet: [unknown version]\n")
+		f.unknownVersion(w, ":symkey enc packet: [unknown version]\n", v)
 		return
 	}
 	if f.left() > 200 {
@@ -918,7 +953,7 @@ func listOnePass(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 3 {
-		f.bad(w, ":onepass_sig packet: [unknown version]\n")
+		f.unknownVersion(w, ":onepass_sig packet: [unknown version]\n", v)
 		return
 	}
 	class, digest, pk := f.u8(), f.u8(), f.u8()
@@ -947,7 +982,7 @@ func listSignature(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 2 && v != 3 && v != 4 {
-		f.bad(w, ":signature packet: [unknown version]\n")
+		f.unknownVersion(w, ":signature packet: [unknown version]\n", v)
 		return
 	}
 	var md5len, class int
@@ -1300,8 +1335,7 @@ func listKey(w *bufio.Writer, tag int, f *fields) {
 		f.bytes(f.left())
 		return
 	case v != 4:
-		f.bad(w, ":key packet: [unknown version]\n")
-		f.bytes(f.left())
+		f.unknownVersion(w, ":key packet: [unknown version]\n", v)
 		return
 	}
 	if f.left() < 10 {
