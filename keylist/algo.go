@@ -189,9 +189,20 @@ func (m *material) nbits() int {
 	return 0
 }
 
+// nativeCurves names the curves of RFC 9580's algorithms, whose keys carry
+// no OID: the names GnuPG (2.4 and later) gives those curves' OIDs
+// (1.3.101.110 X25519 is "cv25519", 1.3.101.112 Ed25519 "ed25519", ...),
+// which are also its names for the legacy ECDH/EdDSA forms of the same
+// curves. So a v6 key lists as its v4 counterpart does, in the algorithm
+// string and in colon field 17 alike.
+var nativeCurves = map[int]string{25: "cv25519", 26: "cv448", 27: "ed25519", 28: "ed448"}
+
 // curveName is gpg's name for the curve, or the dotted OID if unknown, or ""
 // for non-ECC algorithms.
 func (m *material) curveName() string {
+	if name, ok := nativeCurves[m.algo]; ok {
+		return name
+	}
 	if m.oid == nil {
 		return ""
 	}
@@ -218,14 +229,8 @@ func (m *material) algoString() string {
 			return c.name
 		}
 		return "E_" + oidString(m.oid)
-	case 25: // RFC 9580 native algorithms, named as gpg 2.4 does
-		return "cv25519"
-	case 26:
-		return "cv448"
-	case 27:
-		return "ed25519"
-	case 28:
-		return "ed448"
+	case 25, 26, 27, 28:
+		return nativeCurves[m.algo]
 	}
 	return fmt.Sprintf("unknown_%d", m.algo)
 }

@@ -70,17 +70,12 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			if tag == 10 {
 				continue
 			}
-			// Unknown versions or algorithms are skipped as gpg does.
-			if tag == 3 {
-				if sk, ok := parseSKESK(raw, body); ok {
-					env.SKESKs = append(env.SKESKs, sk)
-				}
-				continue
+			pk, sk := ParseSessionKeyPacket(raw)
+			if pk != nil {
+				env.PKESKs = append(env.PKESKs, *pk)
 			}
-			if p, err := packet.Read(bytes.NewReader(raw)); err == nil {
-				if ek, ok := p.(*packet.EncryptedKey); ok {
-					env.PKESKs = append(env.PKESKs, RawPKESK{Raw: raw, Parsed: ek})
-				}
+			if sk != nil {
+				env.SKESKs = append(env.SKESKs, *sk)
 			}
 		case 9, 18, 20:
 			p, err := packet.Read(io.MultiReader(bytes.NewReader(header), r))
@@ -97,6 +92,32 @@ func ReadEnvelope(r io.Reader) (env *Envelope, err error) {
 			return env, nil
 		}
 	}
+}
+
+// ParseSessionKeyPacket parses one whole session key packet: a PKESK
+// (tag 1) or an SKESK (tag 3). Both results are nil for other packets and
+// for those gpg skips (unknown versions, algorithms or S2K types).
+func ParseSessionKeyPacket(raw []byte) (pk *RawPKESK, sk *RawSKESK) {
+	defer func() {
+		if recover() != nil { // go-crypto parsing bugs: skip the packet
+			pk, sk = nil, nil
+		}
+	}()
+	tag, body, err := packetBody(raw)
+	switch {
+	case err != nil:
+	case tag == 3:
+		if s, ok := parseSKESK(raw, body); ok {
+			sk = &s
+		}
+	case tag == 1:
+		if p, err := packet.Read(bytes.NewReader(raw)); err == nil {
+			if ek, ok := p.(*packet.EncryptedKey); ok {
+				pk = &RawPKESK{Raw: raw, Parsed: ek}
+			}
+		}
+	}
+	return pk, sk
 }
 
 // readPacketHeader returns the raw header bytes, the tag and the body

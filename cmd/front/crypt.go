@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
+	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -381,14 +384,28 @@ func (a *app) plaintextStatus(lit *packet.LiteralData) {
 }
 
 // sessionKeyResult is how the session key was found, for gpg's messages.
+// It is filled one session key packet at a time, in the order of the
+// packets (gpg's proc_pubkey_enc and proc_symkey_enc), so --list-packets
+// can interleave its status lines with the listing as gpg does.
 type sessionKeyResult struct {
 	cipher    packet.CipherFunction
 	key       []byte
-	symmetric bool
+	symmetric bool   // the key came from a passphrase
 	failMsg   string // why there is none: "No secret key", "Bad session key", ...
 	// pkesks is gpg's record of the public-key packets (mainproc.c's
 	// kidlist), described once all session key packets are read.
 	pkesks []pkeskReport
+	skesks int // passphrase packets seen, whether or not tried
+	// noPassphrase: keyhelper needed a passphrase that could not be had
+	// (batch mode); nothing more is tried and decryption fails.
+	noPassphrase bool
+	// skeskDone: a passphrase was refused or not given; no further
+	// passphrase packet is tried.
+	skeskDone bool
+}
+
+func newSessionKeyResult() *sessionKeyResult {
+	return &sessionKeyResult{failMsg: "No secret key"}
 }
 
 // pkeskReport is what gpg remembers of one PKESK: why it gave no session
@@ -402,119 +419,228 @@ type pkeskReport struct {
 	code     int    // its gpg error code
 }
 
+// errBadKey is GPG_ERR_BAD_KEY, which gpg reports without a source for an
+// --override-session-key it cannot parse.
+const errBadKey = 19
+
+// sessionKeyOverride is --override-session-key (or the line read from
+// --override-session-key-fd) parsed as gpg's get_override_session_key
+// does: a decimal cipher number (read up to its first non-digit, so
+// GnuPG 2.4's "9.2:" form works too), a colon, then the key in hex.
+type sessionKeyOverride struct {
+	cipher packet.CipherFunction
+	key    []byte
+	bad    bool // not of that form: gpg's "Bad session key"
+}
+
+// maxOverrideKey is the size of gpg's DEK key buffer.
+const maxOverrideKey = 32
+
+func parseSessionKeyOverride(s string) sessionKeyOverride {
+	digits := len(s) - len(strings.TrimLeft(s, "0123456789"))
+	algo, err := strconv.Atoi(s[:digits])
+	_, hexKey, found := strings.Cut(s, ":")
+	key, herr := hex.DecodeString(hexKey)
+	if err != nil || algo < 1 || algo > 255 || !found || herr != nil || len(key) > maxOverrideKey {
+		return sessionKeyOverride{bad: true}
+	}
+	return sessionKeyOverride{cipher: packet.CipherFunction(algo), key: key}
+}
+
+// overrideSessionKey returns the session key the user gave, if any.
+// --override-session-key-fd is read at start-up (readOverrideSessionKeyFD).
+func (a *app) overrideSessionKey() (sessionKeyOverride, bool) {
+	switch {
+	case a.sessionKeyFromFD != nil:
+		return parseSessionKeyOverride(*a.sessionKeyFromFD), true
+	case a.opts.has("override-session-key"):
+		return parseSessionKeyOverride(a.opts.last("override-session-key")), true
+	}
+	return sessionKeyOverride{}, false
+}
+
+// readOverrideSessionKeyFD reads the line --override-session-key-fd names,
+// as gpg does right after its options and before any data, byte by byte
+// so that data following it on the same fd stays unread.
+func (a *app) readOverrideSessionKeyFD() error {
+	if !a.opts.has("override-session-key-fd") {
+		return nil
+	}
+	fd, err := strconv.Atoi(a.opts.last("override-session-key-fd"))
+	var f *os.File
+	if err == nil && fd >= 0 {
+		f = os.NewFile(uintptr(fd), "override-session-key-fd")
+	}
+	if f == nil {
+		return errors.New("override-session-key-fd is invalid: Bad file descriptor")
+	}
+	if _, err := f.Stat(); err != nil {
+		return errors.New("override-session-key-fd is invalid: Bad file descriptor")
+	}
+	line, err := firstLine(f)
+	if err != nil {
+		return err
+	}
+	s := string(line)
+	a.sessionKeyFromFD = &s
+	return nil
+}
+
 // sessionKey finds the session key as gpg does: each PKESK in order with
 // our secret keys (through keyhelper), then a passphrase for SKESKs. It
 // writes gpg's status lines and stderr text on the way.
 func (a *app) sessionKey(env *pgp.Envelope) (*sessionKeyResult, error) {
-	res := &sessionKeyResult{failMsg: "No secret key"}
-	listOnly := a.opts.has("list-only")
-	var reports []pkeskReport
+	res := newSessionKeyResult()
 	for _, pk := range env.PKESKs {
-		if a.opts.has("verbose") {
-			a.infof("public key is %016X", pk.Parsed.KeyId)
-		}
-		a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
-		r := pkeskReport{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
-		if res.key != nil {
-			// gpg tries no further key once it has the session key
-			r.noSecret = true
-			reports = append(reports, r)
-			continue
-		}
-		var cands []openpgp.Key
-		for _, e := range a.ownCerts() {
-			for _, k := range allKeys(e) {
-				if (pk.Parsed.KeyId == 0 || k.PublicKey.KeyId == pk.Parsed.KeyId) && a.hasSecret(k.PublicKey) && k.PublicKey.PubKeyAlgo == pk.Parsed.Algo {
-					cands = append(cands, k)
-				}
-			}
-		}
-		if len(cands) == 0 {
-			r.noSecret = true
-			reports = append(reports, r)
-			continue
-		}
-		if listOnly {
-			// --list-only names the keys and decrypts nothing.
-			r.listOnly = true
-			reports = append(reports, r)
-			continue
-		}
-		for _, c := range cands {
-			primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
-			r = pkeskReport{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
-			// gpg looks the key up before it asks the agent (and so
-			// before any passphrase prompt)
-			a.status.Emit("KEY_CONSIDERED", primary, "0")
-			var out ipc.DecryptResult
-			err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
-			if errors.Is(err, errNoPassphrase) {
-				return nil, err
-			}
-			if err != nil {
-				code, he := helperErrorCode(err)
-				if a.badPassphrase {
-					code = gpgError(srcAgent, errBadPassphrase)
-				}
-				pf := a.fe.passFailure
-				a.fe.passFailure = nil
-				if pf != nil {
-					code = pf.code
-				}
-				msg := err.Error()
-				switch {
-				case pf != nil:
-					msg = pf.msg
-				case code == gpgError(srcAgent, errBadPassphrase):
-					msg = "Bad passphrase"
-				case err == errNoPassphrase:
-					msg = "No passphrase given"
-				case he != nil:
-					msg = he.Message
-				}
-				r.failure, r.code = msg, code
-				reports = append(reports, r)
-				a.badPassphrase = false
-				continue
-			}
-			// and again for the DECRYPTION_KEY line
-			a.status.Emit("KEY_CONSIDERED", primary, "0")
-			a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, string(a.ownertrustOf(primary).Letter()))
-			reports = append(reports, r)
-			res.cipher, res.key = packet.CipherFunction(out.Cipher), out.SessionKey
-			break
-		}
-	}
-	res.pkesks = reports
-	if res.key != nil || len(env.SKESKs) == 0 || a.opts.has("list-only") {
-		return res, nil
-	}
-	res.symmetric = true
-	for _, sk := range env.SKESKs {
-		if sk.HasSessionKey() {
-			a.infof("%s.CFB encrypted session key", pgp.CipherName(sk.Cipher))
-		} else {
-			a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
-		}
-		pass, err := a.symPassphrase(sk.Cipher, int(sk.S2KMode), int(sk.S2KHash), false)
-		switch {
-		case errors.Is(err, errNoPassphrase):
-			res.failMsg = "No passphrase given"
-			return res, nil
-		case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
-			// gpg goes on without a session key and then has none
-			return res, nil
-		case err != nil:
+		if err := a.pkeskSessionKey(res, pk); err != nil {
 			return nil, err
 		}
-		key, cipher, err := sk.Decrypt(pass)
-		if err == nil {
-			res.cipher, res.key = cipher, key
-			return res, nil
+	}
+	for _, sk := range env.SKESKs {
+		if err := a.skeskSessionKey(res, sk); err != nil {
+			return nil, err
 		}
-		res.failMsg = "Bad session key"
 	}
 	return res, nil
+}
+
+// pkeskSessionKey is gpg's proc_pubkey_enc: ENC_TO, then, unless the
+// session key is known already, the user's override or each secret key
+// for the packet in turn (through keyhelper).
+func (a *app) pkeskSessionKey(res *sessionKeyResult, pk pgp.RawPKESK) error {
+	if res.noPassphrase {
+		return nil
+	}
+	listOnly := a.opts.has("list-only")
+	if a.opts.has("verbose") {
+		a.infof("public key is %016X", pk.Parsed.KeyId)
+	}
+	a.status.Emit("ENC_TO", fmt.Sprintf("%016X", pk.Parsed.KeyId), strconv.Itoa(int(pk.Parsed.Algo)), "0")
+	r := pkeskReport{keyID: pk.Parsed.KeyId, algo: pk.Parsed.Algo}
+	if ov, ok := a.overrideSessionKey(); ok && !listOnly {
+		// gpg takes the override at every PKESK and asks for no key
+		if ov.bad {
+			r.failure, r.code = "Bad session key", errBadKey
+		} else {
+			res.cipher, res.key = ov.cipher, ov.key
+		}
+		res.pkesks = append(res.pkesks, r)
+		return nil
+	}
+	if res.key != nil {
+		// gpg tries no further key once it has the session key
+		r.noSecret = true
+		res.pkesks = append(res.pkesks, r)
+		return nil
+	}
+	var cands []openpgp.Key
+	for _, e := range a.ownCerts() {
+		for _, k := range allKeys(e) {
+			if (pk.Parsed.KeyId == 0 || k.PublicKey.KeyId == pk.Parsed.KeyId) && a.hasSecret(k.PublicKey) && k.PublicKey.PubKeyAlgo == pk.Parsed.Algo {
+				cands = append(cands, k)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		r.noSecret = true
+		res.pkesks = append(res.pkesks, r)
+		return nil
+	}
+	if listOnly {
+		// --list-only names the keys and decrypts nothing.
+		r.listOnly = true
+		res.pkesks = append(res.pkesks, r)
+		return nil
+	}
+	for _, c := range cands {
+		primary := fmt.Sprintf("%X", c.Entity.PrimaryKey.Fingerprint)
+		r = pkeskReport{keyID: c.PublicKey.KeyId, algo: c.PublicKey.PubKeyAlgo}
+		// gpg looks the key up before it asks the agent (and so
+		// before any passphrase prompt)
+		a.status.Emit("KEY_CONSIDERED", primary, "0")
+		var out ipc.DecryptResult
+		err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
+		if errors.Is(err, errNoPassphrase) {
+			res.noPassphrase = true
+			return nil
+		}
+		if err != nil {
+			code, he := helperErrorCode(err)
+			if a.badPassphrase {
+				code = gpgError(srcAgent, errBadPassphrase)
+			}
+			pf := a.fe.passFailure
+			a.fe.passFailure = nil
+			if pf != nil {
+				code = pf.code
+			}
+			msg := err.Error()
+			switch {
+			case pf != nil:
+				msg = pf.msg
+			case code == gpgError(srcAgent, errBadPassphrase):
+				msg = "Bad passphrase"
+			case err == errNoPassphrase:
+				msg = "No passphrase given"
+			case he != nil:
+				msg = he.Message
+			}
+			r.failure, r.code = msg, code
+			res.pkesks = append(res.pkesks, r)
+			a.badPassphrase = false
+			continue
+		}
+		// and again for the DECRYPTION_KEY line
+		a.status.Emit("KEY_CONSIDERED", primary, "0")
+		a.status.Emit("DECRYPTION_KEY", fmt.Sprintf("%X", c.PublicKey.Fingerprint), primary, string(a.ownertrustOf(primary).Letter()))
+		res.pkesks = append(res.pkesks, r)
+		res.cipher, res.key = packet.CipherFunction(out.Cipher), out.SessionKey
+		return nil
+	}
+	return nil
+}
+
+// skeskSessionKey is gpg's proc_symkey_enc: unless the session key is
+// known already, the user's override or a passphrase for the packet.
+func (a *app) skeskSessionKey(res *sessionKeyResult, sk pgp.RawSKESK) error {
+	res.skesks++
+	if res.key != nil || res.noPassphrase || res.skeskDone {
+		return nil
+	}
+	if sk.HasSessionKey() {
+		a.infof("%s.CFB encrypted session key", pgp.CipherName(sk.Cipher))
+	} else {
+		a.infof("%s.CFB encrypted data", pgp.CipherName(sk.Cipher))
+	}
+	if a.opts.has("list-only") {
+		return nil
+	}
+	if ov, ok := a.overrideSessionKey(); ok {
+		if !ov.bad {
+			res.cipher, res.key = ov.cipher, ov.key
+		}
+		return nil
+	}
+	pass, err := a.symPassphrase(sk.Cipher, int(sk.S2KMode), int(sk.S2KHash), false)
+	switch {
+	case errors.Is(err, errNoPassphrase):
+		res.failMsg = "No passphrase given"
+		res.skeskDone = true
+		return nil
+	case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
+		// gpg goes on without a session key and then has none
+		res.skeskDone = true
+		return nil
+	case err != nil:
+		return err
+	}
+	key, cipher, err := sk.Decrypt(pass)
+	if err != nil {
+		res.failMsg = "Bad session key"
+		return nil
+	}
+	res.cipher, res.key, res.symmetric = cipher, key, true
+	return nil
 }
 
 // describePKESKs is gpg's print_pkenc_list, run when the encrypted data
@@ -557,22 +683,53 @@ func pubkeyWord(a packet.PublicKeyAlgorithm) string {
 
 func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 	sk, err := a.sessionKey(env)
+	if err != nil {
+		return err
+	}
+	return a.decryptData(env, sk, func(plain io.Reader) (func() error, error) {
+		if a.opts.has("unwrap") {
+			// the decrypted packets as they are, not processed
+			return nil, a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
+				_, err := io.Copy(w, plain)
+				return err
+			})
+		}
+		msg, err := pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
+		if err != nil {
+			return nil, err
+		}
+		return func() error {
+			a.plaintextLength(msg)
+			a.messageProblems(msg)
+			return a.reportSigs(msg.Sigs)
+		}, nil
+	})
+}
+
+// plaintextConsumer reads the decrypted packets of a message. The report
+// it returns (nil: none) runs only after the integrity check has passed,
+// for what gpg reports after the data (signatures).
+type plaintextConsumer func(plain io.Reader) (report func() error, err error)
+
+// decryptData is gpg's proc_encrypted with the session key packets read
+// into sk: how the message was encrypted (stderr), BEGIN_DECRYPTION,
+// DECRYPTION_INFO, the decrypted packets handed to consume, the integrity
+// check and the closing status lines. Without any session key packet the
+// key is the override or, as gpg assumes, PGP 2's IDEA with a passphrase.
+func (a *app) decryptData(env *pgp.Envelope, sk *sessionKeyResult, consume plaintextConsumer) error {
 	failed := func(msg string) error {
 		a.status.Emit("DECRYPTION_FAILED")
 		a.status.Emit("END_DECRYPTION")
 		return &exitError{2, "decryption failed: " + msg}
 	}
-	if errors.Is(err, errNoPassphrase) {
+	if sk.noPassphrase {
 		a.status.Emit("BEGIN_DECRYPTION")
 		return failed("No passphrase given")
-	}
-	if err != nil {
-		return err
 	}
 	// gpg counts the passphrase packets before it starts decrypting,
 	// whether or not one of them gave the session key, then describes
 	// the public-key packets
-	if n := len(env.SKESKs); n == 1 {
+	if n := sk.skesks; n == 1 {
 		a.infof("encrypted with 1 passphrase")
 	} else if n > 1 {
 		a.infof("encrypted with %d passphrases", n)
@@ -583,34 +740,50 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		a.status.Emit("END_DECRYPTION")
 		return nil
 	}
-	if sk.key == nil && len(env.PKESKs)+len(env.SKESKs) == 0 {
-		// no session key packet: gpg assumes PGP 2's conventional
-		// encryption (and checks no prefix bytes for it)
-		a.infof("assuming IDEA encrypted data")
-		pass, err := a.symPassphrase(pgp.CipherIDEA, 0, 2, false)
-		switch {
-		case errors.Is(err, errNoPassphrase):
-			return failed("No passphrase given")
-		case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
-			return failed(err.Error())
-		case err != nil:
-			return err
+	if sk.key == nil && len(sk.pkesks)+sk.skesks == 0 {
+		if ov, ok := a.overrideSessionKey(); ok {
+			if ov.bad {
+				return failed("Bad session key")
+			}
+			sk.cipher, sk.key = ov.cipher, ov.key
+		} else {
+			// no session key packet: gpg assumes PGP 2's conventional
+			// encryption (and checks no prefix bytes for it)
+			a.infof("assuming IDEA encrypted data")
+			pass, err := a.symPassphrase(pgp.CipherIDEA, 0, 2, false)
+			switch {
+			case errors.Is(err, errNoPassphrase):
+				return failed("No passphrase given")
+			case errors.Is(err, errPassphraseCanceled), errors.Is(err, errPassphraseInvalid):
+				return failed(err.Error())
+			case err != nil:
+				return err
+			}
+			sk.cipher, sk.key = pgp.ConventionalKey(pass)
 		}
-		sk.cipher, sk.key = pgp.ConventionalKey(pass)
 	}
 	if sk.key == nil {
 		return failed(sk.failMsg)
 	}
+	// gpg's form of the session key for --show-session-key and
+	// --override-session-key: AEAD adds its mode to the cipher
+	shown := strconv.Itoa(int(sk.cipher)) + ":"
 	switch c, m := env.AEADSuite(); {
 	case m != 0:
 		// GnuPG 2.4's form for AEAD: no MDC, the packet's cipher and mode
 		a.status.Emit("DECRYPTION_INFO", "0", strconv.Itoa(int(c)), strconv.Itoa(int(m)))
+		shown = fmt.Sprintf("%d.%d:", c, m)
 	case !env.IntegrityProtected():
 		// the MDC method: 0 for data without integrity check
 		a.status.Emit("DECRYPTION_INFO", "0", strconv.Itoa(int(sk.cipher)), "0")
 	default:
 		// 2: SHA-1 MDC
 		a.status.Emit("DECRYPTION_INFO", "2", strconv.Itoa(int(sk.cipher)), "0")
+	}
+	if a.opts.has("show-session-key") {
+		hexKey := fmt.Sprintf("%X", sk.key)
+		a.infof("session key: '%s%s'", shown, hexKey)
+		a.status.Emit("SESSION_KEY", shown+hexKey)
 	}
 	open := env.OpenEncrypted
 	if sk.symmetric {
@@ -632,16 +805,7 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		plain.Close()
 		return a.noMDCFailure(sk.cipher)
 	}
-	var msg *pgp.Message
-	if a.opts.has("unwrap") {
-		// the decrypted packets as they are, not processed
-		err = a.withArmor(out.w, "PGP MESSAGE", func(w io.Writer) error {
-			_, err := io.Copy(w, plain)
-			return err
-		})
-	} else {
-		msg, err = pgp.ReadSigned(plain, out.w, a.keyring(), a.readOptions())
-	}
+	report, err := consume(plain)
 	if err != nil {
 		plain.Close()
 		return failed(err.Error())
@@ -657,10 +821,8 @@ func (a *app) decryptEnvelope(env *pgp.Envelope, out *output) error {
 		return failed("integrity check failed")
 	}
 	goodMDC := env.IntegrityProtected() && mdcErr == nil
-	if msg != nil {
-		a.plaintextLength(msg)
-		a.messageProblems(msg)
-		if err := a.reportSigs(msg.Sigs); err != nil {
+	if report != nil {
+		if err := report(); err != nil {
 			return err
 		}
 	}

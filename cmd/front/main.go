@@ -67,6 +67,9 @@ type app struct {
 	// (newKeyPassphrase) to make its revocation certificate
 	keepNewPassphrase bool
 	newKeyPassphrase  []byte
+
+	// sessionKeyFromFD is the line read from --override-session-key-fd.
+	sessionKeyFromFD *string
 }
 
 func main() {
@@ -101,6 +104,10 @@ func run(argv []string, stdout, stderr io.Writer) int {
 			a.errorf("%v", err)
 			return 2
 		}
+	}
+	if err := a.readOverrideSessionKeyFD(); err != nil {
+		a.errorf("%v", err)
+		return 2
 	}
 	switch a.opts.command {
 	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":

@@ -334,7 +334,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(noEffect, "no-for-your-eyes-only", 0),
 	flag(notImplemented, "show-notation", 0),
 	flag(notImplemented, "no-show-notation", 0),
-	flag(notImplemented, "show-session-key", 0),
+	flag(implemented, "show-session-key", 0),
 	flag(notImplemented, "use-embedded-filename", 0),
 	flag(noEffect, "no-use-embedded-filename", 0),
 	flag(implemented, "unwrap", 0),
@@ -416,8 +416,8 @@ var gpgOptions = newOptTable([]optSpec{
 	str(noEffect, "secret-keyring", 0), // obsolete in gpg as well
 	flag(notImplemented, "skip-hidden-recipients", 0),
 	flag(noEffect, "no-skip-hidden-recipients", 0),
-	str(notImplemented, "override-session-key", 0),
-	integer(notImplemented, "override-session-key-fd", 0),
+	str(implemented, "override-session-key", 0),
+	integer(implemented, "override-session-key-fd", 0),
 
 	// Security.
 	integer(notImplemented, "s2k-mode", 0),

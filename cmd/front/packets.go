@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/bzip2"
 	"compress/flate"
 	"compress/zlib"
@@ -14,14 +15,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/pgp/dump"
 )
 
 // --list-packets (gpg's list mode of parse-packet.c): one "# off=… ctb=…"
 // header line per packet and gpg's description of its fields. Compressed
 // packets are listed with the packets inside them; encrypted data is
-// listed but not decrypted (front does not hand it to a secret key here),
-// which is what gpg prints when it has no key for it.
+// decrypted as gpg's list mode does (secret keys through keyhelper, a
+// passphrase, --override-session-key) and the packets inside listed.
 //
 // Bounds: packets whose fields are parsed are read into memory only up to
 // maxListedPacket; literal, compressed and encrypted data stream; nesting
@@ -79,9 +82,8 @@ func (a *app) listPacketsCmd(args []string) error {
 	}
 	out := bufio.NewWriter(a.stdout)
 	defer out.Flush()
-	l := &packetLister{w: out, st: &listStatus{
-		emit: a.status.Emit, flush: func() { out.Flush() }, hasSecret: a.hasSecretKeyID,
-	}}
+	l := &packetLister{w: out, errorf: a.errorf}
+	l.dec = &listDecrypt{a: a, res: newSessionKeyResult(), flush: func() { out.Flush() }}
 	err = l.list(&offsetReader{r: bufio.NewReader(r)}, 0, 0)
 	if l.packets == l.trust && err == nil {
 		// gpg: NODATA 1 when its armor filter found no armor, NODATA 2
@@ -116,18 +118,6 @@ func (a *app) listPacketsCmd(args []string) error {
 		return &exitError{2, err.Error()}
 	}
 	return nil
-}
-
-// hasSecretKeyID reports whether a secret key (primary or subkey) with
-// this key ID is in the secret store.
-func (a *app) hasSecretKeyID(id uint64) bool {
-	suffix := fmt.Sprintf("%016X", id)
-	for fpr := range a.secretKeys() {
-		if strings.HasSuffix(fpr, suffix) {
-			return true
-		}
-	}
-	return false
 }
 
 // cleartextHashes returns the digest algorithms named by the Hash headers
@@ -221,44 +211,61 @@ type packetLister struct {
 	// trust counts trust packets, which gpg's parser lists but skips:
 	// input of nothing else is "no packet" to it.
 	trust int
-	st    *listStatus // nil: no status lines (unit tests)
+	dec   listDecrypter // nil: encrypted data ends the listing (unit tests)
+	// errorf logs an error that does not end the listing (and makes
+	// the exit code 2); nil in unit tests, which count errors.
+	errorf func(format string, args ...any)
+	errors int
 }
 
-// listStatus writes the status lines gpg's listing writes about encrypted
-// data: ENC_TO for each public-key encrypted session key and, when none of
-// them is for a secret key here and no passphrase packet came, the
-// failure gpg reports at the encrypted data. Where gpg would decrypt (a
-// secret key or a passphrase), front does not and writes nothing more
-// (README #no-status-list-packets).
-type listStatus struct {
-	emit      func(keyword string, args ...string)
-	hasSecret func(keyID uint64) bool
-	flush     func()
-	noKey     []uint64
-	tried     bool // gpg would decrypt: a secret key or a passphrase
-}
-
-func (st *listStatus) pkesk(keyID uint64, algo int) {
-	st.flush()
-	st.emit("ENC_TO", fmt.Sprintf("%016X", keyID), strconv.Itoa(algo), "0")
-	if st.hasSecret(keyID) {
-		st.tried = true
-	} else {
-		st.noKey = append(st.noKey, keyID)
+func (l *packetLister) logError(format string, args ...any) {
+	l.errors++
+	if l.errorf != nil {
+		l.errorf(format, args...)
 	}
 }
 
-func (st *listStatus) encrypted() {
-	if st.tried || len(st.noKey) == 0 {
-		return
+// listDecrypter decrypts for the lister as gpg's list mode does: each
+// session key packet when it is listed (so the status lines come between
+// the packets, as in gpg), then the encrypted data, whose packets list
+// lists as they are decrypted.
+type listDecrypter interface {
+	sessionKeyPacket(raw []byte) error
+	// encrypted decrypts env's data and calls list with the plaintext
+	// and the cipher; an error ends the listing.
+	encrypted(env *pgp.Envelope, list func(plain io.Reader, cipher packet.CipherFunction) error) error
+}
+
+// listDecrypt is the lister's decrypter: crypt.go's session key search
+// and decryption, with the listing flushed before each status line.
+type listDecrypt struct {
+	a     *app
+	res   *sessionKeyResult
+	flush func()
+}
+
+func (d *listDecrypt) sessionKeyPacket(raw []byte) error {
+	d.flush()
+	switch pk, sk := pgp.ParseSessionKeyPacket(raw); {
+	case pk != nil:
+		return d.a.pkeskSessionKey(d.res, *pk)
+	case sk != nil:
+		return d.a.skeskSessionKey(d.res, *sk)
 	}
-	st.flush()
-	for _, id := range st.noKey {
-		st.emit("NO_SECKEY", fmt.Sprintf("%016X", id))
-	}
-	st.emit("BEGIN_DECRYPTION")
-	st.emit("DECRYPTION_FAILED")
-	st.emit("END_DECRYPTION")
+	return nil
+}
+
+func (d *listDecrypt) encrypted(env *pgp.Envelope, list func(io.Reader, packet.CipherFunction) error) error {
+	d.flush()
+	// encrypted data nested in this one starts afresh, as gpg's nested
+	// processing context does
+	res := d.res
+	d.res = newSessionKeyResult()
+	return d.a.decryptData(env, res, func(plain io.Reader) (func() error, error) {
+		err := list(plain, res.cipher)
+		d.flush()
+		return nil, err
+	})
 }
 
 // packetHeader is a parsed packet header.
@@ -270,6 +277,7 @@ type packetHeader struct {
 	plen    uint32
 	partial bool // partial body lengths (new format) or indeterminate (old)
 	newCTB  bool
+	raw     []byte // the header's bytes
 }
 
 // readPacketHeader reads one header; io.EOF means a clean end.
@@ -279,7 +287,7 @@ func readPacketHeader(r *offsetReader) (packetHeader, error) {
 	if err != nil {
 		return h, io.EOF
 	}
-	h.ctb, h.hlen = ctb, 1
+	h.ctb, h.hlen, h.raw = ctb, 1, []byte{ctb}
 	if ctb&0x80 == 0 {
 		return h, fmt.Errorf("invalid packet (ctb=%02x)", ctb)
 	}
@@ -289,6 +297,7 @@ func readPacketHeader(r *offsetReader) (packetHeader, error) {
 			return 0, errors.New(what)
 		}
 		h.hlen++
+		h.raw = append(h.raw, c)
 		return uint32(c), nil
 	}
 	if ctb&0x40 != 0 {
@@ -446,15 +455,12 @@ func (l *packetLister) list(r *offsetReader, base int64, depth int) error {
 		}
 		l.w.WriteString("\n")
 		body := h.body(r)
-		stop, err := l.packet(&h, body, r, depth)
+		consumed, err := l.packet(&h, body, r, depth)
 		if err != nil {
 			return err
 		}
-		if stop {
-			if l.st != nil {
-				l.st.encrypted()
-			}
-			return &exitError{2, "decryption failed: No secret key"}
+		if consumed {
+			continue
 		}
 		if _, err := io.Copy(io.Discard, body); err != nil {
 			return errPrematureEOF
@@ -462,9 +468,9 @@ func (l *packetLister) list(r *offsetReader, base int64, depth int) error {
 	}
 }
 
-// packet lists one packet's fields. stop is set for encrypted data, which
-// ends the listing as it does in gpg without the key.
-func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, depth int) (stop bool, err error) {
+// packet lists one packet's fields. consumed is set for encrypted data,
+// which the decryption has read to its end.
+func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, depth int) (consumed bool, err error) {
 	w := l.w
 	switch h.tag {
 	case 8:
@@ -499,47 +505,8 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 			return false, fmt.Errorf("uncompressing failed: %v", err)
 		}
 		return false, err
-	case 9, 18:
-		fmt.Fprintf(w, ":encrypted data packet:\n")
-		if h.tag == 18 {
-			v := []byte{0}
-			if _, err := io.ReadFull(body, v); err != nil || v[0] != 1 {
-				return false, errors.New("encrypted_mdc packet with unknown version")
-			}
-		}
-		if h.partial {
-			fmt.Fprintf(w, "\tlength: unknown\n")
-		} else {
-			fmt.Fprintf(w, "\tlength: %d\n", h.plen)
-		}
-		mdc := 0
-		if h.tag == 18 {
-			mdc = 2
-		}
-		fmt.Fprintf(w, "\tmdc_method: %d\n", mdc)
-		return true, nil
-	case 20:
-		// AEAD encrypted data (gpg 2.2's draft format): listed, not
-		// decrypted, like SEIPD.
-		head := make([]byte, 4)
-		if !h.partial && h.plen < 19 {
-			w.WriteString(":aead encrypted packet: [too short]\n")
-			return false, fmt.Errorf("packet(%d) too short", h.tag)
-		}
-		if _, err := io.ReadFull(body, head); err != nil {
-			return false, errPrematureEOF
-		}
-		if head[0] != 1 {
-			w.WriteString(":aead encrypted packet: [unknown version]\n")
-			return false, fmt.Errorf("aead encrypted packet with unknown version %d", head[0])
-		}
-		fmt.Fprintf(w, ":aead encrypted packet: cipher=%d aead=%d cb=%d\n", head[1], head[2], head[3])
-		if h.partial {
-			w.WriteString("\tlength: unknown\n")
-		} else {
-			fmt.Fprintf(w, "\tlength: %d\n", h.plen)
-		}
-		return true, nil
+	case 9, 18, 20:
+		return l.encrypted(h, r, depth)
 	case 11:
 		return false, l.literal(h, body)
 	}
@@ -559,19 +526,21 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 	n, _ := io.ReadFull(body, data)
 	truncated := n < len(data)
 	data = data[:n]
-	f := &fields{b: data}
+	f := &fields{b: data, unknown: -1}
 	switch h.tag {
-	case 1:
-		if keyID, algo, ok := listPKESK(w, f); ok && l.st != nil {
-			l.st.pkesk(keyID, algo)
+	case 1, 3:
+		if h.tag == 1 {
+			listPKESK(w, f)
+		} else {
+			listSKESK(w, f)
+		}
+		if l.dec != nil && !f.fatal && f.unknown < 0 && !truncated {
+			if err := l.dec.sessionKeyPacket(append(h.raw, data...)); err != nil {
+				return false, err
+			}
 		}
 	case 2:
 		listSignature(w, f)
-	case 3:
-		listSKESK(w, f)
-		if l.st != nil {
-			l.st.tried = true // gpg asks for the passphrase
-		}
 	case 4:
 		listOnePass(w, f)
 	case 5, 6, 7, 14:
@@ -597,6 +566,14 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 		dumpHex(w, data, truncated)
 		return false, nil
 	}
+	if f.unknown >= 0 {
+		if h.tag == 4 {
+			l.logError("onepass_sig with unknown version %d", f.unknown)
+		} else {
+			l.logError("packet(%d) with unknown version %d", h.tag, f.unknown)
+		}
+		return false, nil
+	}
 	// gpg lists what a truncated packet has and goes on (exit 0), except
 	// for the errors it logs (f.fatal: "[too short]", a signature's
 	// subpacket area cut off, ...).
@@ -604,6 +581,86 @@ func (l *packetLister) packet(h *packetHeader, body io.Reader, r *offsetReader, 
 		return false, errPrematureEOF
 	}
 	return false, nil
+}
+
+// encrypted lists an encrypted data packet (SED, SEIPD v1, or gpg 2.2's
+// AEAD packet) and, with a decrypter, decrypts it and lists the packets
+// inside. Its fields are peeked at, so that the decryption reads the
+// packet from its header.
+func (l *packetLister) encrypted(h *packetHeader, r *offsetReader, depth int) (consumed bool, err error) {
+	w := l.w
+	length := "unknown"
+	if !h.partial {
+		length = strconv.FormatUint(uint64(h.plen), 10)
+	}
+	// head is what precedes the prefix: SEIPD's version; the AEAD
+	// packet's version, cipher, mode and chunk size
+	headLen := map[int]int{9: 0, 18: 1, 20: 4}[h.tag]
+	if !h.partial && int(h.plen) < headLen {
+		return false, errPrematureEOF
+	}
+	head, err := r.r.Peek(headLen)
+	if err != nil {
+		return false, errPrematureEOF
+	}
+	var prefix func(packet.CipherFunction) int64
+	switch h.tag {
+	case 20:
+		if !h.partial && h.plen < 19 {
+			w.WriteString(":aead encrypted packet: [too short]\n")
+			return false, fmt.Errorf("packet(%d) too short", h.tag)
+		}
+		if head[0] != 1 {
+			w.WriteString(":aead encrypted packet: [unknown version]\n")
+			l.logError("aead encrypted packet with unknown version %d", head[0])
+			return false, nil
+		}
+		fmt.Fprintf(w, ":aead encrypted packet: cipher=%d aead=%d cb=%d\n\tlength: %s\n", head[1], head[2], head[3], length)
+		// gpg reads the start IV (EAX 16 bytes, OCB 15) before it
+		// decrypts
+		iv := int64(16)
+		if head[2] == 2 {
+			iv = 15
+		}
+		prefix = func(packet.CipherFunction) int64 { return 4 + iv }
+	default:
+		if h.tag == 18 && head[0] != 1 {
+			// RFC 9580's v2 SEIPD among them. gpg goes on parsing
+			// right after the version byte, reading ciphertext as
+			// packets; front skips the packet (README #v6-keys).
+			w.WriteString(":encrypted data packet: [unknown version]\n")
+			l.logError("encrypted_mdc packet with unknown version %d", head[0])
+			return false, nil
+		}
+		// an IV of at least 8 bytes and the 2 check bytes
+		if !h.partial && int(h.plen)-headLen < 10 {
+			w.WriteString(":encrypted data packet: [too short]\n")
+			return false, fmt.Errorf("packet(%d) too short", h.tag)
+		}
+		fmt.Fprintf(w, ":encrypted data packet:\n\tlength: %s\n", length)
+		if h.tag == 18 {
+			w.WriteString("\tmdc_method: 2\n")
+		}
+		// the version byte, then the random prefix: a block and the
+		// repetition of its last two bytes
+		prefix = func(c packet.CipherFunction) int64 { return int64(headLen + pgp.BlockSize(c) + 2) }
+	}
+	if l.dec == nil {
+		return false, &exitError{2, "decryption failed: No secret key"}
+	}
+	if depth+1 > maxListNesting {
+		return false, errors.New("packets nested too deeply")
+	}
+	env, err := pgp.ReadEnvelope(io.MultiReader(bytes.NewReader(h.raw), r))
+	if err != nil {
+		return false, err
+	}
+	// gpg's inner offsets go on from the outer ones: its decryption
+	// filter sits on the input after the prefix was read from it
+	start := h.off + int64(h.hlen)
+	return true, l.dec.encrypted(env, func(plain io.Reader, c packet.CipherFunction) error {
+		return l.list(&offsetReader{r: bufio.NewReader(plain)}, start+prefix(c), depth+1)
+	})
 }
 
 func isExitError(err error) bool {
@@ -698,6 +755,17 @@ type fields struct {
 	b     []byte
 	short bool
 	fatal bool // an error gpg reports with exit code 2
+	// unknown is the packet's version when gpg does not know it, else -1
+	unknown int
+}
+
+// unknownVersion lists a packet of a version gpg 2.2.40 does not know
+// (RFC 9580's v6 keys, signatures and session key packets among them):
+// gpg logs an error, skips the packet and lists the next one.
+func (f *fields) unknownVersion(w *bufio.Writer, line string, v int) {
+	w.WriteString(line)
+	f.unknown = v
+	f.bytes(f.left())
 }
 
 func (f *fields) left() int { return len(f.b) }
@@ -775,20 +843,19 @@ func (f *fields) sized() ([]byte, string, bool) {
 	return f.bytes(n), fmt.Sprintf("[%d bits]", (n+1)*8), true
 }
 
-// listPKESK lists a public-key encrypted session key packet and returns
-// its recipient key ID and algorithm (ok unless it could not be parsed).
-func listPKESK(w *bufio.Writer, f *fields) (keyID uint64, algo int, ok bool) {
+// listPKESK lists a public-key encrypted session key packet.
+func listPKESK(w *bufio.Writer, f *fields) {
 	if f.left() < 12 {
 		f.bad(w, ":pubkey enc packet: [too short]\n")
 		return
 	}
 	v := f.u8()
 	if v != 2 && v != 3 {
-		f.bad(w, ":pubkey enc packet: [unknown version]\n")
+		f.unknownVersion(w, ":pubkey enc packet: [unknown version]\n", v)
 		return
 	}
 	id := f.bytes(8)
-	keyID, algo, ok = binary.BigEndian.Uint64(id), f.u8(), true
+	algo := f.u8()
 	fmt.Fprintf(w, ":pubkey enc packet: version %d, algo %d, keyid %X\n", v, algo, id)
 	var n int
 	switch algo {
@@ -813,7 +880,6 @@ func listPKESK(w *bufio.Writer, f *fields) (keyID uint64, algo int, ok bool) {
 		}
 		fmt.Fprintf(w, "\tdata: %s\n", s)
 	}
-	return
 }
 
 func listSKESK(w *bufio.Writer, f *fields) {
@@ -823,7 +889,7 @@ func listSKESK(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 4 && v != 5 {
-		f.bad(w, ":symkey enc packet: [unknown version]\n")
+		f.unknownVersion(w, ":symkey enc packet: [unknown version]\n", v)
 		return
 	}
 	if f.left() > 200 {
@@ -887,7 +953,7 @@ func listOnePass(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 3 {
-		f.bad(w, ":onepass_sig packet: [unknown version]\n")
+		f.unknownVersion(w, ":onepass_sig packet: [unknown version]\n", v)
 		return
 	}
 	class, digest, pk := f.u8(), f.u8(), f.u8()
@@ -916,7 +982,7 @@ func listSignature(w *bufio.Writer, f *fields) {
 	}
 	v := f.u8()
 	if v != 2 && v != 3 && v != 4 {
-		f.bad(w, ":signature packet: [unknown version]\n")
+		f.unknownVersion(w, ":signature packet: [unknown version]\n", v)
 		return
 	}
 	var md5len, class int
@@ -1269,8 +1335,7 @@ func listKey(w *bufio.Writer, tag int, f *fields) {
 		f.bytes(f.left())
 		return
 	case v != 4:
-		f.bad(w, ":key packet: [unknown version]\n")
-		f.bytes(f.left())
+		f.unknownVersion(w, ":key packet: [unknown version]\n", v)
 		return
 	}
 	if f.left() < 10 {

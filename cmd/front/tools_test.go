@@ -3,10 +3,13 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"math/rand"
 	"strings"
 	"testing"
+
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 // Expected strings below were produced by gpg 2.2.40 (--print-md,
@@ -147,6 +150,46 @@ func TestListPacketsPublicKey(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("listing lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Packets of a version gpg 2.2.40 does not know (v6 keys) are listed as
+// "[unknown version]", logged, and the listing goes on.
+func TestListPacketsUnknownVersion(t *testing.T) {
+	in := []byte{0xc6, 0x03, 0x06, 0x01, 0x02, 0xcd, 0x01, 'x'}
+	var b bytes.Buffer
+	w := bufio.NewWriter(&b)
+	l := &packetLister{w: w}
+	err := l.list(&offsetReader{r: bufio.NewReader(bytes.NewReader(in))}, 0, 0)
+	w.Flush()
+	want := "# off=0 ctb=c6 tag=6 hlen=2 plen=3 new-ctb\n:key packet: [unknown version]\n" +
+		"# off=5 ctb=cd tag=13 hlen=2 plen=1 new-ctb\n:user ID packet: \"x\"\n"
+	if err != nil || b.String() != want || l.errors != 1 {
+		t.Errorf("err %v, %d errors, listing\n%s", err, l.errors, b.String())
+	}
+}
+
+func TestParseSessionKeyOverride(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		cipher packet.CipherFunction
+		key    string
+		bad    bool
+	}{
+		{"9:00FF", 9, "00ff", false},
+		{"9.2:0a0b", 9, "0a0b", false}, // GnuPG 2.4's AEAD form
+		{"7:", 7, "", false},
+		{"x:00", 0, "", true},
+		{"0:00", 0, "", true},
+		{"9", 0, "", true},
+		{"9:0", 0, "", true},
+		{"9:zz", 0, "", true},
+		{"9:" + strings.Repeat("00", maxOverrideKey+1), 0, "", true},
+	} {
+		got := parseSessionKeyOverride(c.in)
+		if got.bad != c.bad || !c.bad && (got.cipher != c.cipher || hex.EncodeToString(got.key) != c.key) {
+			t.Errorf("%q: got %+v", c.in, got)
 		}
 	}
 }

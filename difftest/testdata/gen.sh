@@ -65,6 +65,9 @@ gt $T1 --trust-model always -r alice@ -e --cipher-algo CAST5 -o "$out/enc-alice-
 gt $T1 --trust-model always -r alice@ -e --cipher-algo BLOWFISH -o "$out/enc-alice-blowfish.gpg" "$out/data.txt"
 printf 'sympass\n' > "$out/sympass.txt"
 head -c -25 "$out/enc-alice.gpg" > "$out/enc-alice-trunc.gpg"
+# enc-alice.gpg's session key, for --override-session-key(-fd)
+g --show-session-key --status-fd 1 -o /dev/null -d "$out/enc-alice.gpg" |
+  awk '$2=="SESSION_KEY"{print $3}' > "$out/enc-alice.seskey"
 head -c -40 "$out/alice.sig" > "$out/alice-trunc.sig"
 printf 'this is not an OpenPGP message at all\n\001\002\003\377\376garbage\n' > "$out/garbage.bin"
 printf -- '-----BEGIN PGP MESSAGE-----\n\nnot*base64!!\n-----END PGP MESSAGE-----\n' > "$out/badarmor.asc"
