@@ -7,7 +7,7 @@
 #   make test      vet, gofmt, unit tests, interop against GnuPG 2.2.40, short fuzz run (what .ci/run runs)
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
-#   make difftest  differential test: 268 invocations, ours vs gpg 2.2.40
+#   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
 #   make bench     sign/verify timing, ours vs gpg
 
 export PATH := /usr/local/go/bin:$(PATH)
