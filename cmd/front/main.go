@@ -288,6 +288,14 @@ func (a *app) dispatch() error {
 		return a.deleteCmd(args, true, false)
 	case "delete-secret-and-public-key":
 		return a.deleteCmd(args, true, true)
+	case "receive-keys":
+		return a.recvKeysCmd(args)
+	case "search-keys":
+		return a.searchKeysCmd(args)
+	case "send-keys":
+		return a.sendKeysCmd(args)
+	case "refresh-keys":
+		return a.refreshKeysCmd(args)
 	case "dearmor":
 		return a.dearmorCmd(args)
 	case "enarmor":

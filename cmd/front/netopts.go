@@ -39,7 +39,8 @@ type ksOptions struct {
 // comma- or space-separated, "no-" negates; import options are collected
 // for the import; options gpg knows but front has no use for are ignored.
 func (a *app) keyserverOptions() (ksOptions, error) {
-	o := ksOptions{timeout: 30 * time.Second}
+	// gpg lists revoked keys of a search unless told otherwise
+	o := ksOptions{timeout: 30 * time.Second, includeRevoked: true}
 	for _, v := range a.opts.values["keyserver-options"] {
 		for _, tok := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
 			name, val, hasVal := strings.Cut(tok, "=")
@@ -88,9 +89,10 @@ func (a *app) netImportOptions(o ksOptions) uint32 {
 	return bits
 }
 
-// keyserver is the keyserver to use: --keyserver (or "keyserver" in
-// gpg.conf), else dirmngr.conf's, else gpg 2.2.40's default.
-func (a *app) keyserver() (*hkp.Server, error) {
+// keyserver is the keyserver to use, parsed and as named (gpg names it in
+// its messages as configured): --keyserver (or "keyserver" in gpg.conf),
+// else dirmngr.conf's, else gpg 2.2.40's default.
+func (a *app) keyserver() (*hkp.Server, string, error) {
 	name := a.opts.last("keyserver")
 	if name == "" {
 		name = a.dirmngrConf("keyserver")
@@ -100,9 +102,9 @@ func (a *app) keyserver() (*hkp.Server, error) {
 	}
 	s, err := hkp.ParseKeyserver(name)
 	if err != nil {
-		return nil, &exitError{2, fmt.Sprintf("no keyserver available: %v", err)}
+		return nil, "", &exitError{2, fmt.Sprintf("no keyserver available: %v", err)}
 	}
-	return s, nil
+	return s, name, nil
 }
 
 // dirmngrConf is the last value of option name in the home's dirmngr.conf

@@ -528,6 +528,7 @@ func boolDigit(b bool) string {
 	return "0"
 }
 
+// sigAlgoWord is gpg's openpgp_pk_algo_name.
 func sigAlgoWord(algo packet.PublicKeyAlgorithm) string {
 	switch algo {
 	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly:
@@ -542,6 +543,10 @@ func sigAlgoWord(algo packet.PublicKeyAlgorithm) string {
 		return "ED448"
 	case packet.PubKeyAlgoDSA:
 		return "DSA"
+	case packet.PubKeyAlgoElGamal, 20:
+		return "ELG"
+	case packet.PubKeyAlgoECDH:
+		return "ECDH"
 	}
 	return "unknown"
 }
