@@ -262,11 +262,11 @@ func (r *importRun) cleanAll(blocks []store.InputBlock) {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	work := make(chan *store.Keyblock)
-	opts := store.CleanOptions{Now: uint32(r.a.now.Unix()), LocalSigs: r.opts&importLocalSigs != 0, HaveSecret: func(id uint64) bool {
+	opts := r.cleanOptions(func(id uint64) bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return r.haveSecret(id)
-	}}
+	})
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
@@ -286,6 +286,14 @@ func (r *importRun) cleanAll(blocks []store.InputBlock) {
 	}
 	close(work)
 	wg.Wait()
+}
+
+// cleanOptions are the import checks' inputs for this run. A certificate
+// without user IDs (keys.openpgp.org strips unverified ones) is checked
+// too: gpg 2.2.40 merges it into the stored copy of its key (bad input 17).
+func (r *importRun) cleanOptions(haveSecret func(uint64) bool) store.CleanOptions {
+	return store.CleanOptions{Now: uint32(r.a.now.Unix()), HaveSecret: haveSecret, LocalSigs: r.opts&importLocalSigs != 0,
+		AllowNoUserID: true}
 }
 
 // check is gpg's import_one_real up to delete_inv_parts: with
@@ -324,7 +332,7 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	now := uint32(a.now.Unix())
 	out, ok := r.cleaned[kb]
 	if !ok {
-		out.res, out.merged = r.check(kb, store.CleanOptions{Now: now, HaveSecret: r.haveSecret, LocalSigs: r.opts&importLocalSigs != 0})
+		out.res, out.merged = r.check(kb, r.cleanOptions(r.haveSecret))
 	}
 	res, merged := out.res, out.merged
 	if merged {
@@ -366,6 +374,12 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 			a.infof("key %016X: new key - skipped", keyID)
 		}
 		c.skippedNew++
+		return true
+	}
+	if res == store.KeyOnly && errors.Is(err, os.ErrNotExist) {
+		// a certificate without user IDs only updates a key we have
+		a.infof("key %016X: new key but contains no user ID - skipped", keyID)
+		c.noUserID++
 		return true
 	}
 	r.byKeyID[keyID] = fprBytes
