@@ -45,6 +45,8 @@ type NetResult struct {
 	// secret key or subkey packet anywhere in them), beyond MaxCerts,
 	// unreadable (a primary key version we cannot fingerprint).
 	Mismatched, Secret, Excess, Unreadable int
+	// Rejected are the primary key IDs of the mismatched certificates.
+	Rejected []uint64
 	// ThirdPartySigs counts the signatures SelfSigsOnly dropped.
 	ThirdPartySigs int
 }
@@ -166,6 +168,7 @@ func (res *NetResult) add(pkts []rawPacket, req NetRequest, opt NetOptions) {
 	}
 	if !keyMatch || !uidMatch {
 		res.Mismatched++
+		res.Rejected = append(res.Rejected, primary.keyID)
 		return
 	}
 	res.ThirdPartySigs += thirdParty

@@ -162,8 +162,8 @@ func (a *app) recvKeys(o ksOptions, urls []string, req store.NetRequest, op stri
 	if errors.Is(err, store.ErrCompressed) {
 		return a.keyserverFailure(op, fail, err)
 	}
-	for range res.Mismatched {
-		a.infof("key not asked for: rejected by import screener")
+	for _, id := range res.Rejected {
+		a.infof("key %s: rejected by import screener", keylist.KeyIDString(id, a.opts.last("keyid-format")))
 	}
 	if res.Secret > 0 {
 		a.infof("secret key from a keyserver: rejected")
