@@ -8,7 +8,8 @@
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
 #   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
-#   make bench     sign/verify timing, ours vs gpg
+#   make bench     sign/verify timing, ours vs gpg; then bench-net
+#   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -29,8 +30,8 @@ FUZZTIME ?= 20s
 # gpg, GPGME through our gpgconf). Store benchmark (bench/store.sh):
 # debian-keyring (the import workload) and rnp (rnpkeys, a peer).
 # Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
-# (/usr/bin/time measures peak memory). Key retrieval transcripts: sks (a
-# real HKP keyserver on loopback).
+# (/usr/bin/time measures peak memory). Key retrieval transcripts and
+# benchmark (bench/net.sh): sks (a real HKP keyserver on loopback).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
@@ -45,7 +46,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 HELPERS := $(notdir $(wildcard cmd/*helper))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream clean
+	interop interop-gpg difftest bench bench-store bench-stream bench-net clean
 
 all: build
 
@@ -119,6 +120,13 @@ difftest: build
 bench: build
 	bash bench/sign_verify.sh
 	$(GO) test -run '^$$' -bench . ./pgp
+	bash bench/net.sh
+
+# Key retrieval on loopback: HKP recv from sks and, as root (gpg's dirmngr
+# reaches a loopback WKD server only in a private mount namespace), a WKD
+# hit; ours vs gpg with a cold and a warm dirmngr (half a minute).
+bench-net: build
+	bash bench/net.sh
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's
