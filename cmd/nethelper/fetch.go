@@ -29,7 +29,7 @@ type fetcher struct {
 	req      *ipc.FetchRequest
 	urls     []*url.URL
 	proxy    *url.URL
-	roots    *x509.CertPool
+	roots    func() *x509.CertPool // waited for by a TLS handshake only
 	ports    map[uint16]bool
 	resolve  map[string][]netip.Addr // "host:port", host lower case, from req.Resolve
 	resolver *net.Resolver
@@ -46,7 +46,7 @@ func badRequest(format string, args ...any) *ipc.Error {
 // nil when the system's CA certificates were not loaded before lockdown
 // (front passes them with the request, or the request is plain http).
 // ports are the TCP ports the sandbox allows.
-func newFetcher(req *ipc.FetchRequest, systemRoots *x509.CertPool, ports []uint16) (*fetcher, error) {
+func newFetcher(req *ipc.FetchRequest, systemRoots func() *x509.CertPool, ports []uint16) (*fetcher, error) {
 	f := &fetcher{
 		req:      req,
 		roots:    systemRoots,
@@ -94,15 +94,21 @@ func newFetcher(req *ipc.FetchRequest, systemRoots *x509.CertPool, ports []uint1
 		}
 	}
 	if len(req.CACerts) > 0 {
-		f.roots = x509.NewCertPool()
-		if !f.roots.AppendCertsFromPEM(req.CACerts) {
+		// parsed on the first TLS handshake, as the system's are
+		if !bytes.Contains(req.CACerts, []byte("-----BEGIN CERTIFICATE-----")) {
 			return nil, badRequest("no certificate in the CA bundle")
 		}
+		pem := req.CACerts
+		f.roots = sync.OnceValue(func() *x509.CertPool {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			return pool
+		})
 	}
 	if f.roots == nil {
 		// Neither the system's roots nor the request's: https fails
 		// verification (a plain http request may still redirect to one).
-		f.roots = x509.NewCertPool()
+		f.roots = x509.NewCertPool
 	}
 	if f.resolve, err = parseResolve(req.Resolve); err != nil {
 		return nil, badRequest("%v", err)
@@ -217,6 +223,25 @@ const minAttempt = 2 * time.Second
 // dial is the transport's only way out: a TCP connection to one of the
 // addresses lookup finds, on an allowed port, tried in order with the
 // remaining time shared among them.
+// dialTLS is the transport's TLS dial for requests without a proxy: the
+// CA pool is waited for only here.
+func (f *fetcher) dialTLS(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := f.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(conn, &tls.Config{RootCAs: f.roots(), ServerName: host, MinVersion: tls.VersionTLS12})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
 func (f *fetcher) dial(ctx context.Context, _, addr string) (net.Conn, error) {
 	host, p, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -288,8 +313,8 @@ func (f *fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 
 func (f *fetcher) client() *http.Client {
 	tr := &http.Transport{
-		DialContext:     f.dial,
-		TLSClientConfig: &tls.Config{RootCAs: f.roots, MinVersion: tls.VersionTLS12},
+		DialContext:    f.dial,
+		DialTLSContext: f.dialTLS,
 		// The body is returned as the server sent it: no transparent
 		// gzip, so no decompression bomb either.
 		DisableCompression:     true,
@@ -297,6 +322,9 @@ func (f *fetcher) client() *http.Client {
 		MaxResponseHeaderBytes: 64 << 10,
 	}
 	if f.proxy != nil {
+		// https through a proxy is tunnelled by the transport itself,
+		// which needs the configuration up front
+		tr.TLSClientConfig = &tls.Config{RootCAs: f.roots(), MinVersion: tls.VersionTLS12}
 		tr.Proxy = http.ProxyURL(f.proxy)
 	}
 	return &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}

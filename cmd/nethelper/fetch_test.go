@@ -117,7 +117,11 @@ func do(t *testing.T, req *ipc.FetchRequest, systemRoots *x509.CertPool) (*ipc.F
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := newFetcher(req, systemRoots, ports)
+	var roots func() *x509.CertPool
+	if systemRoots != nil {
+		roots = func() *x509.CertPool { return systemRoots }
+	}
+	f, err := newFetcher(req, roots, ports)
 	if err != nil {
 		return nil, ipc.AsError(err)
 	}

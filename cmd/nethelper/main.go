@@ -18,6 +18,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/frontpgp/front/ipc"
@@ -45,9 +46,9 @@ func run() int {
 		return 2
 	}
 	// Everything that reads a file happens here, before lockdown.
-	var systemRoots *x509.CertPool
+	var systemRoots func() *x509.CertPool
 	if *roots == "system" {
-		if systemRoots, err = x509.SystemCertPool(); err != nil {
+		if systemRoots, err = loadSystemRoots(); err != nil {
 			fmt.Fprintln(os.Stderr, "nethelper: loading the system's CA certificates:", err)
 			return 2
 		}
@@ -90,6 +91,52 @@ func run() int {
 		return 2
 	}
 	return 0
+}
+
+// systemBundles are the CA bundle files Go's crypto/x509 looks for on
+// Linux, in its order.
+var systemBundles = []string{
+	"/etc/ssl/certs/ca-certificates.crt",
+	"/etc/pki/tls/certs/ca-bundle.crt",
+	"/etc/ssl/ca-bundle.pem",
+	"/etc/pki/tls/cacert.pem",
+	"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+	"/etc/ssl/cert.pem",
+}
+
+// maxBundle bounds the CA bundle read (Debian's is about 200 KiB).
+const maxBundle = 16 << 20
+
+// loadSystemRoots reads the system's CA bundle now, before lockdown, and
+// parses it in the background: the pool is waited for only by a TLS
+// handshake, so a plain http request (most keyservers) does not pay for
+// parsing ~150 certificates, and an https one overlaps the parsing with
+// the sandbox setup and the request. Without a bundle file (a system with
+// only a certificate directory) Go's own loader runs now.
+func loadSystemRoots() (func() *x509.CertPool, error) {
+	for _, name := range systemBundles {
+		f, err := os.Open(name)
+		if err != nil {
+			continue
+		}
+		pem, err := io.ReadAll(io.LimitReader(f, maxBundle+1))
+		f.Close()
+		if err != nil || len(pem) > maxBundle {
+			return nil, fmt.Errorf("%s: unreadable or too large", name)
+		}
+		parsed := make(chan *x509.CertPool, 1)
+		go func() {
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			parsed <- pool
+		}()
+		return sync.OnceValue(func() *x509.CertPool { return <-parsed }), nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		return nil, err
+	}
+	return func() *x509.CertPool { return pool }, nil
 }
 
 // parsePorts reads "53,443": at least one port, each 1..65535.
