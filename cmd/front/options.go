@@ -349,11 +349,11 @@ var gpgOptions = newOptTable([]optSpec{
 
 	// Import and export.
 	str(implemented, "auto-key-locate", 0),
-	flag(noEffect, "no-auto-key-locate", 0),
+	flag(implemented, "no-auto-key-locate", 0),
 	flag(notImplemented, "auto-key-import", 0),
 	flag(noEffect, "no-auto-key-import", 0),
-	flag(noEffect, "auto-key-retrieve", 0), // no network: as gpg when retrieval fails
-	flag(noEffect, "no-auto-key-retrieve", 0),
+	flag(implemented, "auto-key-retrieve", 0).cancel("no-auto-key-retrieve"),
+	flag(implemented, "no-auto-key-retrieve", 0).cancel("auto-key-retrieve"),
 	flag(notImplemented, "include-key-block", 0),
 	flag(noEffect, "no-include-key-block", 0),
 	flag(noEffect, "disable-dirmngr", 0),
