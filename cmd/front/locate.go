@@ -214,8 +214,9 @@ func (a *app) locate(name string, methods []aklMethod, noLocal bool, usable func
 }
 
 // localKeys looks name up in the store: for a mail address the best
-// certificate with that address (gpg ranks them: usable ones first, then
-// the newest), else every match.
+// certificate with that address that usable accepts (gpg ranks them:
+// those with an encryption key first, then the newest), else every
+// match.
 func (a *app) localKeys(name string, usable func(*openpgp.Entity) bool) openpgp.EntityList {
 	var found openpgp.EntityList
 	spec := name
@@ -225,6 +226,10 @@ func (a *app) localKeys(name string, usable func(*openpgp.Entity) bool) openpgp.
 	for _, e := range a.findCerts(spec) {
 		if usable == nil || usable(e) {
 			found = append(found, e)
+		} else {
+			// gpg's lookup reports the key it looked at and then
+			// could not use (an expired or revoked recipient)
+			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), "0")
 		}
 	}
 	if !isMailbox(name) || len(found) < 2 {

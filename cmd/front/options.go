@@ -345,7 +345,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "list-only", 0),
 	integer(implemented, "compress-level", 'z'),
 	integer(noEffect, "bzip2-compress-level", 0), // front never compresses with bzip2
-	flag(noEffect, "disable-signer-uid", 0),      // front never writes a signer's user ID
+	flag(implemented, "disable-signer-uid", 0),   // front never writes a signer's user ID; --auto-key-retrieve does not use it for WKD
 
 	// Import and export.
 	str(implemented, "auto-key-locate", 0),
