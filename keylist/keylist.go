@@ -123,6 +123,9 @@ type Options struct {
 	// value prints what a freshly created trustdb holds:
 	// tru::1:<Now>:0:3:1:5.
 	Trust TrustHeader
+	// NoTrustRecord leaves the tru record out: a command that lists keys
+	// one at a time (--locate-keys) writes it once, before the first.
+	NoTrustRecord bool
 	// Charset is the output charset for user IDs in human listings: "" or
 	// "utf-8" (gpg under a UTF-8 locale) or "iso-8859-1" (gpg under LC_ALL=C,
 	// which it treats as Latin-1). Colon listings are always UTF-8.
@@ -134,7 +137,7 @@ type Options struct {
 func Write(w io.Writer, keys []Key, opt Options) error {
 	bw := bufio.NewWriter(w)
 	now := opt.Now.Unix()
-	if opt.Colons && !opt.Secret {
+	if opt.Colons && !opt.Secret && !opt.NoTrustRecord {
 		writeTru(bw, opt.Trust, now)
 	}
 	headerDone := false

@@ -478,3 +478,35 @@ func TestDocumentClassesOnly(t *testing.T) {
 		}
 	}
 }
+
+// A signature whose key was missing verifies once the key is there
+// (--auto-key-retrieve), from the hash state kept while the data was read;
+// a tampered one stays bad, and only a missing key is rechecked.
+func TestRecheckAfterRetrieval(t *testing.T) {
+	data := []byte("fetched later\n")
+	var sig bytes.Buffer
+	if _, err := DetachSign(&sig, bytes.NewReader(data), signKeys(), packet.SigTypeBinary, time.Now(), localSign(testKey)); err != nil {
+		t.Fatal(err)
+	}
+	vs, err := VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(data), openpgp.EntityList{})
+	if err != nil || !errors.Is(vs[0].Err, ErrNoPublicKey) {
+		t.Fatalf("missing key: %v %v", err, vs)
+	}
+	vs[0].Recheck(openpgp.EntityList{})
+	if !errors.Is(vs[0].Err, ErrNoPublicKey) {
+		t.Fatalf("still no key: %v", vs[0].Err)
+	}
+	vs[0].Recheck(keyring())
+	if vs[0].Err != nil || vs[0].Key == nil {
+		t.Fatalf("after retrieval: %v", vs[0].Err)
+	}
+	vs[0].Recheck(openpgp.EntityList{})
+	if vs[0].Err != nil {
+		t.Fatalf("a good signature was checked again: %v", vs[0].Err)
+	}
+	vs, _ = VerifyDetached(bytes.NewReader(sig.Bytes()), bytes.NewReader(append(data, 'x')), openpgp.EntityList{})
+	vs[0].Recheck(keyring())
+	if !errors.Is(vs[0].Err, ErrBadSig) {
+		t.Fatalf("tampered data after retrieval: %v", vs[0].Err)
+	}
+}

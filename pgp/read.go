@@ -28,6 +28,19 @@ type Verification struct {
 	// HashAlgo is the signature's hash algorithm octet, also where Go
 	// has no such hash (Sig.Hash is 0 then).
 	HashAlgo uint8
+	// recheck is set while Err is ErrNoPublicKey: it checks the
+	// signature again with the hash state kept from reading the data.
+	recheck func(KeyRing)
+}
+
+// Recheck checks a signature whose key was missing (Err is
+// ErrNoPublicKey) again against keys, which may have the key by now (gpg's
+// --auto-key-retrieve). The data is not read again: the hash state was
+// kept. A verification that did not miss its key is left alone.
+func (v *Verification) Recheck(keys KeyRing) {
+	if v.recheck != nil && errors.Is(v.Err, ErrNoPublicKey) {
+		v.recheck(keys)
+	}
 }
 
 // Errors that classify a verification.
@@ -138,6 +151,11 @@ func (c *checkedSig) check(keys KeyRing, sig *packet.Signature) {
 			c.v.Key = &k
 			c.v.Err = &WrongKeyUsageError{Class: sig.SigType, Usage: keyUsage(k)}
 			return
+		}
+		prior := c.v.Err
+		c.v.recheck = func(keys KeyRing) {
+			c.v.Err, c.v.recheck = prior, nil
+			c.check(keys, sig)
 		}
 		c.v.Err = ErrNoPublicKey
 		return

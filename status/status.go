@@ -21,6 +21,36 @@ type Writer struct {
 	mu  sync.Mutex
 	w   io.Writer
 	err error
+	// retrieving counts nested Retrieving calls; while it is above 0
+	// only retrievalKeywords are written.
+	retrieving int
+}
+
+// retrievalKeywords are the lines gpg writes while it fetches a key in
+// the middle of another operation (cpr.c, status_currently_allowed):
+// the import's own results and prompts. Everything else a fetch would
+// say (a KEY_CONSIDERED of the lookup, a NODATA of a bad answer) could be
+// misread as the outer operation's.
+var retrievalKeywords = map[string]bool{
+	"GET_BOOL": true, "GET_LINE": true, "GET_HIDDEN": true, "GOT_IT": true,
+	"IMPORTED": true, "IMPORT_OK": true, "IMPORT_CHECK": true, "IMPORT_RES": true,
+}
+
+// Retrieving starts a key retrieval (gpg's in_auto_key_retrieve): until
+// the returned function is called, only the import's status lines are
+// written. Calls nest.
+func (s *Writer) Retrieving() (done func()) {
+	if s == nil {
+		return func() {}
+	}
+	s.mu.Lock()
+	s.retrieving++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.retrieving--
+		s.mu.Unlock()
+	}
 }
 
 // New returns a Writer emitting to w. A nil w yields a Writer that discards.
@@ -45,7 +75,7 @@ func (s *Writer) Emit(keyword string, args ...string) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.w == nil || s.err != nil {
+	if s.w == nil || s.err != nil || s.retrieving > 0 && !retrievalKeywords[keyword] {
 		return
 	}
 	n := len(Prefix) + len(keyword) + 1

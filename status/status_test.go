@@ -135,3 +135,25 @@ func TestEscapeFieldAndWrap(t *testing.T) {
 		t.Fatalf("second line %q", lines[1])
 	}
 }
+
+// While a key is being retrieved only the import's lines pass (gpg's
+// status_currently_allowed); nesting and the end restore everything.
+func TestRetrieving(t *testing.T) {
+	var b bytes.Buffer
+	s := New(&b)
+	done := s.Retrieving()
+	inner := s.Retrieving()
+	s.Emit("KEY_CONSIDERED", "AB", "0")
+	s.Emit("IMPORT_OK", "1", "AB")
+	inner()
+	s.Emit("NODATA", "1")
+	s.Emit("IMPORT_RES", "1")
+	done()
+	s.Emit("KEY_CONSIDERED", "AB", "0")
+	want := "[GNUPG:] IMPORT_OK 1 AB\n[GNUPG:] IMPORT_RES 1\n[GNUPG:] KEY_CONSIDERED AB 0\n"
+	if b.String() != want {
+		t.Fatalf("got %q want %q", b.String(), want)
+	}
+	var nilWriter *Writer
+	nilWriter.Retrieving()()
+}

@@ -31,6 +31,7 @@ func (a *app) recipientKeys(specs []recipientSpec) ([]*packet.PublicKey, []bool,
 	for i := len(specs) - 1; i >= 0; i-- {
 		spec := specs[i].name
 		var found openpgp.EntityList
+		located := false
 		if specs[i].file {
 			var err error
 			if found, err = a.certsFromFile(spec); err != nil {
@@ -40,6 +41,23 @@ func (a *app) recipientKeys(specs []recipientSpec) ([]*packet.PublicKey, []bool,
 			}
 		} else {
 			found = a.findCerts(spec)
+			if k, _ := a.encryptionKeyFor(found); k == nil && isMailbox(spec) {
+				// gpg runs --auto-key-locate for an address without a
+				// usable key; its error replaces "No public key"
+				ls, err := a.locateRecipient(spec)
+				var le *locateError
+				switch {
+				case err == nil:
+					found, located = ls, true
+				case errors.As(err, &le) && le != errLocateNoPubkey:
+					a.status.Emit("INV_RECP", "0", spec)
+					a.failure("encrypt", le.code)
+					a.infof("%s: skipped: %s", spec, le.text)
+					return nil, nil, nil, &exitError{2, "[stdin]: encryption failed: " + le.text}
+				case !errors.As(err, &le):
+					return nil, nil, nil, err
+				}
+			}
 		}
 		key, ent := a.encryptionKeyFor(found)
 		if key == nil && len(found) > 0 {
@@ -66,7 +84,9 @@ func (a *app) recipientKeys(specs []recipientSpec) ([]*packet.PublicKey, []bool,
 		switch {
 		case specs[i].self:
 			lookups = 3
-		case specs[i].trusted:
+		case specs[i].trusted, located:
+			// a key found by --auto-key-locate is looked up once, by
+			// the fingerprint the fetch reported
 			lookups = 1
 		}
 		for range lookups {

@@ -210,7 +210,8 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	}
 	a.status.Emit("KEY_CREATED", kind, fpr)
 	if !a.opts.has("batch") {
-		return a.writeListing([]*openpgp.Entity{e}, false, "", a.listingPrologue())
+		hdr := a.listingPrologue()
+		return a.writeListing([]*openpgp.Entity{e}, false, "", &hdr)
 	}
 	return nil
 }
@@ -681,7 +682,7 @@ func (a *app) confirm(question string) bool {
 func (a *app) listCmd(args []string, secret bool) error {
 	hdr := a.listingPrologue()
 	ents, header := a.certsToList(args, secret)
-	return a.writeListing(ents, secret, header, hdr)
+	return a.writeListing(ents, secret, header, &hdr)
 }
 
 // listingPrologue is what gpg's key listings do before they look keys
@@ -742,8 +743,9 @@ func (a *app) certsToList(args []string, secret bool) (ents openpgp.EntityList, 
 	return ents, ""
 }
 
-// writeListing lists ents; hdr is the colon listing's tru record.
-func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, hdr keylist.TrustHeader) error {
+// writeListing lists ents; hdr is the colon listing's tru record (nil:
+// none).
+func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, hdr *keylist.TrustHeader) error {
 	var keys []keylist.Key
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
@@ -781,7 +783,11 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, h
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}
-	opt.Trust = hdr
+	if hdr != nil {
+		opt.Trust = *hdr
+	} else {
+		opt.NoTrustRecord = true
+	}
 	bw := bufio.NewWriter(a.stdout)
 	if err := keylist.Write(bw, keys, opt); err != nil {
 		return err

@@ -270,6 +270,8 @@ func (a *app) dispatch() error {
 			return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 		}
 		return a.listCmd(args, false)
+	case "locate-keys", "locate-external-keys":
+		return a.locateCmd(args, a.opts.command == "locate-external-keys")
 	case "list-secret-keys":
 		// as for --list-keys: GPGME asks -K --with-sig-check
 		if a.opts.has("with-sig-check") || a.opts.has("with-sig-list") {

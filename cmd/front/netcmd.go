@@ -32,7 +32,6 @@ import (
 // what the server or the network did, gpg's own (source 2) for "Not
 // found" of a search or of a key to send.
 const (
-	srcDirmngr        = 10
 	errNoData         = 58
 	errNoKeyserver    = 186 // dirmngr's answer for a dead host
 	errNoName         = 220

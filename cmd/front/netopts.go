@@ -30,6 +30,9 @@ type ksOptions struct {
 	includeRevoked bool
 	honorProxy     bool
 	proxy          string
+	// autoRetrieve: auto-key-retrieve given as a keyserver option (nil:
+	// not given, --auto-key-retrieve decides).
+	autoRetrieve *bool
 	// importOpts are import options given as keyserver options (gpg
 	// passes them to the import of fetched keys).
 	importOpts []string
@@ -60,8 +63,10 @@ func (a *app) keyserverOptions() (ksOptions, error) {
 			case "http-proxy":
 				o.proxy = val
 				o.honorProxy = on
+			case "auto-key-retrieve":
+				o.autoRetrieve = &on
 			case "include-disabled", "include-subkeys", "honor-keyserver-url", "honor-pka-record",
-				"verbose", "debug", "check-cert", "auto-key-retrieve", "refresh-add-fake-v3-keyids":
+				"verbose", "debug", "check-cert", "refresh-add-fake-v3-keyids":
 			default:
 				var bits uint32
 				if applyImportOptions(tok, &bits) != "" {
@@ -90,21 +95,26 @@ func (a *app) netImportOptions(o ksOptions) uint32 {
 }
 
 // keyserver is the keyserver to use, parsed and as named (gpg names it in
-// its messages as configured): --keyserver (or "keyserver" in gpg.conf),
-// else dirmngr.conf's, else gpg 2.2.40's default.
+// its messages as configured; see keyserverName).
 func (a *app) keyserver() (*hkp.Server, string, error) {
-	name := a.opts.last("keyserver")
-	if name == "" {
-		name = a.dirmngrConf("keyserver")
-	}
-	if name == "" {
-		name = defaultKeyserver
-	}
+	name := a.keyserverName()
 	s, err := hkp.ParseKeyserver(name)
 	if err != nil {
 		return nil, "", &exitError{2, fmt.Sprintf("no keyserver available: %v", err)}
 	}
 	return s, name, nil
+}
+
+// keyserverName is the keyserver as configured (gpg's messages name it
+// so): --keyserver (or gpg.conf), else dirmngr.conf's, else the default.
+func (a *app) keyserverName() string {
+	if name := a.opts.last("keyserver"); name != "" {
+		return name
+	}
+	if name := a.dirmngrConf("keyserver"); name != "" {
+		return name
+	}
+	return defaultKeyserver
 }
 
 // dirmngrConf is the last value of option name in the home's dirmngr.conf

@@ -345,15 +345,15 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "list-only", 0),
 	integer(implemented, "compress-level", 'z'),
 	integer(noEffect, "bzip2-compress-level", 0), // front never compresses with bzip2
-	flag(noEffect, "disable-signer-uid", 0),      // front never writes a signer's user ID
+	flag(implemented, "disable-signer-uid", 0),   // front never writes a signer's user ID; --auto-key-retrieve does not use it for WKD
 
 	// Import and export.
 	str(implemented, "auto-key-locate", 0),
-	flag(noEffect, "no-auto-key-locate", 0),
+	flag(implemented, "no-auto-key-locate", 0),
 	flag(notImplemented, "auto-key-import", 0),
 	flag(noEffect, "no-auto-key-import", 0),
-	flag(noEffect, "auto-key-retrieve", 0), // no network: as gpg when retrieval fails
-	flag(noEffect, "no-auto-key-retrieve", 0),
+	flag(implemented, "auto-key-retrieve", 0).cancel("no-auto-key-retrieve"),
+	flag(implemented, "no-auto-key-retrieve", 0).cancel("auto-key-retrieve"),
 	flag(notImplemented, "include-key-block", 0),
 	flag(noEffect, "no-include-key-block", 0),
 	flag(noEffect, "disable-dirmngr", 0),

@@ -257,6 +257,9 @@ func (a *app) reportSig(v *pgp.Verification) int {
 	if errors.As(v.Err, &classErr) {
 		return a.reportSigClass(v, classErr.Class, issuerFpr)
 	}
+	if v.Key == nil && errors.Is(v.Err, pgp.ErrNoPublicKey) && !a.gpgv && a.autoKeyRetrieve() && a.retrieveSigner(sig) {
+		v.Recheck(a.keyring())
+	}
 	if v.Key == nil {
 		a.gpgvNoKeyring()
 		a.status.Emit("ERRSIG", sigStatusArgs(v, "9", issuerFpr)...)
