@@ -79,12 +79,40 @@ func keySpecForNet(arg string) (fpr []byte, keyID uint64, ok bool) {
 	return nil, 0, false
 }
 
-func (a *app) recvKeysCmd(args []string) error {
+// keyserverSetup is what every keyserver command needs first: the
+// keyserver options and the keyserver, parsed and as named.
+func (a *app) keyserverSetup() (ksOptions, *hkp.Server, string, error) {
 	o, err := a.keyserverOptions()
 	if err != nil {
-		return err
+		return o, nil, "", err
 	}
-	ks, _, err := a.keyserver()
+	ks, name, err := a.keyserver()
+	return o, ks, name, err
+}
+
+// addLookup adds the lookup of spec (a fingerprint or long key ID) on ks
+// to urls and what it asks for to req; false when spec is neither.
+func addLookup(ks *hkp.Server, spec string, req *store.NetRequest, urls *[]string) bool {
+	fpr, id, ok := keySpecForNet(spec)
+	switch {
+	case !ok:
+		return false
+	case fpr != nil:
+		u, err := ks.GetByFingerprint(fpr)
+		if err != nil {
+			return false
+		}
+		*urls = append(*urls, u)
+		req.Fingerprints = append(req.Fingerprints, fpr)
+	default:
+		*urls = append(*urls, ks.GetByKeyID(id))
+		req.KeyIDs = append(req.KeyIDs, id)
+	}
+	return true
+}
+
+func (a *app) recvKeysCmd(args []string) error {
+	o, ks, _, err := a.keyserverSetup()
 	if err != nil {
 		return err
 	}
@@ -92,22 +120,9 @@ func (a *app) recvKeysCmd(args []string) error {
 	var urls []string
 	skipped := false
 	for _, arg := range args {
-		fpr, id, ok := keySpecForNet(arg)
-		if !ok {
+		if !addLookup(ks, arg, &req, &urls) {
 			a.errorf("\"%s\" not a key ID: skipping", arg)
 			skipped = true
-			continue
-		}
-		if fpr != nil {
-			u, err := ks.GetByFingerprint(fpr)
-			if err != nil {
-				return err
-			}
-			urls = append(urls, u)
-			req.Fingerprints = append(req.Fingerprints, fpr)
-		} else {
-			urls = append(urls, ks.GetByKeyID(id))
-			req.KeyIDs = append(req.KeyIDs, id)
 		}
 	}
 	if len(urls) == 0 {
@@ -177,11 +192,7 @@ func (a *app) recvKeys(o ksOptions, urls []string, req store.NetRequest, op stri
 // passed through with --with-colons, else listed and offered on the
 // terminal (or the command fd) for retrieval.
 func (a *app) searchKeysCmd(args []string) error {
-	o, err := a.keyserverOptions()
-	if err != nil {
-		return err
-	}
-	ks, _, err := a.keyserver()
+	o, ks, _, err := a.keyserverSetup()
 	if err != nil {
 		return err
 	}
@@ -338,21 +349,7 @@ func (a *app) chooseFromIndex(o ksOptions, ks *hkp.Server, keys []hkp.IndexKey, 
 		if err != nil || n < 1 || n > len(keys) {
 			continue
 		}
-		fpr, id, ok := keySpecForNet(keys[n-1].ID)
-		if !ok {
-			continue
-		}
-		if fpr != nil {
-			u, err := ks.GetByFingerprint(fpr)
-			if err != nil {
-				continue
-			}
-			urls = append(urls, u)
-			req.Fingerprints = append(req.Fingerprints, fpr)
-		} else {
-			urls = append(urls, ks.GetByKeyID(id))
-			req.KeyIDs = append(req.KeyIDs, id)
-		}
+		addLookup(ks, keys[n-1].ID, &req, &urls)
 	}
 	if len(urls) == 0 {
 		return nil
@@ -363,11 +360,7 @@ func (a *app) chooseFromIndex(o ksOptions, ks *hkp.Server, keys []hkp.IndexKey, 
 // sendKeysCmd is --send-keys: each named key as it would be exported,
 // armored, to the keyserver's /pks/add.
 func (a *app) sendKeysCmd(args []string) error {
-	o, err := a.keyserverOptions()
-	if err != nil {
-		return err
-	}
-	ks, ksName, err := a.keyserver()
+	o, ks, ksName, err := a.keyserverSetup()
 	if err != nil {
 		return err
 	}
@@ -419,11 +412,7 @@ func (a *app) sendKeysCmd(args []string) error {
 // ones) fetched again by fingerprint; the time is kept in the network
 // cache.
 func (a *app) refreshKeysCmd(args []string) error {
-	o, err := a.keyserverOptions()
-	if err != nil {
-		return err
-	}
-	ks, ksName, err := a.keyserver()
+	o, ks, ksName, err := a.keyserverSetup()
 	if err != nil {
 		return err
 	}
