@@ -34,6 +34,7 @@ FUZZTIME ?= 20s
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
+	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
 	pacman-package-manager makepkg archlinux-keyring openssh-client sks
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
