@@ -119,6 +119,7 @@ difftest: build
 
 bench: build
 	bash bench/sign_verify.sh
+	bash bench/sign_verify.sh -cached
 	$(GO) test -run '^$$' -bench . ./pgp
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
