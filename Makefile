@@ -35,6 +35,7 @@ FUZZTIME ?= 20s
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
+	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
 	pacman-package-manager makepkg archlinux-keyring openssh-client sks
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
@@ -119,6 +120,7 @@ difftest: build
 
 bench: build
 	bash bench/sign_verify.sh
+	bash bench/sign_verify.sh -cached
 	$(GO) test -run '^$$' -bench . ./pgp
 	bash bench/net.sh
 

@@ -4,6 +4,8 @@
 # ratios ours/gpg (targets: sign <= 0.6, verify <= 0.4). Builds first.
 #   bench/sign_verify.sh            N=50
 #   N=200 bench/sign_verify.sh -check   (exit 1 if a target is missed)
+#   bench/sign_verify.sh -cached        signing with a protected key whose
+#                                       passphrase is cached (target <= 0.6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH

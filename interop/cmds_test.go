@@ -752,7 +752,16 @@ func cmdAgentkill(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 1 || neg {
 		ts.Fatalf("usage: agentkill HOME")
 	}
-	killAgent(filepath.Join(ts.Getenv("WORK"), args[0]))
+	home := filepath.Join(ts.Getenv("WORK"), args[0])
+	killAgent(home)
+	// front runs no agent but caches passphrases; as gpgconf it forgets
+	// them, as a killed gpg-agent does
+	if !frontIsGnuPG {
+		cmd := exec.Command(ts.Getenv("OURS"), "--homedir", home, "--kill", "gpg-agent")
+		cmd.Args[0] = "gpgconf"
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "LC_ALL=C"}
+		ts.Check(cmd.Run())
+	}
 }
 
 // fakeHelpers are keyhelper stand-ins that break the pipe protocol in one

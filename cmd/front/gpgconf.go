@@ -15,6 +15,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/frontpgp/front/secretcache"
 )
 
 // gpgconfOptions is gpgconf 2.2.40's option table (tools/gpgconf.c). Its
@@ -143,8 +145,12 @@ func (a *app) runGPGConf(invokedAs string, argv []string) int {
 			fmt.Fprintln(a.stderr, "Component not found")
 			return 1
 		}
-		// Nothing runs, so there is nothing to kill; launching the agent
-		// or dirmngr would start a daemon front does not have.
+		// Nothing runs, so there is nothing to kill but the cached
+		// passphrases, which a killed gpg-agent forgets; launching the
+		// agent or dirmngr would start a daemon front does not have.
+		if cmd == "kill" && (args[0] == "all" || args[0] == "gpg-agent") {
+			a.forgetPassphrases(dirs.homedir)
+		}
 		if cmd == "launch" && p.has("show-socket") {
 			switch args[0] {
 			case "gpg-agent":
@@ -158,10 +164,23 @@ func (a *app) runGPGConf(invokedAs string, argv []string) int {
 			fmt.Fprintln(a.stderr, "Component not found")
 			return 1
 		}
+		// a reloaded gpg-agent forgets its cached passphrases
+		if len(args) == 0 || args[0] == "all" || args[0] == "gpg-agent" {
+			a.forgetPassphrases(dirs.homedir)
+		}
 	case "create-socketdir", "remove-socketdir":
 		// No sockets, so no socket directory to manage.
 	}
 	return 0
+}
+
+// forgetPassphrases drops the home's cached passphrases from every cache
+// backend that can be reached; a failure is a warning, as the command
+// itself has nothing else to do.
+func (a *app) forgetPassphrases(home string) {
+	if err := secretcache.ForgetAll(secretcache.ScopeOf(home)); err != nil {
+		fmt.Fprintf(a.stderr, "gpgconf: forgetting cached passphrases: %v\n", err)
+	}
 }
 
 const gpgconfUsage = `Usage: gpgconf [options]
@@ -169,7 +188,8 @@ Manage configuration options for tools of the GnuPG system (this is front as gpg
 
 Commands: --list-components, --check-programs, -L --list-dirs [NAMES],
  -K --kill COMPONENT, --launch COMPONENT, -R --reload [COMPONENT]
-(front runs no agent or dirmngr: kill, launch and reload do nothing.)
+(front runs no agent or dirmngr: kill and reload of gpg-agent forget the
+cached passphrases of the home; nothing else is done.)
 `
 
 func knownComponent(name string) bool {

@@ -161,15 +161,19 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 			return err
 		}
 	}
-	return h.session(ipc.RoleKey, req, res, a.answerInquiry)
+	a.keyhelperOp = req.Type()
+	err := h.session(ipc.RoleKey, req, res, a.answerInquiry)
+	a.finishInquiries(err)
+	return err
 }
 
 // libgpg-error sources and codes used in FAILURE/ERROR status lines. gpg
 // reports errors that come from gpg-agent with the agent's source; ours
 // come from keyhelper, which stands where gpg-agent stood.
 const (
-	srcGPG   = 2
-	srcAgent = 4
+	srcGPG      = 2
+	srcAgent    = 4
+	srcPinentry = 5
 
 	errGeneral           = 1
 	errNoPubkey          = 9
@@ -181,6 +185,7 @@ const (
 	errBadData           = 89
 	errCanceled          = 99
 	errNotSupported      = 60
+	errNoPinentry        = 85
 	errSigClass          = 32
 	errNotProcessed      = 52
 	errWrongKeyUsage     = 125

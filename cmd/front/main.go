@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pinentry"
+	"github.com/frontpgp/front/secretcache"
 	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/store"
 )
@@ -70,6 +73,15 @@ type app struct {
 
 	// sessionKeyFromFD is the line read from --override-session-key-fd.
 	sessionKeyFromFD *string
+
+	// passphrase dialog state (passphrase.go, agentconf.go)
+	agent           *agentConfig       // gpg-agent.conf, read on first need
+	cache           *secretcache.Cache // nil: nothing is cached
+	cacheOpened     bool
+	pin             *pinentry.Conn // open during one keyhelper session
+	pending         *pendingAnswer // the last answer keyhelper has not judged yet
+	keyhelperOp     ipc.MsgType    // the request of the running keyhelper session
+	loopbackRefused bool           // no-allow-loopback-pinentry was reported
 }
 
 func main() {

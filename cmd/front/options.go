@@ -463,18 +463,19 @@ var gpgOptions = newOptTable([]optSpec{
 	integer(implemented, "passphrase-fd", 0),
 	str(implemented, "passphrase-file", 0),
 	integer(noEffect, "passphrase-repeat", 0),
-	// front never uses a pinentry: a passphrase comes from --passphrase*
-	// or the terminal, which is what --pinentry-mode loopback asks for.
+	// ask (pinentry), loopback, cancel, error as gpg (passphrase.go);
+	// --passphrase-cache is front's own: auto, keyring, secret-service, none
 	str(implemented, "pinentry-mode", 0),
+	str(implemented, "passphrase-cache", 0),
 	flag(notImplemented, "force-sign-key", 0),
 
 	// Other options: hints for gpg-agent's pinentry and similar.
 	str(noEffect, "request-origin", 0),
-	str(noEffect, "display", 0),
-	str(noEffect, "ttyname", 0),
-	str(noEffect, "ttytype", 0),
-	str(noEffect, "lc-ctype", 0),
-	str(noEffect, "lc-messages", 0),
+	str(implemented, "display", 0),
+	str(implemented, "ttyname", 0),
+	str(implemented, "ttytype", 0),
+	str(implemented, "lc-ctype", 0),
+	str(implemented, "lc-messages", 0),
 	str(noEffect, "xauthority", 0),
 	flag(noEffect, "no-autostart", 0),
 	flag(notImplemented, "forbid-gen-key", 0),

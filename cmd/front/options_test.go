@@ -274,7 +274,7 @@ func TestOptionsTheCodeReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	implementedIn := func(name string) bool {
-		for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions} {
+		for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions} {
 			if s := tbl.spec(name); s != nil && s.support == implemented {
 				return true
 			}
@@ -337,7 +337,7 @@ func isOptsExpr(e ast.Expr) bool {
 }
 
 func TestOptionTablesConsistent(t *testing.T) {
-	for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions} {
+	for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions} {
 		for _, s := range tbl.specs {
 			for _, c := range s.cancels {
 				if tbl.spec(c) == nil {

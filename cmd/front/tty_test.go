@@ -78,8 +78,12 @@ func ttyUserHome(t *testing.T, passphrase string) (gpg, home string) {
 // TestTerminalPrompt: without --batch and a passphrase source, signing asks
 // on the terminal with keyhelper's prompt (naming the key), echo off; three
 // wrong answers end with "Bad passphrase", the right one signs.
+//
+// It is front's fallback when no pinentry program can be run (here: the
+// configured one does not exist); the cache is off, so each run asks.
 func TestTerminalPrompt(t *testing.T) {
 	gpg, home := ttyUserHome(t, "sekrit")
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("pinentry-program /nonexistent/pinentry\npassphrase-cache none\n"), 0o600)
 	data := filepath.Join(home, "data")
 	os.WriteFile(data, []byte("typed at a terminal\n"), 0o644)
 
