@@ -104,6 +104,9 @@ fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
 	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseSlot$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseIndex$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzLastUses$$' -fuzztime $(FUZZTIME)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop

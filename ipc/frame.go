@@ -61,11 +61,15 @@ const (
 	TypeAddSubkey       MsgType = 0x18
 	TypePasswdRequest   MsgType = 0x19
 	TypeFetchRequest    MsgType = 0x1A // nethelper's only request
+	TypeTokenCreate     MsgType = 0x1B
+	TypeTokenList       MsgType = 0x1C
+	TypeTokenRevoke     MsgType = 0x1D
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
 	TypeInquiryAnswer MsgType = 0x21 // front → helper
 	TypeInquiryCancel MsgType = 0x22 // front → helper
+	TypeInquiryToken  MsgType = 0x23 // front → helper: an access token instead of a passphrase
 
 	// Final frames, helper → front.
 	TypeResult MsgType = 0x30
@@ -95,9 +99,13 @@ var maxPayload = map[MsgType]int{
 	TypeAddSubkey:       1 * kib,
 	TypePasswdRequest:   1 * kib,
 	TypeFetchRequest:    maxFetchRequest,
+	TypeTokenCreate:     1 * kib,
+	TypeTokenList:       64,
+	TypeTokenRevoke:     64,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,
+	TypeInquiryToken:    64,
 	TypeResult:          32 * mib,
 	TypeError:           4 * kib,
 }

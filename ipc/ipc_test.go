@@ -134,6 +134,9 @@ func FuzzDecode(f *testing.F) {
 		HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20, TimeoutMillis: 1, Resolve: []string{"example.org:443:[::1]"}})))
 	f.Add(frame(TypeResult, Marshal(&FetchResult{URL: "u", Status: 200, ContentType: "application/octet-stream", Body: []byte{0x99}})))
 	f.Add(frame(TypeCertifyRequest, Marshal(&CertifyRequest{Signer: []byte{1}, Items: []CertifyItem{{Class: 0x10, Hashed: []byte{1}}}})))
+	for _, m := range tokenMessages() {
+		f.Add(frame(m.Type(), Marshal(m)))
+	}
 	newMsgs := []func() Message{
 		func() Message { return new(SignRequest) }, func() Message { return new(DecryptRequest) },
 		func() Message { return new(GenerateRequest) }, func() Message { return new(ImportRequest) },
@@ -146,6 +149,10 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(AddSubkeyRequest) }, func() Message { return new(AddSubkeyResult) },
 		func() Message { return new(PasswdRequest) }, func() Message { return new(PasswdResult) },
 		func() Message { return new(FetchRequest) }, func() Message { return new(FetchResult) },
+		func() Message { return new(TokenCreateRequest) }, func() Message { return new(TokenCreateResult) },
+		func() Message { return new(TokenListRequest) }, func() Message { return new(TokenListResult) },
+		func() Message { return new(TokenRevokeRequest) }, func() Message { return new(TokenRevokeResult) },
+		func() Message { return new(InquiryToken) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/frontpgp/front/keyslot"
 )
 
 // maxInquiries bounds how often a helper may ask within one session, so a
@@ -45,9 +47,12 @@ func (c *Conn) Call(req, res Message, inquire InquiryHandler) error {
 			if err != nil {
 				return err
 			}
-			if ok {
+			switch {
+			case ok && keyslot.IsToken(pass):
+				err = c.Write(&InquiryToken{Token: pass})
+			case ok:
 				err = c.Write(&InquiryAnswer{Passphrase: pass})
-			} else {
+			default:
 				err = c.Write(&InquiryCancel{})
 			}
 			if err != nil {
@@ -86,30 +91,48 @@ func (c *Conn) ReadRequest(allowed map[MsgType]func() Message) (Message, error) 
 	return m, nil
 }
 
-// Inquire sends q and waits for the answer. A cancel becomes *Error with
-// ErrCodeCanceled; EOF means front is gone and the helper must exit.
+// Inquire sends q and waits for a passphrase. A cancel becomes *Error with
+// ErrCodeCanceled; EOF means front is gone and the helper must exit. An
+// access token is refused here: tokens unlock keys only where the helper
+// asks with InquireUnlock (signing and decryption).
 func (c *Conn) Inquire(q *Inquiry) ([]byte, error) {
+	secret, token, err := c.InquireUnlock(q)
+	if err == nil && token {
+		return nil, &Error{Code: ErrCodeNotPermitted, Message: "an access token cannot be used for this operation"}
+	}
+	return secret, err
+}
+
+// InquireUnlock is Inquire that also accepts an access token (token true;
+// secret is then the token's text, whose syntax the decoder checked).
+func (c *Conn) InquireUnlock(q *Inquiry) (secret []byte, token bool, err error) {
 	if err := c.Write(q); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	t, p, err := c.Recv()
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	switch t {
 	case TypeInquiryAnswer:
 		var a InquiryAnswer
 		if err := Unmarshal(t, p, &a); err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		return a.Passphrase, nil
+		return a.Passphrase, false, nil
+	case TypeInquiryToken:
+		var a InquiryToken
+		if err := Unmarshal(t, p, &a); err != nil {
+			return nil, false, err
+		}
+		return a.Token, true, nil
 	case TypeInquiryCancel:
 		if len(p) != 0 {
-			return nil, ErrMalformed
+			return nil, false, ErrMalformed
 		}
-		return nil, &Error{Code: ErrCodeCanceled, Message: "operation cancelled"}
+		return nil, false, &Error{Code: ErrCodeCanceled, Message: "operation cancelled"}
 	}
-	return nil, ErrUnexpected
+	return nil, false, ErrUnexpected
 }
 
 // AsError is the Error frame a helper ends a failed session with: an *Error

@@ -92,14 +92,15 @@ func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.In
 }
 
 // helperMode is the least privilege a request needs: signing and
-// decrypting run in restricted mode, export, listing and certification
-// read (they change no secret), key generation, import, deletion, new
-// subkeys and passphrase changes write.
+// decrypting run in restricted mode (with a token too), export, listing
+// (of keys and of tokens) and certification read (they change no secret),
+// key generation, import, deletion, new subkeys, passphrase changes and
+// creating or revoking a token write.
 func helperMode(req ipc.Message) string {
 	switch req.Type() {
 	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
 		return "restricted"
-	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest:
+	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList:
 		return "read"
 	}
 	return "write"
@@ -162,7 +163,7 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 		}
 	}
 	a.keyhelperOp = req.Type()
-	err := h.session(ipc.RoleKey, req, res, a.answerInquiry)
+	err := h.session(ipc.RoleKey, req, res, a.answerKeyhelper)
 	a.finishInquiries(err)
 	return err
 }
@@ -189,6 +190,7 @@ const (
 	errSigClass          = 32
 	errNotProcessed      = 52
 	errWrongKeyUsage     = 125
+	errForbidden         = 251
 )
 
 func gpgError(source, code int) int { return source<<24 | code }
@@ -219,6 +221,8 @@ func helperErrorCode(err error) (code int, e *ipc.Error) {
 			return gpgError(srcAgent, errNotSupported), e
 		case ipc.ErrCodeBadData:
 			return gpgError(srcAgent, errBadData), e
+		case ipc.ErrCodeTokenRefused:
+			return gpgError(srcAgent, errForbidden), e
 		}
 	}
 	return gpgError(srcGPG, errGeneral), e

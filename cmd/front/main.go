@@ -334,6 +334,12 @@ func (a *app) dispatch() error {
 		return a.passwdCmd(args)
 	case "edit-key":
 		return a.editKeyCmd(args)
+	case "create-token":
+		return a.createTokenCmd(args)
+	case "list-tokens":
+		return a.listTokensCmd(args)
+	case "revoke-token":
+		return a.revokeTokenCmd(args)
 	case "generate-revocation":
 		return a.genRevokeCmd(args)
 	case "sign-key":

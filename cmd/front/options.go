@@ -514,6 +514,15 @@ var gpgOptions = newOptTable([]optSpec{
 	// front's own: version 6 keys (RFC 9580).
 	flag(implemented, "rfc9580", 0),
 
+	// front's own: per-application access tokens (tokens.go).
+	command("create-token", 0),
+	command("list-tokens", 0),
+	command("revoke-token", 0),
+	str(implemented, "token-app", 0),
+	str(implemented, "token-ops", 0),
+	str(implemented, "token-expire", 0),
+	str(implemented, "token-file", 0),
+
 	// What gpg's parser adds to every table.
 	internal("help", specialHelp),
 	internal("version", specialVersion),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/frontpgp/front/keyslot"
 	"io"
 	"os"
 	"strconv"
@@ -261,7 +262,8 @@ func (a *app) settle(q *ipc.Inquiry, failed bool) {
 	switch {
 	case wrong && p.fromCache:
 		c.Forget(k)
-	case !wrong && !p.fromCache:
+	case !wrong && !p.fromCache && !keyslot.IsToken(p.pass):
+		// an access token is the application's to keep, never cached
 		if err := c.Put(k, p.pass); err != nil && a.opts.has("verbose") {
 			a.infof("passphrase not cached: %v", err)
 		}

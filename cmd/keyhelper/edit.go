@@ -136,7 +136,7 @@ func (h *handler) certify(r *ipc.CertifyRequest) (ipc.Message, error) {
 		jobs[i] = job{r.Items[i].Class, c, sps}
 	}
 	priv := e.PrivateKey
-	if err := h.unlock(e, priv); err != nil {
+	if err := h.unlock(e, priv, noToken); err != nil {
 		return nil, err
 	}
 	res := &ipc.CertifyResult{}
@@ -157,7 +157,7 @@ func (h *handler) addSubkey(r *ipc.AddSubkeyRequest) (ipc.Message, error) {
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}
 	}
-	pass, err := h.unlockWith(e, e.PrivateKey, nil)
+	pass, err := h.unlockWith(e, e.PrivateKey, nil, noToken)
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +218,7 @@ func (h *handler) passwd(r *ipc.PasswdRequest) (ipc.Message, error) {
 		if priv.Dummy() {
 			continue
 		}
-		pass, err := h.unlockWith(e, priv, known)
+		pass, err := h.unlockWith(e, priv, known, noToken)
 		if err != nil {
 			return nil, err
 		}

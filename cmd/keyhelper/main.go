@@ -18,6 +18,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/keyslot"
 	"github.com/frontpgp/front/pgp"
 	"github.com/frontpgp/front/sandbox"
 )
@@ -51,6 +52,15 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "keyhelper:", err)
 		return 2
 	}
+	// A token is used in restricted mode, which may not write the home:
+	// the use log is opened here, append-only, before the lockdown, when
+	// the store has keyslots at all. Landlock's write scope stays empty.
+	var useLog *os.File
+	if *mode == "restricted" {
+		if _, err := os.Stat(filepath.Join(store.dir, indexName)); err == nil {
+			useLog, _ = os.OpenFile(filepath.Join(*home, keyslot.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		}
+	}
 	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable)); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: refusing to run without sandbox:", err)
 		return 2
@@ -66,13 +76,17 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "keyhelper:", err)
 		return 2
 	}
-	h := &handler{conn: conn, store: store}
+	h := &handler{conn: conn, store: store, now: time.Now}
+	if useLog != nil {
+		h.useLog = useLog
+	}
 	allowed := map[ipc.MsgType]func() ipc.Message{
 		ipc.TypeSignRequest:    func() ipc.Message { return new(ipc.SignRequest) },
 		ipc.TypeDecryptRequest: func() ipc.Message { return new(ipc.DecryptRequest) },
 		ipc.TypeExportRequest:  func() ipc.Message { return new(ipc.ExportRequest) },
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
 		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
+		ipc.TypeTokenList:      func() ipc.Message { return new(ipc.TokenListRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -83,6 +97,8 @@ func run() int {
 			ipc.TypeListRequest:     func() ipc.Message { return new(ipc.ListRequest) },
 			ipc.TypeAddSubkey:       func() ipc.Message { return new(ipc.AddSubkeyRequest) },
 			ipc.TypePasswdRequest:   func() ipc.Message { return new(ipc.PasswdRequest) },
+			ipc.TypeTokenCreate:     func() ipc.Message { return new(ipc.TokenCreateRequest) },
+			ipc.TypeTokenRevoke:     func() ipc.Message { return new(ipc.TokenRevokeRequest) },
 		}
 	case "restricted":
 		// Only what a signing or decrypting client needs: no export, no
@@ -90,6 +106,7 @@ func run() int {
 		delete(allowed, ipc.TypeExportRequest)
 		delete(allowed, ipc.TypeListRequest)
 		delete(allowed, ipc.TypeCertifyRequest)
+		delete(allowed, ipc.TypeTokenList)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -108,6 +125,10 @@ func run() int {
 type handler struct {
 	conn  *ipc.Conn
 	store *secretStore
+	now   func() time.Time // the helper's own clock: token expiry never trusts front's
+	// useLog is the token use log opened before lockdown (restricted mode
+	// with keyslots in the store); nil: a token cannot be used.
+	useLog io.Writer
 }
 
 // fail sends a structured error. Internal errors keep their text generic
@@ -140,6 +161,12 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.addSubkey(r)
 	case *ipc.PasswdRequest:
 		return h.passwd(r)
+	case *ipc.TokenCreateRequest:
+		return h.createToken(r)
+	case *ipc.TokenListRequest:
+		return h.listTokens(r)
+	case *ipc.TokenRevokeRequest:
+		return h.revokeToken(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -147,18 +174,20 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 // maxUnlockAttempts matches gpg-agent's default of three tries.
 const maxUnlockAttempts = 3
 
-// unlock decrypts priv, asking front for the passphrase. The prompt is
+// unlock decrypts priv for op, asking front for the passphrase or an
+// access token allowing op (0: no token may be used). The prompt is
 // composed here from the key itself, so front cannot make the user unlock
 // one key while believing it is another.
-func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey) error {
-	_, err := h.unlockWith(e, priv, nil)
+func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey, op keyslot.Ops) error {
+	_, err := h.unlockWith(e, priv, nil, op)
 	return err
 }
 
 // unlockWith tries the passphrases known from this session first (one
 // request may unlock several parts of one key) and returns the one that
-// worked; nil for an unprotected key.
-func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [][]byte) ([]byte, error) {
+// worked; nil for an unprotected key or a token. A token is tried once:
+// it is a fixed value, asking again cannot change it.
+func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [][]byte, op keyslot.Ops) ([]byte, error) {
 	if priv.Dummy() {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
 	}
@@ -179,12 +208,15 @@ func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [
 	}
 	prompt += "."
 	for attempt := 1; attempt <= maxUnlockAttempts; attempt++ {
-		pass, err := h.conn.Inquire(&ipc.Inquiry{
+		pass, token, err := h.conn.InquireUnlock(&ipc.Inquiry{
 			Kind: ipc.InquirePassphrase, KeyFingerprint: priv.Fingerprint,
 			UserIDHint: fmt.Sprintf("%016X %s", priv.KeyId, uid), Prompt: prompt, Attempt: uint8(attempt),
 		})
 		if err != nil {
 			return nil, err
+		}
+		if token {
+			return nil, h.unlockWithToken(e, priv, pass, op)
 		}
 		if err := priv.Decrypt(pass); err == nil {
 			return pass, nil
@@ -245,7 +277,7 @@ func (h *handler) sign(r *ipc.SignRequest) (ipc.Message, error) {
 	if !canSign(e, priv) {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "key is not a signing key"}
 	}
-	if err := h.unlock(e, priv); err != nil {
+	if err := h.unlock(e, priv, keyslot.OpSign); err != nil {
 		return nil, err
 	}
 	hs := hashAlgo.New()
@@ -288,7 +320,7 @@ func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
 	if ek.KeyId != 0 && ek.KeyId != priv.KeyId {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "session key packet is for another key"}
 	}
-	if err := h.unlock(e, priv); err != nil {
+	if err := h.unlock(e, priv, keyslot.OpDecrypt); err != nil {
 		return nil, err
 	}
 	cipher, key, err := pgp.DecryptSessionKey(r.PKESK, priv)
@@ -399,6 +431,10 @@ func (h *handler) delete(r *ipc.DeleteRequest) (ipc.Message, error) {
 		return nil, err
 	}
 	if err := h.store.remove(r.Fingerprint); err != nil {
+		return nil, err
+	}
+	// a deleted key's tokens go with it: their keyslots hold its secret
+	if err := h.store.removeSlotsOf(r.Fingerprint); err != nil {
 		return nil, err
 	}
 	l, err := h.store.listing()

@@ -75,6 +75,13 @@ func TestModesRefuseOtherRequests(t *testing.T) {
 		{"restricted", &ipc.ListRequest{}},
 		{"read", &ipc.GenerateRequest{UserID: "x", Primary: ipc.KeySpec{Algo: "ed25519", Usage: "sign"}}},
 		{"write", &ipc.SignRequest{KeyFingerprint: make([]byte, 20), HashAlgo: 8, HashState: []byte{1}}},
+		// tokens: made and revoked in write mode, listed in read mode,
+		// used (as an inquiry answer) in restricted mode only
+		{"restricted", &ipc.TokenListRequest{}},
+		{"restricted", &ipc.TokenCreateRequest{Primary: make([]byte, 20), App: "a", Ops: 1}},
+		{"read", &ipc.TokenCreateRequest{Primary: make([]byte, 20), App: "a", Ops: 1}},
+		{"read", &ipc.TokenRevokeRequest{ID: make([]byte, 8)}},
+		{"write", &ipc.TokenListRequest{}},
 	}
 	for _, c := range cases {
 		conn, cmd, _ := session(t, bin, home, c.mode)

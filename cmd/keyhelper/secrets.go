@@ -20,7 +20,10 @@ import (
 // secretStore is the directory of secret keys: one file per primary key,
 // named by its lowercase hex fingerprint plus ".key", holding the binary
 // transferable secret key exactly as it is protected at rest.
-type secretStore struct{ dir string }
+type secretStore struct {
+	dir      string
+	lockFile *os.File // the held write lock (lock)
+}
 
 const (
 	keySuffix      = ".key"
@@ -155,18 +158,33 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 // lock takes the store's write lock for the life of the process (one
 // operation per process, so the lock ends when the helper exits, even by
 // kill -9: flock locks die with their file descriptor).
+// Taking it again is a no-op: a second flock on a new descriptor would
+// wait for the first one forever.
 func (s *secretStore) lock() error {
+	if s.lockFile != nil {
+		return nil
+	}
 	f, err := os.OpenFile(filepath.Join(s.dir, "writelock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
-	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX)
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return err
+	}
+	s.lockFile = f
+	return nil
 }
 
-// write stores data for primary atomically: temp file, fsync, rename,
-// fsync of the directory. A crash leaves either the old or the new file
-// and at worst a stray temp file, which readers ignore.
+// write stores the secret key file of primary (writeFile).
 func (s *secretStore) write(primary []byte, data []byte) error {
+	return s.writeFile(filepath.Base(s.path(primary)), data)
+}
+
+// writeFile stores the store file name atomically: temp file, fsync,
+// rename, fsync of the directory. A crash leaves either the old or the new
+// file and at worst a stray temp file, which readers ignore.
+func (s *secretStore) writeFile(name string, data []byte) error {
 	tmp, err := os.CreateTemp(s.dir, ".tmp-*")
 	if err != nil {
 		return err
@@ -183,7 +201,7 @@ func (s *secretStore) write(primary []byte, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), s.path(primary)); err != nil {
+	if err := os.Rename(tmp.Name(), filepath.Join(s.dir, name)); err != nil {
 		return err
 	}
 	return s.syncDir()
