@@ -32,8 +32,12 @@ FUZZTIME ?= 20s
 # Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
 # (/usr/bin/time measures peak memory). Key retrieval transcripts and
 # benchmark (bench/net.sh): sks (a real HKP keyserver on loopback).
+# Smart card tests: pcscd and vsmartcard-vpcd (the reader the emulator in
+# internal/cardemu plugs into), scdaemon and opensc (the oracles that the
+# emulated card is realistic).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
+	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc \
+	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pacman-package-manager makepkg archlinux-keyring openssh-client sks
 
@@ -103,6 +107,8 @@ fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
 	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
