@@ -221,12 +221,13 @@ func (c *Card) AID() []byte {
 }
 
 // Transmit answers one command APDU with a response APDU (data ‖ SW1 SW2).
-// It never fails: malformed commands get the status word a card would send.
-func (c *Card) Transmit(apdu []byte) []byte {
+// The error is always nil (malformed commands get the status word a card
+// would send); the signature lets a Card serve as an in-memory transport.
+func (c *Card) Transmit(apdu []byte) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	data, sw := c.transmit(apdu)
-	return binary.BigEndian.AppendUint16(data, sw)
+	return binary.BigEndian.AppendUint16(data, sw), nil
 }
 
 func (c *Card) transmit(raw []byte) ([]byte, uint16) {
@@ -305,7 +306,9 @@ func (c *Card) respond(out []byte, cmd apdu) ([]byte, uint16) {
 	if left > 255 {
 		left = 0
 	}
-	return out[:limit], 0x6100 | uint16(left)
+	// A full slice expression: Transmit appends the status word, which
+	// must not overwrite the start of the pending bytes.
+	return out[:limit:limit], 0x6100 | uint16(left)
 }
 
 func (c *Card) execute(cmd apdu) ([]byte, uint16) {

@@ -94,7 +94,7 @@ func (s *Slot) serve(removeAfter int) {
 			s.finish(fmt.Errorf("cardemu: unknown vpcd control %02X", msg[0]))
 			return
 		default:
-			reply = s.card.Transmit(msg)
+			reply, _ = s.card.Transmit(msg)
 			apdus++
 		}
 		out := binary.BigEndian.AppendUint16(nil, uint16(len(reply)))
