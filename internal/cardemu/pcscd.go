@@ -17,7 +17,12 @@ const PCSCDSocket = "/run/pcscd/pcscd.comm"
 type PCSCD struct {
 	cmd  *exec.Cmd
 	done chan error
+	lock *os.File
 }
+
+// lockPath serialises the pcscd of concurrent test processes (go test runs
+// packages in parallel; there is one pcscd socket per machine).
+const lockPath = "/tmp/frontpgp-cardemu-pcscd.lock"
 
 // ErrMissing wraps an error that says a tool is not installed; tests skip
 // on it outside CI.
@@ -26,8 +31,9 @@ var ErrMissing = errors.New("not installed")
 // StartPCSCD runs `pcscd --foreground` (it must run as root: it creates
 // /run/pcscd) and waits until its socket accepts connections. It refuses to
 // start a second pcscd next to one already serving that socket: the tests
-// would talk to a daemon they do not control.
-func StartPCSCD() (*PCSCD, error) {
+// would talk to a daemon they do not control. Test processes using this
+// package take turns: StartPCSCD waits for the one before to Stop.
+func StartPCSCD() (p *PCSCD, err error) {
 	path, err := exec.LookPath("pcscd")
 	if err != nil {
 		if path, err = exec.LookPath("/usr/sbin/pcscd"); err != nil {
@@ -37,6 +43,19 @@ func StartPCSCD() (*PCSCD, error) {
 	if _, err := os.Stat("/usr/lib/pcsc/drivers/serial/libifdvpcd.so"); err != nil {
 		return nil, fmt.Errorf("vsmartcard-vpcd: %w", ErrMissing)
 	}
+	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		lock.Close()
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close() // releases the flock
+		}
+	}()
 	if c, err := net.Dial("unix", PCSCDSocket); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("cardemu: a pcscd is already serving %s", PCSCDSocket)
@@ -49,7 +68,7 @@ func StartPCSCD() (*PCSCD, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &PCSCD{cmd: cmd, done: make(chan error, 1)}
+	p = &PCSCD{cmd: cmd, done: make(chan error, 1), lock: lock}
 	go func() { p.done <- cmd.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -63,14 +82,20 @@ func StartPCSCD() (*PCSCD, error) {
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.Stop()
+			p.stop()
 			return nil, errors.New("cardemu: pcscd did not create its socket within 10s")
 		}
 	}
 }
 
-// Stop terminates this pcscd (by PID) and waits for it.
+// Stop terminates this pcscd (by PID), waits for it and lets the next
+// test process start its own.
 func (p *PCSCD) Stop() {
+	p.stop()
+	p.lock.Close()
+}
+
+func (p *PCSCD) stop() {
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
