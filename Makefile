@@ -20,6 +20,8 @@ DESTDIR ?=
 GO_TEST_TIMEOUT ?= 20m
 INTEROP_TIMEOUT ?= 15m
 FUZZTIME ?= 20s
+# each of the other parsers' fuzz targets runs this long in make test
+FUZZTIME_PARSERS ?= 8s
 
 # Build: gcc/libc6-dev for cgo, pkg-config + -dev packages for libseccomp and
 # libpcsclite. Tests: gnupg/gpgv (interop oracle), strace (process checks),
@@ -32,8 +34,12 @@ FUZZTIME ?= 20s
 # Streaming benchmark (bench/stream.sh): rnp (the signing peer) and time
 # (/usr/bin/time measures peak memory). Key retrieval transcripts and
 # benchmark (bench/net.sh): sks (a real HKP keyserver on loopback).
+# Smart card tests: pcscd and vsmartcard-vpcd (the reader the emulator in
+# internal/cardemu plugs into), scdaemon and opensc (the oracles that the
+# emulated card is realistic).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent strace util-linux git ca-certificates tmux \
+	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc \
+	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
 	pacman-package-manager makepkg archlinux-keyring openssh-client sks
@@ -102,11 +108,15 @@ unit: build
 
 fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
-	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
-	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseSlot$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseIndex$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzLastUses$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseSlot$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzParseIndex$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./keyslot -run '^$$' -fuzz 'FuzzLastUses$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
