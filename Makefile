@@ -103,6 +103,7 @@ fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./hkp -run '^$$' -fuzz FuzzParseIndex -fuzztime $(FUZZTIME)
 	$(GO) test ./wkd -run '^$$' -fuzz 'FuzzFilter$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
