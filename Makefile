@@ -117,6 +117,7 @@ fuzz: check-go
 	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop

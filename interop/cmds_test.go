@@ -43,7 +43,8 @@ package interop
 //	                              masked); -kw compares keywords only
 //	statusonly FILE               every line of FILE is a status line
 //	normalize MODE IN OUT         shape: mask key IDs, fingerprints, grips,
-//	                              dates (expiry as +Nd) in colon output;
+//	                              dates (expiry as +Nd, last update) in
+//	                              colon output;
 //	                              tru: mask only the tru record's dates;
 //	                              header: drop the keyring path and ---- line
 //	lines FILE N                  FILE (or stdout/stderr) has N lines
@@ -536,8 +537,8 @@ func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
 var hexRE = regexp.MustCompile(`^[0-9A-F]+$`)
 
 // normalizeShape masks what differs between two keys of the same kind in a
-// --with-colons listing: key IDs, fingerprints, keygrips, creation dates and
-// UID hashes. An expiry becomes +Nd (days after creation). It checks that
+// --with-colons listing: key IDs, fingerprints, keygrips, creation dates,
+// UID hashes and last updates (field 19). An expiry becomes +Nd (days after creation). It checks that
 // each key ID is the tail of the fingerprint that follows it.
 func normalizeShape(in string) (string, error) {
 	var out []string
@@ -573,6 +574,7 @@ func normalizeShape(in string) (string, error) {
 			}
 			set(4, "KEYID")
 			set(5, "T")
+			set(18, "T") // last update (key origin)
 		case "fpr":
 			fp := get(9)
 			if !hexRE.MatchString(fp) {
@@ -589,6 +591,7 @@ func normalizeShape(in string) (string, error) {
 			set(5, "T")
 			set(6, "T")
 			set(7, "UIDHASH")
+			set(18, "T")
 		case "sig", "rev":
 			set(4, "KEYID")
 			set(5, "T")

@@ -42,6 +42,7 @@ type FetchRequest struct {
 // client can mistake an authentication request for content.
 type FetchResult struct {
 	URL         string // final URL after redirects
+	URLIndex    uint8  // which of the request's URLs was fetched (before redirects)
 	Status      uint16 // HTTP status of the final response
 	ContentType string // empty if the server's was longer than MaxContentType
 	Body        []byte
@@ -116,6 +117,7 @@ func (m *FetchRequest) decode(d *decoder) {
 
 func (m *FetchResult) encode(e *encoder) {
 	e.string(m.URL)
+	e.uint(uint64(m.URLIndex))
 	e.uint(uint64(m.Status))
 	e.string(m.ContentType)
 	e.bytes(m.Body)
@@ -123,6 +125,7 @@ func (m *FetchResult) encode(e *encoder) {
 
 func (m *FetchResult) decode(d *decoder) {
 	m.URL = d.string(MaxURL)
+	m.URLIndex = d.uint8()
 	m.Status = d.uint16()
 	m.ContentType = d.string(MaxContentType)
 	m.Body = d.bytes(MaxFetchBody)

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/store"
 )
 
 // SecretState says which secret part is available for a primary key or
@@ -71,6 +72,9 @@ type Key struct {
 	// stores identities in a map, so without it the order is reconstructed
 	// from self-signature dates; ReadKeyRing fills it in.
 	UIDOrder []string
+	// Origin is the store's record of where the key and its user IDs
+	// came from (colon fields 19 and 20, --with-key-origin).
+	Origin store.CertOrigin
 }
 
 // TrustHeader holds the numbers of the colon-mode "tru" record:
@@ -130,6 +134,8 @@ type Options struct {
 	// "utf-8" (gpg under a UTF-8 locale) or "iso-8859-1" (gpg under LC_ALL=C,
 	// which it treats as Latin-1). Colon listings are always UTF-8.
 	Charset string
+	// WithKeyOrigin adds gpg's origin lines to human listings.
+	WithKeyOrigin bool
 }
 
 // Write lists keys in order. Errors come only from w or from keys whose
@@ -342,6 +348,29 @@ func colonTime(t int64) string {
 		return ""
 	}
 	return strconv.FormatInt(t, 10)
+}
+
+// colonOrigin is colon fields 19 and 20: the last update and the
+// origin, with the URL after a space.
+func colonOrigin(o store.Origin) string {
+	s := colonTime(o.Updated) + ":" + strconv.Itoa(int(o.Kind))
+	if o.URL != "" {
+		s += " " + escapeColon(o.URL)
+	}
+	return s
+}
+
+// originLine is gpg's --with-key-origin line under a key or user ID,
+// indented by indent spaces; "" when nothing is known.
+func originLine(o store.Origin, indent int, charset string) string {
+	if o.Kind == store.OriginUnknown && o.Updated == 0 && o.URL == "" {
+		return ""
+	}
+	s := fmt.Sprintf("%sorigin=%s last=%s ", strings.Repeat(" ", indent), o.Kind, dateString(o.Updated))
+	if o.URL != "" {
+		s += "url=" + humanName(o.URL, charset)
+	}
+	return s + "\n"
 }
 
 func dateString(t int64) string {

@@ -150,6 +150,9 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 		w.WriteString("      Keygrip = " + Keygrip(p.pk) + "\n")
 	}
 	cardLine(p)
+	if opt.WithKeyOrigin {
+		w.WriteString(originLine(k.Origin.Key, 6, opt.Charset))
+	}
 
 	kl := keyIDWidth(opt.KeyIDFormat)
 	for _, u := range m.uids {
@@ -164,14 +167,21 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 		case u.expired:
 			v = 'e'
 		case opt.HideUIDValidity || opt.NoValidity:
-			fmt.Fprintf(w, "uid%s%s\n", strings.Repeat(" ", kl+12), humanName(u.name, opt.Charset))
-			continue
 		default:
 			v = uidValidity(k, m, u)
 		}
-		// gpg indents the tag so it lines up after the key ID column:
-		// kl + 11 - 10 spaces, where 10 is the tag width.
-		fmt.Fprintf(w, "uid%s%s %s\n", strings.Repeat(" ", kl+1), trustTag(v), humanName(u.name, opt.Charset))
+		indent := kl + 12 // the name's column without a validity tag
+		if v == 0 {
+			fmt.Fprintf(w, "uid%s%s\n", strings.Repeat(" ", indent), humanName(u.name, opt.Charset))
+		} else {
+			// gpg indents the tag so it lines up after the key ID column:
+			// kl + 11 - 10 spaces, where 10 is the tag width.
+			indent = kl + 1
+			fmt.Fprintf(w, "uid%s%s %s\n", strings.Repeat(" ", indent), trustTag(v), humanName(u.name, opt.Charset))
+		}
+		if opt.WithKeyOrigin {
+			w.WriteString(originLine(k.Origin.UserID([]byte(u.name)), indent+3, opt.Charset))
+		}
 	}
 	for i := range m.subs {
 		s := &m.subs[i]
@@ -248,8 +258,8 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 	if k.Ownertrust != 0 && !opt.FastList {
 		w.WriteByte(k.Ownertrust)
 	}
-	fmt.Fprintf(w, ":::%s%s:::%s::%s:%s::0:\n", capsLower(p), capsUpper(m, k.Disabled),
-		field15(p.pk.KeyId), p.mat.curveName(), compliance(p))
+	fmt.Fprintf(w, ":::%s%s:::%s::%s:%s:%s:\n", capsLower(p), capsUpper(m, k.Disabled),
+		field15(p.pk.KeyId), p.mat.curveName(), compliance(p), colonOrigin(k.Origin.Key))
 	for _, r := range k.Revokers {
 		sensitive := ""
 		if r.Class&0x40 != 0 {
@@ -279,8 +289,8 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 			w.WriteByte(v)
 		}
 		h := rmd160([]byte(u.name))
-		fmt.Fprintf(w, "::::%s:%s:%X::%s::::::::::0:\n",
-			colonTime(u.created), colonTime(u.expires), h[:], escapeColon(u.name))
+		fmt.Fprintf(w, "::::%s:%s:%X::%s:::::::::%s:\n",
+			colonTime(u.created), colonTime(u.expires), h[:], escapeColon(u.name), colonOrigin(k.Origin.UserID([]byte(u.name))))
 	}
 
 	for i := range m.subs {

@@ -466,6 +466,9 @@ func (s *Store) Delete(fpr []byte) error {
 	if err := syncDir(filepath.Dir(s.CertPath(fpr))); err != nil {
 		return err
 	}
+	if err := s.forgetOrigin(fpr); err != nil {
+		return err
+	}
 	if _, err := refresh(s.certDir(), d, true); err != nil {
 		return err
 	}
@@ -481,6 +484,10 @@ type Batch struct {
 	s       *Store
 	pending map[string][]byte
 	order   []string
+	// origins is the origins file as this batch leaves it (origin.go),
+	// read on first use; originsChanged: the batch changed it.
+	origins        *Origins
+	originsChanged bool
 }
 
 // NewBatch starts a batch of writes.
@@ -566,6 +573,13 @@ func (b *Batch) Commit() error {
 		syncDir(s.certDir())
 	} else if err := syncFS(s.certDir()); err != nil {
 		return err
+	}
+	// The origins after the certificates: a crash in between leaves a
+	// new certificate with its old (or an unknown) origin.
+	if o := b.batchOrigins(); b.originsChanged || o.damaged {
+		if err := s.writeOrigins(o); err != nil {
+			return err
+		}
 	}
 	order := make([][]byte, len(b.order))
 	for i, k := range b.order {

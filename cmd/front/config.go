@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
 )
 
 // gpg reads its options in two passes: the command line first, only for
@@ -89,6 +90,23 @@ func (a *app) startGPG(argv []string) (code int, stop bool) {
 		}
 		if !ok {
 			err = errReported
+		}
+	}
+	if err == nil && opts.special == notSpecial {
+		// --key-origin is judged where gpg's parser reads it.
+		for _, v := range opts.values["key-origin"] {
+			if kind, _, _ := strings.Cut(v, ","); strings.EqualFold(kind, "help") {
+				fmt.Fprintf(a.stderr, "%s: valid values for option '--key-origin':\n", a.progName())
+				for _, n := range store.OriginNames() {
+					fmt.Fprintf(a.stderr, "%s:   %s\n", a.progName(), n)
+				}
+				return 1, true
+			}
+			if _, ok := parseKeyOrigin(v); !ok {
+				fmt.Fprintf(a.stderr, "%s: invalid argument for option \"--key-origin\"\n", a.progName())
+				err = errReported
+				break
+			}
 		}
 	}
 	if err == nil && opts.special == notSpecial {

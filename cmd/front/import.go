@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -79,6 +80,8 @@ type importRun struct {
 	opts uint32
 	// exported collects the keyblocks of import-export, one per key.
 	exported [][]byte
+	// origin is where the public keys come from (store/origin.go).
+	origin store.Origin
 }
 
 // nameLookup is gpg's user-ID lookup for the message about a key it
@@ -99,12 +102,26 @@ func (a *app) importCmd(args []string) error {
 	if err != nil {
 		return err
 	}
-	return a.importKeyData(data, a.importOptions())
+	org, _ := parseKeyOrigin(a.opts.last("key-origin"))
+	return a.importKeyData(data, a.importOptions(), org)
+}
+
+// parseKeyOrigin reads --key-origin KIND[,URL] as gpg's parse_key_origin
+// does (no value: unknown); ok is false for an unknown kind.
+func parseKeyOrigin(v string) (org store.Origin, ok bool) {
+	if v == "" {
+		return org, true
+	}
+	kind, url, _ := strings.Cut(v, ",")
+	org.Kind, ok = store.ParseOriginKind(kind)
+	org.URL = strings.TrimSpace(url)
+	return org, ok
 }
 
 // importKeyData imports binary key data with the import options opts:
 // --import's work, and a network lookup's once its answer is filtered.
-func (a *app) importKeyData(data []byte, opts uint32) error {
+// org is the data's origin (its time is set here).
+func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
 	blocks, v3, splitErr := store.SplitImport(data)
 	if len(blocks) == 0 && v3 == 0 {
 		// Nothing to import. gpg's armor filter reports input that is
@@ -148,7 +165,8 @@ func (a *app) importKeyData(data []byte, opts uint32) error {
 		return err
 	}
 	defer unlock()
-	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, opts: opts}
+	org.Updated = a.now.Unix()
+	r := &importRun{a: a, batch: a.store.NewBatch(), byKeyID: map[uint64][]byte{}, opts: opts, origin: org}
 	c := &r.counts
 	c.v3Keys = v3
 	r.cleanAll(blocks)
@@ -167,7 +185,8 @@ func (a *app) importKeyData(data []byte, opts uint32) error {
 			}
 			k, pub := secretRes.Keys[nextSecret], secretPublic[nextSecret].Keyblock
 			nextSecret++
-			if !r.importOne(pub) {
+			// gpg records no origin for a key that came with its secret
+			if !r.importOne(pub, store.Origin{}) {
 				c.notImported++
 				continue
 			}
@@ -184,7 +203,7 @@ func (a *app) importKeyData(data []byte, opts uint32) error {
 			a.infof("key %016X: secret key imported", pub.KeyID())
 		case store.PublicBlock:
 			c.count++
-			r.importOne(b.Keyblock)
+			r.importOne(b.Keyblock, r.origin)
 		case store.RevocationBlock:
 			c.count++
 			r.importRevocation(b.Raw)
@@ -324,9 +343,9 @@ func (r *importRun) haveSecret(keyID uint64) bool {
 	return r.secretKeyIDs[keyID]
 }
 
-// importOne imports one public keyblock as gpg's import_one does; false
-// when nothing could be stored.
-func (r *importRun) importOne(kb *store.Keyblock) bool {
+// importOne imports one public keyblock of origin org as gpg's import_one
+// does; false when nothing could be stored.
+func (r *importRun) importOne(kb *store.Keyblock, org store.Origin) bool {
 	a, c := r.a, &r.counts
 	keyID := kb.KeyID()
 	now := uint32(a.now.Unix())
@@ -393,8 +412,13 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		a.infof("key %016X: replacing an unreadable stored copy: %v", keyID, err)
 	}
+	// gpg's restore mode leaves the origins alone
+	recordOrigin := r.opts&importRestore == 0
 	if old == nil {
 		r.batch.Put(fprBytes, kb.Bytes())
+		if recordOrigin {
+			r.batch.OriginNew(kb, org)
+		}
 		name := printable(displayUserID(kb.PrimaryUserID(now)))
 		c.imported++
 		// the IMPORTED line names the key: a user-ID lookup
@@ -431,6 +455,9 @@ func (r *importRun) importOne(kb *store.Keyblock) bool {
 		return true
 	}
 	r.batch.Put(fprBytes, old.Bytes())
+	if recordOrigin {
+		r.batch.OriginMerged(old, org)
+	}
 	report := func(n int, one, many string) {
 		if n == 1 {
 			a.infof("key %016X: \"%s\" 1 %s", keyID, name, one)

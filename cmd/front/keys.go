@@ -747,8 +747,10 @@ func (a *app) certsToList(args []string, secret bool) (ents openpgp.EntityList, 
 // none).
 func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, hdr *keylist.TrustHeader) error {
 	var keys []keylist.Key
+	origins := a.store.Origins()
 	for _, e := range ents {
-		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
+		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{},
+			Origin: origins.Cert(e.PrimaryKey.Fingerprint)}
 		a.listingTrust(&k)
 		if a.opts.has("with-colons") {
 			if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
@@ -779,7 +781,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, h
 		Colons: a.opts.has("with-colons"), Secret: secret, Fingerprints: fps, SubkeyFingerprints: a.opts.has("with-subkey-fingerprint"),
 		KeyIDFormat: format, Now: a.now, Homedir: header,
 		WithKeygrip: a.opts.has("with-keygrip"), WithSecret: a.opts.has("with-secret"),
-		FastList:         a.opts.has("fast-list-mode"),
+		FastList: a.opts.has("fast-list-mode"), WithKeyOrigin: a.opts.has("with-key-origin"),
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
 	}

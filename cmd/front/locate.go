@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -309,7 +310,13 @@ func (a *app) wkdImport(addr string) (fpr []byte, err error) {
 		}
 		return nil, nil
 	}
-	if err := a.importKeyData(kept, 0); err != nil {
+	// gpg records the method's host (dirmngr's SOURCE: "https://" and
+	// the domain asked, before any redirect) on the user IDs
+	org := store.Origin{Kind: store.OriginWKD}
+	if u, err := url.Parse([]string{advanced, direct}[min(int(res.URLIndex), 1)]); err == nil {
+		org.URL = "https://" + u.Host
+	}
+	if err := a.importKeyData(kept, 0, org); err != nil {
 		return nil, err
 	}
 	return a.firstStored(kept), nil
@@ -348,7 +355,7 @@ func (a *app) keyserverImport(srv *hkp.Server, url string, req store.NetRequest)
 		return nil, nil
 	}
 	all := bytes.Join(kept.Certs, nil)
-	if err := a.importKeyData(all, opts); err != nil {
+	if err := a.importKeyData(all, opts, keyserverOrigin(srv)); err != nil {
 		return nil, err
 	}
 	return a.firstStored(all), nil

@@ -131,7 +131,7 @@ func (a *app) recvKeysCmd(args []string) error {
 		}
 		return &usageError{"usage: gpg [options] --receive-keys key IDs"}
 	}
-	if err := a.recvKeys(o, urls, req, "recv-keys"); err != nil {
+	if err := a.recvKeys(o, ks, urls, req, "recv-keys"); err != nil {
 		return err
 	}
 	if skipped {
@@ -140,9 +140,9 @@ func (a *app) recvKeysCmd(args []string) error {
 	return nil
 }
 
-// recvKeys fetches urls, keeps the certificates that req asked for and
-// imports them with the network import options.
-func (a *app) recvKeys(o ksOptions, urls []string, req store.NetRequest, op string) error {
+// recvKeys fetches urls from ks, keeps the certificates that req asked
+// for and imports them with the network import options.
+func (a *app) recvKeys(o ksOptions, ks *hkp.Server, urls []string, req store.NetRequest, op string) error {
 	fail := []string{"keyserver receive failed"}
 	var data []byte
 	var lastErr error
@@ -185,7 +185,13 @@ func (a *app) recvKeys(o ksOptions, urls []string, req store.NetRequest, op stri
 	if len(res.Certs) == 0 {
 		return a.keyserverFailure(op, fail, errNothingFound)
 	}
-	return a.importKeyData(bytes.Join(res.Certs, nil), opts)
+	return a.importKeyData(bytes.Join(res.Certs, nil), opts, keyserverOrigin(ks))
+}
+
+// keyserverOrigin is the origin of keys from ks: the keyserver, with the
+// URL gpg records (dirmngr's "data source": scheme, host and port).
+func keyserverOrigin(ks *hkp.Server) store.Origin {
+	return store.Origin{Kind: store.OriginKeyserver, URL: ks.Base()}
 }
 
 // searchKeysCmd is --search-keys: the keyserver's machine-readable index,
@@ -354,7 +360,7 @@ func (a *app) chooseFromIndex(o ksOptions, ks *hkp.Server, keys []hkp.IndexKey, 
 	if len(urls) == 0 {
 		return nil
 	}
-	return a.recvKeys(o, urls, req, "search-keys")
+	return a.recvKeys(o, ks, urls, req, "search-keys")
 }
 
 // sendKeysCmd is --send-keys: each named key as it would be exported,
@@ -441,7 +447,7 @@ func (a *app) refreshKeysCmd(args []string) error {
 		plural = ""
 	}
 	a.infof("refreshing %d key%s from %s", len(urls), plural, ksName)
-	if err := a.recvKeys(o, urls, req, "refresh-keys"); err != nil {
+	if err := a.recvKeys(o, ks, urls, req, "refresh-keys"); err != nil {
 		return err
 	}
 	cache := netcache.Open(a.home)

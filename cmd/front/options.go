@@ -363,7 +363,7 @@ var gpgOptions = newOptTable([]optSpec{
 	// and curl-style HOST:PORT:ADDR name overrides (repeatable)
 	str(implemented, "hkp-cacert", 0),
 	str(implemented, "resolve", 0),
-	str(notImplemented, "key-origin", 0),
+	str(implemented, "key-origin", 0),
 	str(implemented, "import-options", 0),
 	str(notImplemented, "import-filter", 0),
 	str(implemented, "export-options", 0),
@@ -388,7 +388,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "with-keygrip", 0),
 	flag(implemented, "with-secret", 0),
 	flag(notImplemented, "with-wkd-hash", 0),
-	flag(notImplemented, "with-key-origin", 0),
+	flag(implemented, "with-key-origin", 0),
 	flag(implemented, "fast-list-mode", 0),
 	flag(noEffect, "fixed-list-mode", 0), // always on since gpg 2.1
 	flag(notImplemented, "legacy-list-mode", 0),

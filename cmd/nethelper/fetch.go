@@ -337,7 +337,9 @@ func (f *fetcher) fetch(ctx context.Context) (*ipc.FetchResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(f.req.TimeoutMillis)*time.Millisecond)
 	defer cancel()
 	last := len(f.urls) - 1
-	for _, u := range f.urls[:last] {
+	i := 0
+	for ; i < last; i++ {
+		u := f.urls[i]
 		port, _ := ipc.URLPort(u) // checked by newFetcher
 		_, err := f.lookup(ctx, u.Hostname(), port)
 		var dnsErr *net.DNSError
@@ -347,9 +349,13 @@ func (f *fetcher) fetch(ctx context.Context) (*ipc.FetchResult, error) {
 		if err != nil {
 			return nil, classify(ctx, err, u.Hostname())
 		}
-		return f.get(ctx, u)
+		break
 	}
-	return f.get(ctx, f.urls[last])
+	res, err := f.get(ctx, f.urls[i])
+	if res != nil {
+		res.URLIndex = uint8(i) // at most MaxFetchURLs
+	}
+	return res, err
 }
 
 func (f *fetcher) get(ctx context.Context, u *url.URL) (*ipc.FetchResult, error) {

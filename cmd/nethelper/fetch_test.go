@@ -359,8 +359,8 @@ func TestFetchFallbackOnlyWhenHostDoesNotResolve(t *testing.T) {
 	req.URLs = []string{fmt.Sprintf("https://openpgpkey.nx.invalid:%d/key", port(t, direct)), directURL}
 	res, e := do(t, req, nil)
 	wantOK(t, res, e, 200, "KEYDATA")
-	if directHits.n.Load() != 1 {
-		t.Fatalf("direct served %d requests, want 1", directHits.n.Load())
+	if directHits.n.Load() != 1 || res.URLIndex != 1 {
+		t.Fatalf("direct served %d requests, want 1; URL index %d, want 1", directHits.n.Load(), res.URLIndex)
 	}
 	directHits.n.Store(0)
 
@@ -370,6 +370,9 @@ func TestFetchFallbackOnlyWhenHostDoesNotResolve(t *testing.T) {
 	}))
 	res, e = do(t, advanced(failing, "/x"), nil)
 	wantOK(t, res, e, 500, "broken\n")
+	if res.URLIndex != 0 {
+		t.Errorf("URL index %d, want 0 (the advanced URL)", res.URLIndex)
+	}
 	// It resolves and times out.
 	slow, _ := newTLS(t, serveMux())
 	req = advanced(slow, "/slow")
