@@ -41,6 +41,13 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	cleanupFront()
+	// Once in this workplace /dev/null was found replaced by a regular
+	// file after a test run (something renamed onto it as root), which
+	// then broke unrelated transcripts. Catch that where it happens.
+	if st, err := os.Stat(os.DevNull); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		fmt.Fprintln(os.Stderr, "interop: /dev/null is no longer a character device after the transcripts")
+		code = 1
+	}
 	os.Exit(code)
 }
 
