@@ -30,9 +30,13 @@ type CardRequest struct {
 // CardKey is one key slot of the card (signature, decryption,
 // authentication, in that order).
 type CardKey struct {
-	Attributes  []byte // C1–C3 as the card has them
-	Fingerprint []byte // 20 bytes, all zero if the slot is empty
-	Created     uint32 // unix time, 0 if unset
+	Attributes    []byte // C1–C3 as the card has them
+	Fingerprint   []byte // 20 bytes, all zero if the slot is empty
+	CAFingerprint []byte // 20 bytes, all zero if unset
+	Created       uint32 // unix time, 0 if unset
+	// Public is the slot's public key as the card returns it: RSA
+	// modulus and exponent, or the ECC point; empty if no key.
+	Public [][]byte
 }
 
 // CardStatus answers CardOpStatus with the card's data objects, parsed and
@@ -66,6 +70,7 @@ const (
 	maxCardText   = 512 // name, language, URL, login, reader name
 	maxCardAttrs  = 32
 	maxCardAID    = 16
+	maxCardPublic = 1 * kib // an RSA 4096 modulus is 512 bytes
 )
 
 // cardhelper's failures (wrong PIN: ErrCodeBadPassphrase).
@@ -114,7 +119,12 @@ func (m *CardStatus) encode(e *encoder) {
 	for _, k := range m.Keys {
 		e.bytes(k.Attributes)
 		e.bytes(k.Fingerprint)
+		e.bytes(k.CAFingerprint)
 		e.uint(uint64(k.Created))
+		e.uint(uint64(len(k.Public)))
+		for _, p := range k.Public {
+			e.bytes(p)
+		}
 	}
 	e.bool(m.ExtendedAPDU)
 }
@@ -136,7 +146,12 @@ func (m *CardStatus) decode(d *decoder) {
 	for i := range m.Keys {
 		m.Keys[i].Attributes = d.bytes(maxCardAttrs)
 		m.Keys[i].Fingerprint = d.bytes(maxFingerprint)
+		m.Keys[i].CAFingerprint = d.bytes(maxFingerprint)
 		m.Keys[i].Created = d.uint32()
+		m.Keys[i].Public = make([][]byte, d.count(2))
+		for j := range m.Keys[i].Public {
+			m.Keys[i].Public[j] = d.bytes(maxCardPublic)
+		}
 	}
 	m.ExtendedAPDU = d.bool()
 }

@@ -247,7 +247,8 @@ func TestFetchPorts(t *testing.T) {
 func cardStatusSeed() *CardStatus {
 	s := &CardStatus{Reader: "Virtual PCD 00 00", AID: bytes.Repeat([]byte{0xD2}, 16), Name: "Doe<<Jo", Lang: "en", Sex: '9',
 		URL: "https://example.org/k", SigCounter: 7, PINMaxLen: [3]uint8{127, 127, 127}, PINTries: [3]uint8{3, 0, 3}, ExtendedAPDU: true}
-	s.Keys[0] = CardKey{Attributes: []byte{0x16, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}, Fingerprint: make([]byte, 20), Created: 1700000000}
+	s.Keys[0] = CardKey{Attributes: []byte{0x16, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}, Fingerprint: make([]byte, 20), Created: 1700000000,
+		Public: [][]byte{make([]byte, 32)}}
 	return s
 }
 

@@ -140,7 +140,12 @@ func status(c *openpgp.Card) (*ipc.CardStatus, error) {
 	for i := range 3 {
 		st.PINMaxLen[i] = uint8(d.PW.MaxLen[i])
 		st.PINTries[i] = uint8(d.PW.Tries[i])
-		st.Keys[i] = ipc.CardKey{Attributes: d.Attrs[i].Raw, Fingerprint: d.Fingerprints[i][:], Created: d.Created[i]}
+		pub, err := publicKey(c, openpgp.Slot(i))
+		if err != nil {
+			return nil, err
+		}
+		st.Keys[i] = ipc.CardKey{Attributes: d.Attrs[i].Raw, Fingerprint: d.Fingerprints[i][:],
+			CAFingerprint: d.CAFingerprints[i][:], Created: d.Created[i], Public: pub}
 	}
 	ch, err := c.Cardholder()
 	if err != nil {
@@ -160,6 +165,22 @@ func status(c *openpgp.Card) (*ipc.CardStatus, error) {
 	}
 	st.URL, st.Login = string(url), string(login)
 	return st, nil
+}
+
+// publicKey reads the public key of a slot that has a fingerprint (an empty
+// slot has no key to read): RSA modulus and exponent, or the ECC point.
+func publicKey(c *openpgp.Card, s openpgp.Slot) ([][]byte, error) {
+	if c.Data.Fingerprints[s] == [20]byte{} {
+		return nil, nil
+	}
+	pk, err := c.ReadPublicKey(s)
+	if err != nil {
+		return nil, err
+	}
+	if pk.Point != nil {
+		return [][]byte{pk.Point}, nil
+	}
+	return [][]byte{pk.N, pk.E}, nil
 }
 
 // cardError gives the card failures their codes; a wrong PIN is a bad
