@@ -162,7 +162,11 @@ func cardColons(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes
 	}
 	fmt.Fprintf(&b, "\nfprtime:%d:%d:%d:\ngrp:", st.Keys[0].Created, st.Keys[1].Created, st.Keys[2].Created)
 	for i, k := range st.Keys {
-		b.WriteString(keylist.KeygripOf(int(attrs[i].Algo), attrs[i].OID, k.Public...) + ":")
+		grip := keylist.KeygripOf(int(attrs[i].Algo), attrs[i].OID, k.Public...)
+		if grip == "" {
+			grip = strings.Repeat("0", 40) // gpg's grip of an empty slot
+		}
+		b.WriteString(grip + ":")
 	}
 	b.WriteByte('\n')
 	return b.String()
