@@ -47,10 +47,18 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
 # are linked statically too: no dynamic loader work at each one-shot start.
+# Except cardhelper: Debian ships no static libpcsclite.a (libpcsclite-dev
+# has only the shared library, and the client library must match the
+# installed pcscd's protocol anyway), so it is linked dynamically, with
+# -z now -z relro: the loader maps libpcsclite, libseccomp and libc and
+# binds every symbol at exec, before main, so nothing after lockdown needs
+# a file (landlock allows none) or lazy binding; the connection to pcscd
+# is opened before lockdown too (sandbox.CardhelperPolicy).
 # netgo: nethelper resolves names with Go's resolver only (a static glibc
 # cannot load NSS modules, and the sandbox allows no file opens after
 # lockdown), so the cgo resolver is left out.
 HELPERS := $(notdir $(wildcard cmd/*helper))
+STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
 	interop interop-gpg difftest bench bench-store bench-stream bench-net clean
@@ -76,7 +84,8 @@ deps: check-go
 build: deps
 	mkdir -p bin
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/front
-	$(GO) build -tags netgo -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(HELPERS))
+	$(GO) build -tags netgo -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(STATIC_HELPERS))
+	$(GO) build -ldflags '-linkmode external -extldflags "-Wl,-z,now,-z,relro"' -o bin/ ./cmd/cardhelper
 	ln -sfn front bin/gpg
 	ln -sfn front bin/gpgv
 	ln -sfn front bin/gpgconf

@@ -74,6 +74,7 @@ package interop
 //	                              the same in A and B (e.g. SIG_ID's value)
 //
 // Network peers (sks, wkdserver, wkdput, hostilehkp): netservers_test.go.
+// The smart card peer (cardrig): cardrig_test.go.
 
 import (
 	"bytes"

@@ -88,6 +88,7 @@ func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []s
 		"wkdserver":  cmdWKDServer,
 		"wkdput":     cmdWKDPut,
 		"hostilehkp": cmdHostileHKP,
+		"cardrig":    cmdCardRig,
 	}
 }
 

@@ -64,6 +64,7 @@ const (
 	TypeTokenCreate     MsgType = 0x1B
 	TypeTokenList       MsgType = 0x1C
 	TypeTokenRevoke     MsgType = 0x1D
+	TypeCardRequest     MsgType = 0x1E // cardhelper's only request
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -102,6 +103,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenCreate:     1 * kib,
 	TypeTokenList:       64,
 	TypeTokenRevoke:     64,
+	TypeCardRequest:     2 * kib,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,

@@ -33,6 +33,9 @@ func TestRoundTrip(t *testing.T) {
 			ContentType: "application/x-www-form-urlencoded", HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20,
 			TimeoutMillis: 30000, CACerts: []byte("pem"), Resolve: []string{"a.example:443:127.0.0.1"}, Proxy: "http://p:3128"},
 		&FetchResult{URL: "https://a.example/x", Status: 404, ContentType: "text/html", Body: []byte("<html>")},
+		&CardRequest{Op: CardOpSign, Serial: "0000BEEF", PIN: []byte("123456"), Data: []byte{1, 2}},
+		cardStatusSeed(),
+		&CardOutput{Data: []byte{3}},
 	}
 	for _, m := range msgs {
 		var buf bytes.Buffer
@@ -134,6 +137,8 @@ func FuzzDecode(f *testing.F) {
 		HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20, TimeoutMillis: 1, Resolve: []string{"example.org:443:[::1]"}})))
 	f.Add(frame(TypeResult, Marshal(&FetchResult{URL: "u", Status: 200, ContentType: "application/octet-stream", Body: []byte{0x99}})))
 	f.Add(frame(TypeCertifyRequest, Marshal(&CertifyRequest{Signer: []byte{1}, Items: []CertifyItem{{Class: 0x10, Hashed: []byte{1}}}})))
+	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpDecipher, Data: bytes.Repeat([]byte{0x42}, 32)})))
+	f.Add(frame(TypeResult, Marshal(cardStatusSeed())))
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
@@ -153,6 +158,8 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(TokenListRequest) }, func() Message { return new(TokenListResult) },
 		func() Message { return new(TokenRevokeRequest) }, func() Message { return new(TokenRevokeResult) },
 		func() Message { return new(InquiryToken) },
+		func() Message { return new(CardRequest) }, func() Message { return new(CardStatus) },
+		func() Message { return new(CardOutput) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)
@@ -233,6 +240,38 @@ func TestFetchPorts(t *testing.T) {
 		got, err := c.req.Ports()
 		if (err != nil) != c.fail || !slices.Equal(got, c.want) {
 			t.Errorf("%v: %v %v, want %v (failure %v)", c.req.URLs, got, err, c.want, c.fail)
+		}
+	}
+}
+
+func cardStatusSeed() *CardStatus {
+	s := &CardStatus{Reader: "Virtual PCD 00 00", AID: bytes.Repeat([]byte{0xD2}, 16), Name: "Doe<<Jo", Lang: "en", Sex: '9',
+		URL: "https://example.org/k", SigCounter: 7, PINMaxLen: [3]uint8{127, 127, 127}, PINTries: [3]uint8{3, 0, 3}, ExtendedAPDU: true}
+	s.Keys[0] = CardKey{Attributes: []byte{0x16, 0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}, Fingerprint: make([]byte, 20), Created: 1700000000,
+		Public: [][]byte{make([]byte, 32)}}
+	return s
+}
+
+// A card request at its limits fits its frame type; one with an unknown
+// operation or an over-long field is refused.
+func TestCardLimits(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("x", n) }
+	req := &CardRequest{Op: CardOpDecipher, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData)}
+	var buf bytes.Buffer
+	if err := NewConn(&buf, &buf).Write(req); err != nil {
+		t.Fatalf("card request at its limits: %v", err)
+	}
+	for _, bad := range []*CardRequest{
+		{Op: 0}, {Op: CardOpDecipher + 1},
+		{Op: CardOpStatus, Serial: long(MaxCardSerial + 1)},
+		{Op: CardOpSign, PIN: make([]byte, MaxCardPIN+1)},
+		{Op: CardOpSign, Data: make([]byte, MaxCardData+1)},
+	} {
+		d := decoder{b: Marshal(bad)}
+		var m CardRequest
+		m.decode(&d)
+		if d.done() == nil {
+			t.Errorf("%+v decoded", bad)
 		}
 	}
 }

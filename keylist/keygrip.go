@@ -1,6 +1,7 @@
 package keylist
 
 import (
+	"bytes"
 	"crypto/elliptic"
 	"crypto/sha1"
 	"fmt"
@@ -199,4 +200,24 @@ func (m *material) eccKeygrip() []byte {
 	h = gripElement(h, 'q', q)
 	sum := sha1.Sum(h)
 	return sum[:]
+}
+
+// KeygripOf is Keygrip for key material without a packet, as an OpenPGP
+// card returns it: algo is the OpenPGP algorithm (1 RSA, 18 ECDH, 19
+// ECDSA, 22 EdDSA), oid the curve OID of an ECC key, params the modulus
+// and exponent of an RSA key or the point of an ECC key (native for
+// Ed25519 and X25519, 04‖x‖y for the NIST curves).
+func KeygripOf(algo int, oid []byte, params ...[]byte) string {
+	m := &material{algo: algo, oid: oid}
+	for _, p := range params {
+		m.mpis = append(m.mpis, bytes.TrimLeft(p, "\x00"))
+	}
+	if len(m.mpis) == 0 {
+		return ""
+	}
+	g := m.keygrip()
+	if g == nil {
+		return ""
+	}
+	return fmt.Sprintf("%X", g)
 }

@@ -2,10 +2,16 @@ package keylist
 
 import (
 	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/brainpool"
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/eddsa"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 // The brainpool coefficients are typed in from RFC 5639; check that each
@@ -50,4 +56,33 @@ func hexUpper(b []byte) string {
 		out = append(out, digits[c>>4], digits[c&15])
 	}
 	return string(out)
+}
+
+// KeygripOf, given the raw parameters a card returns, agrees with Keygrip
+// of the same key as an OpenPGP packet (RSA; legacy EdDSA with its native
+// point). interop/testdata/card_status*.txtar compares both with gpg.
+func TestKeygripOfCardMaterial(t *testing.T) {
+	rk, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rpk := packet.NewRSAPublicKey(time.Unix(1700000000, 0), &rk.PublicKey)
+	e := big.NewInt(int64(rk.E)).Bytes()
+	if got, want := KeygripOf(1, nil, rk.N.Bytes(), e), Keygrip(rpk); got == "" || got != want {
+		t.Errorf("RSA: %q, want %q", got, want)
+	}
+
+	ent, err := openpgp.NewEntity("a", "", "", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	epk := ent.PrimaryKey
+	point := epk.PublicKey.(*eddsa.PublicKey).X
+	ed25519OID := []byte{0x2B, 0x06, 0x01, 0x04, 0x01, 0xDA, 0x47, 0x0F, 0x01}
+	if got, want := KeygripOf(22, ed25519OID, point), Keygrip(epk); got == "" || got != want {
+		t.Errorf("Ed25519: %q, want %q", got, want)
+	}
+	if KeygripOf(22, ed25519OID) != "" {
+		t.Error("a slot without a key has a keygrip")
+	}
 }

@@ -42,8 +42,9 @@ const nobody = "65534"
 
 // The helpers whose sandbox these tests prove.
 const (
-	keyhelper = "keyhelper"
-	nethelper = "nethelper"
+	keyhelper  = "keyhelper"
+	nethelper  = "nethelper"
+	cardhelper = "cardhelper"
 )
 
 var (

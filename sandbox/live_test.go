@@ -21,7 +21,7 @@ import (
 // same-uid process cannot read its environment (a same-uid ordinary process
 // is the positive control). For each helper.
 func TestLiveLockedDownProcess(t *testing.T) {
-	for _, helper := range []string{keyhelper, nethelper} {
+	for _, helper := range []string{keyhelper, nethelper, cardhelper} {
 		t.Run(helper, func(t *testing.T) { testLiveLockedDown(t, helper) })
 	}
 }

@@ -1,4 +1,4 @@
-// Package sandbox locks a helper process (keyhelper, nethelper, later
+// Package sandbox locks a helper process (keyhelper, nethelper,
 // cardhelper) down before it talks to front.
 //
 // Lockdown order, shared by every helper (see shared/design/architecture.md):
@@ -56,6 +56,12 @@ type Policy struct {
 	// socket rules are all that confine the network. Every TCP bind is
 	// refused either way (bind(2) is an errno rule in seccomp).
 	ConnectTCPPorts []uint16
+	// OpenSockets allows, without SocketDomains, the socket calls (send,
+	// recv, getsockopt, ...) and poll(2) on sockets the helper opened
+	// before lockdown; socket(2), connect(2) and bind(2) stay refused, so
+	// it can reach no peer it was not connected to. For libpcsclite's
+	// connection to pcscd.
+	OpenSockets bool
 }
 
 func (p Policy) writable() bool { return len(p.WriteDirs) > 0 }

@@ -49,6 +49,13 @@ func TestNethelperPolicy(t *testing.T) {
 	}
 }
 
+func TestCardhelperPolicy(t *testing.T) {
+	p := CardhelperPolicy()
+	if p.Name != "cardhelper" || len(p.ReadDirs)+len(p.WriteDirs)+len(p.SocketDomains)+len(p.ConnectTCPPorts) != 0 || !p.OpenSockets {
+		t.Errorf("cardhelper policy: %+v", p)
+	}
+}
+
 func TestKeyhelperPolicy(t *testing.T) {
 	ro := KeyhelperPolicy("/s", false)
 	if ro.Name != "keyhelper" || len(ro.ReadDirs) != 1 || ro.ReadDirs[0] != "/s" || ro.writable() || len(ro.SocketDomains) != 0 {
@@ -94,7 +101,7 @@ func TestBuildFilter(t *testing.T) {
 	for _, p := range []Policy{
 		KeyhelperPolicy("/s", false),
 		KeyhelperPolicy("/s", true),
-		{Name: "cardhelper", SocketDomains: []int{unix.AF_UNIX}},
+		CardhelperPolicy(),
 		NethelperPolicy([]uint16{443}),
 	} {
 		f, err := buildFilter(p, os.Getpid())

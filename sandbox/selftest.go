@@ -37,18 +37,23 @@ type ProbeResult struct {
 // Probe names. The ones marked "positive control" must be allowed under the
 // sandbox too.
 const (
-	ProbeSecretRead     = "secret-read"  // positive control: read a file in the policy's directory
-	ProbeSecretWrite    = "secret-write" // temp file, fsync, rename, flock, unlink there; allowed iff writable
-	ProbeKillSelf       = "kill-self"    // positive control: kill(getpid(), 0), which Go's runtime needs
-	ProbeCanary         = "canary-open"
-	ProbeEtcPasswd      = "etc-passwd"
-	ProbeProcSelfMem    = "proc-self-mem"
-	ProbeTCPSocket      = "tcp-socket"
-	ProbeTCPConnect     = "tcp-connect" // positive control for network policies: connect to 127.0.0.1 on the allowed port
-	ProbeTCPOtherPort   = "tcp-connect-other-port"
-	ProbeMPTCPSocket    = "mptcp-socket"
-	ProbeUDPSendto      = "udp-sendto"
-	ProbeUnixConnect    = "unix-connect"
+	ProbeSecretRead   = "secret-read"  // positive control: read a file in the policy's directory
+	ProbeSecretWrite  = "secret-write" // temp file, fsync, rename, flock, unlink there; allowed iff writable
+	ProbeKillSelf     = "kill-self"    // positive control: kill(getpid(), 0), which Go's runtime needs
+	ProbeCanary       = "canary-open"
+	ProbeEtcPasswd    = "etc-passwd"
+	ProbeProcSelfMem  = "proc-self-mem"
+	ProbeTCPSocket    = "tcp-socket"
+	ProbeTCPConnect   = "tcp-connect" // positive control for network policies: connect to 127.0.0.1 on the allowed port
+	ProbeTCPOtherPort = "tcp-connect-other-port"
+	ProbeMPTCPSocket  = "mptcp-socket"
+	ProbeUDPSendto    = "udp-sendto"
+	ProbeUnixConnect  = "unix-connect"
+	// ProbeOpenSocket is the positive control of Policy.OpenSockets:
+	// send, poll and receive on a socket pair made before lockdown, as
+	// libpcsclite does on its connection to pcscd. Run only for such a
+	// policy: without it poll(2) kills the process.
+	ProbeOpenSocket     = "open-socket"
 	ProbeExecve         = "execve"
 	ProbeFork           = "fork"   // clone(SIGCHLD), which is what fork(3) does
 	ProbeClone3         = "clone3" // clone3 creating a process
@@ -77,6 +82,7 @@ type SelfTestSetup struct {
 type probeEnv struct {
 	SelfTestSetup
 	ppid int
+	pair [2]int // ProbeOpenSocket's socket pair, opened before lockdown
 }
 
 type probe struct {
@@ -100,6 +106,7 @@ var probes = []probe{
 	}},
 	{ProbeUDPSendto, false, probeUDPSendto},
 	{ProbeUnixConnect, false, probeUnixConnect},
+	{ProbeOpenSocket, true, probeOpenSocket},
 	{ProbeExecve, false, probeExecve},
 	{ProbeFork, false, probeFork},
 	{ProbeClone3, false, probeClone3},
@@ -126,6 +133,13 @@ var probes = []probe{
 // the process is locked down for good.
 func selfTest(p Policy, s SelfTestSetup, sandboxed bool, only map[string]bool) []ProbeResult {
 	e := &probeEnv{SelfTestSetup: s, ppid: os.Getppid()}
+	if p.OpenSockets {
+		pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return []ProbeResult{{Name: "apply", Detail: "socketpair: " + err.Error()}}
+		}
+		e.pair = pair
+	}
 	if sandboxed {
 		if err := Apply(p); err != nil {
 			return []ProbeResult{{Name: "apply", Denied: false, Detail: oneLine(err.Error())}}
@@ -133,7 +147,7 @@ func selfTest(p Policy, s SelfTestSetup, sandboxed bool, only map[string]bool) [
 	}
 	var out []ProbeResult
 	for _, pr := range probes {
-		if only == nil && pr.name == ProbeDefaultKill {
+		if only == nil && pr.name == ProbeDefaultKill || pr.name == ProbeOpenSocket && !p.OpenSockets {
 			continue
 		}
 		if only != nil && !only[pr.name] {
@@ -292,6 +306,21 @@ func probeUnixConnect(e *probeEnv) (string, error) {
 		return "connect " + e.UnixSocket, err
 	}
 	return "connected to " + e.UnixSocket, nil
+}
+
+func probeOpenSocket(e *probeEnv) (string, error) {
+	if _, err := unix.SendmsgN(e.pair[0], []byte("x"), nil, nil, unix.MSG_NOSIGNAL); err != nil {
+		return "send on a socket opened before lockdown", err
+	}
+	fds := []unix.PollFd{{Fd: int32(e.pair[1]), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 1000); err != nil || n != 1 {
+		return fmt.Sprintf("poll (%d ready)", n), err
+	}
+	var b [1]byte
+	if _, _, err := unix.Recvfrom(e.pair[1], b[:], 0); err != nil {
+		return "recv on a socket opened before lockdown", err
+	}
+	return "send, poll, recv on a socket opened before lockdown", nil
 }
 
 // probeExecve calls execve("/bin/true") with an invalid argv pointer. The

@@ -43,7 +43,7 @@ func expectations(t *testing.T, helper, user string, writable, sandboxed bool) m
 		// permission or kernel feature.
 		e := map[string]expectation{}
 		for _, p := range probes {
-			if p.name != ProbeDefaultKill {
+			if p.name != ProbeDefaultKill && (p.name != ProbeOpenSocket || helper == cardhelper) {
 				e[p.name] = allowed
 			}
 		}
@@ -93,6 +93,11 @@ func expectations(t *testing.T, helper, user string, writable, sandboxed bool) m
 			e[ProbeTCPOtherPort] = allowed
 		}
 		e[ProbeUDPSendto] = allowed
+	case cardhelper:
+		// No file, no new socket, no connect: only the socket opened
+		// before lockdown (pcscd's) is usable.
+		e[ProbeSecretRead] = deniedWith("EACCES")
+		e[ProbeOpenSocket] = allowed
 	default:
 		t.Fatalf("no expectations for %s", helper)
 	}
@@ -107,8 +112,8 @@ func TestSelfTestProbes(t *testing.T) {
 	if os.Geteuid() == 0 {
 		users = append(users, nobody)
 	}
-	modes := map[string][]bool{keyhelper: {false, true}, nethelper: {false}}
-	for _, helper := range []string{keyhelper, nethelper} {
+	modes := map[string][]bool{keyhelper: {false, true}, nethelper: {false}, cardhelper: {false}}
+	for _, helper := range []string{keyhelper, nethelper, cardhelper} {
 		for _, user := range users {
 			for _, writable := range modes[helper] {
 				for _, sandboxed := range []bool{true, false} {
@@ -171,7 +176,7 @@ func checkProbes(t *testing.T, r runResult, want map[string]expectation) {
 // SIGSYS rather than failing, hanging, or killing one thread. Unconfined,
 // the same probe works.
 func TestDefaultActionKillsProcess(t *testing.T) {
-	for _, helper := range []string{keyhelper, nethelper} {
+	for _, helper := range []string{keyhelper, nethelper, cardhelper} {
 		t.Run(helper, func(t *testing.T) { testDefaultActionKills(t, helper) })
 	}
 }

@@ -263,6 +263,8 @@ func (a *app) dispatch() error {
 		return a.importCmd(args)
 	case "show-keys":
 		return a.showKeysCmd(args)
+	case "card-status":
+		return a.cardStatusCmd(args)
 	case "list-signatures":
 		return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 	case "check-signatures":

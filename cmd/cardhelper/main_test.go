@@ -1,0 +1,225 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdh"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/frontpgp/front/card/openpgp"
+	"github.com/frontpgp/front/card/pcsc"
+	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/sandbox"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+	buildDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// cardhelperBinary builds the real cardhelper once per test binary, so the
+// tests prove the program that ships, under its real sandbox.
+func cardhelperBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "cardhelper-test-"); buildErr != nil {
+			return
+		}
+		builtBin = filepath.Join(buildDir, "cardhelper")
+		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// call runs one cardhelper process (sandboxed whatever the environment
+// says) for req and returns its result or its error; a helper killed by a
+// signal (the seccomp filter) fails the test.
+func call(t *testing.T, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
+	t.Helper()
+	cmd := exec.Command(cardhelperBinary(t))
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, sandbox.UnsafeNoSandboxEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	conn := ipc.NewConn(stdout, stdin)
+	if err := conn.ReadHello(ipc.RoleCard); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("hello: %v\nstderr: %s", err, &stderr)
+	}
+	if err := conn.WriteHello(ipc.RoleCard); err != nil {
+		t.Fatal(err)
+	}
+	err := conn.Call(req, res, func(*ipc.Inquiry) ([]byte, bool, error) {
+		return nil, false, errors.New("cardhelper asked something")
+	})
+	stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case werr := <-done:
+		var ee *exec.ExitError
+		if errors.As(werr, &ee) && !ee.Exited() {
+			t.Fatalf("cardhelper died: %v\nstderr: %s", werr, &stderr)
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("cardhelper did not exit")
+	}
+	var e *ipc.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if err != nil {
+		t.Fatalf("call: %v\nstderr: %s", err, &stderr)
+	}
+	return nil
+}
+
+const serial = 0x0C0FFEE1
+
+// provision generates the signature and decryption keys on the emulated
+// card through pcscd, as gpg --card-edit generate would, and records a
+// fingerprint and time for the signature key.
+func provision(t *testing.T) (sig, dec openpgp.PublicKey, fpr []byte) {
+	t.Helper()
+	ctx, err := pcsc.Establish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctx.Release()
+	var conn *pcsc.Conn
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if conn, err = ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil }); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+	}
+	defer conn.Close()
+	fpr = bytes.Repeat([]byte{0xA5}, 20)
+	err = openpgp.Run(conn, openpgp.PW3, []byte(cardemu.DefaultPW3), func(c *openpgp.Card) (err error) {
+		if sig, err = c.Generate(openpgp.SlotSign); err != nil {
+			return err
+		}
+		if dec, err = c.Generate(openpgp.SlotDecrypt); err != nil {
+			return err
+		}
+		return c.SetKeyMeta(openpgp.SlotSign, fpr, 1700000000)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sig, dec, fpr
+}
+
+// verifies counts the VERIFY commands with a PIN (not the FF reset) in log.
+func verifies(log []cardemu.Command) int {
+	n := 0
+	for _, c := range log {
+		if c.INS == 0x20 && c.P1 == 0x00 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLive drives the real, sandboxed cardhelper against the emulated card
+// through pcscd: status, a signature gpg's verifier would accept (Ed25519
+// over the digest), an X25519 decipherment, a wrong PIN (one VERIFY, never
+// retried), and a serial no reader has.
+func TestLive(t *testing.T) {
+	rig := cardemu.StartRig(t, cardemu.New(cardemu.Options{Serial: serial}), cardemu.InsertOptions{})
+	sigKey, decKey, fpr := provision(t)
+	want := fmt.Sprintf("%08X", serial)
+
+	var st ipc.CardStatus
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus, Serial: want}, &st); e != nil {
+		t.Fatalf("status: %v", e)
+	}
+	aid, err := openpgp.ParseAID(st.AID)
+	if err != nil || aid.Serial != serial || st.Reader == "" {
+		t.Fatalf("status: AID %X (%v), reader %q", st.AID, err, st.Reader)
+	}
+	attrs, err := openpgp.ParseAttributes(st.Keys[0].Attributes)
+	if err != nil || attrs.Name() != "ed25519" || !bytes.Equal(st.Keys[0].Fingerprint, fpr) ||
+		st.Keys[0].Created != 1700000000 || st.PINTries != [3]uint8{3, 0, 3} {
+		t.Fatalf("status: %+v", st)
+	}
+
+	digest := sha256.Sum256([]byte("card"))
+	var out ipc.CardOutput
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpSign, Serial: want, PIN: []byte(cardemu.DefaultPW1), Data: digest[:]}, &out); e != nil {
+		t.Fatalf("sign: %v", e)
+	}
+	if !ed25519.Verify(sigKey.Point, digest[:], out.Data) {
+		t.Fatal("the card's signature does not verify")
+	}
+	if got := rig.Card.SignatureCount(); got != 1 {
+		t.Fatalf("signature counter %d", got)
+	}
+
+	eph, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardPub, err := ecdh.X25519().NewPublicKey(decKey.Point)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, _ := eph.ECDH(cardPub)
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpDecipher, PIN: []byte(cardemu.DefaultPW1), Data: eph.PublicKey().Bytes()}, &out); e != nil {
+		t.Fatalf("decipher: %v", e)
+	}
+	if !bytes.Equal(out.Data, shared) {
+		t.Fatal("shared secret differs")
+	}
+
+	before := len(rig.Card.Log())
+	e := call(t, &ipc.CardRequest{Op: ipc.CardOpSign, PIN: []byte("654321"), Data: digest[:]}, &out)
+	if e == nil || e.Code != ipc.ErrCodeBadPassphrase {
+		t.Fatalf("wrong PIN: %v", e)
+	}
+	if n := verifies(rig.Card.Log()[before:]); n != 1 || rig.Card.Tries()[0] != 2 {
+		t.Fatalf("wrong PIN: %d VERIFY commands, tries %v", n, rig.Card.Tries())
+	}
+
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus, Serial: "DEADBEEF"}, &st); e == nil || e.Code != ipc.ErrCodeNoCard {
+		t.Fatalf("unknown serial: %v", e)
+	}
+}

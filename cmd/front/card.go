@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/frontpgp/front/card/openpgp"
+	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/keylist"
+)
+
+// cardCall runs req in a fresh cardhelper, which talks to pcscd.
+func cardCall(req *ipc.CardRequest, res ipc.Message) error {
+	h, err := startHelper("cardhelper", nil)
+	if err != nil {
+		return err
+	}
+	return h.session(ipc.RoleCard, req, res, func(*ipc.Inquiry) ([]byte, bool, error) {
+		return nil, false, errors.New("cardhelper asks nothing")
+	})
+}
+
+// cardStatusCmd is --card-status: the card's data objects as gpg 2.2.40
+// prints them, in its human or --with-colons form.
+func (a *app) cardStatusCmd(args []string) error {
+	if len(args) != 0 {
+		return &usageError{"usage: gpg [options] --card-status"}
+	}
+	var st ipc.CardStatus
+	if err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus}, &st); err != nil {
+		var e *ipc.Error
+		if errors.As(err, &e) && e.Code == ipc.ErrCodeNoCard {
+			fmt.Fprintln(a.stderr, "gpg: selecting card failed: No such device")
+			fmt.Fprintln(a.stderr, "gpg: OpenPGP card not available: No such device")
+			a.exitCode = 2
+			return nil
+		}
+		return err
+	}
+	aid, err := openpgp.ParseAID(st.AID)
+	if err != nil {
+		return err
+	}
+	var attrs [3]openpgp.Attributes
+	for i, k := range st.Keys {
+		if attrs[i], err = openpgp.ParseAttributes(k.Attributes); err != nil {
+			return err
+		}
+	}
+	if a.opts.has("with-colons") {
+		fmt.Fprint(a.stdout, cardColons(&st, aid, attrs))
+	} else {
+		fmt.Fprint(a.stdout, cardHuman(&st, aid, attrs))
+	}
+	return nil
+}
+
+// cardHolderName is gpg's print_isoname: "Surname<<Given" with '<' as
+// spaces, given name first; ok is false when nothing is stored.
+func cardHolderName(name string) (given, surname string, ok bool) {
+	if name == "" {
+		return "", "", false
+	}
+	surname, given, found := strings.Cut(name, "<<")
+	if !found || given == "" {
+		surname, given = strings.ReplaceAll(name, "<", " "), ""
+	}
+	return strings.ReplaceAll(given, "<", " "), strings.ReplaceAll(surname, "<", " "), true
+}
+
+func cardHuman(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes) string {
+	var b strings.Builder
+	orNotSet := func(s string) string {
+		if s == "" {
+			return "[not set]"
+		}
+		return s
+	}
+	fmt.Fprintf(&b, "Reader ...........: %s\n", st.Reader)
+	fmt.Fprintf(&b, "Application ID ...: %X\n", st.AID)
+	fmt.Fprintf(&b, "Application type .: OpenPGP\n")
+	fmt.Fprintf(&b, "Version ..........: %x.%x\n", aid.Major, aid.Minor)
+	fmt.Fprintf(&b, "Manufacturer .....: %s\n", cardManufacturer(aid.Manufacturer))
+	fmt.Fprintf(&b, "Serial number ....: %s\n", aid.SerialString())
+	name := "[not set]"
+	if given, surname, ok := cardHolderName(st.Name); ok {
+		name = strings.TrimSpace(given + " " + surname)
+	}
+	fmt.Fprintf(&b, "Name of cardholder: %s\n", name)
+	fmt.Fprintf(&b, "Language prefs ...: %s\n", orNotSet(st.Lang))
+	fmt.Fprintf(&b, "Salutation .......: %s\n", map[uint8]string{'1': "Mr.", '2': "Ms."}[st.Sex])
+	fmt.Fprintf(&b, "URL of public key : %s\n", orNotSet(st.URL))
+	fmt.Fprintf(&b, "Login data .......: %s\n", orNotSet(st.Login))
+	fmt.Fprintf(&b, "Signature PIN ....: %s\n", map[bool]string{false: "forced", true: "not forced"}[st.PW1Multiple])
+	fmt.Fprintf(&b, "Key attributes ...: %s %s %s\n", attrs[0].Name(), attrs[1].Name(), attrs[2].Name())
+	fmt.Fprintf(&b, "Max. PIN lengths .: %d %d %d\n", st.PINMaxLen[0], st.PINMaxLen[1], st.PINMaxLen[2])
+	fmt.Fprintf(&b, "PIN retry counter : %d %d %d\n", st.PINTries[0], st.PINTries[1], st.PINTries[2])
+	fmt.Fprintf(&b, "Signature counter : %d\n", st.SigCounter)
+	for i, label := range []string{"Signature key ....", "Encryption key....", "Authentication key"} {
+		k := st.Keys[i]
+		if !cardFprSet(k.Fingerprint) {
+			fmt.Fprintf(&b, "%s: [none]\n", label)
+			continue
+		}
+		fmt.Fprintf(&b, "%s: %s\n", label, spacedFingerprint(k.Fingerprint))
+		if k.Created != 0 {
+			fmt.Fprintf(&b, "      created ....: %s\n", time.Unix(int64(k.Created), 0).UTC().Format("2006-01-02 15:04:05"))
+		}
+	}
+	fmt.Fprintf(&b, "General key info..: [none]\n")
+	return b.String()
+}
+
+func cardColons(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes) string {
+	var b strings.Builder
+	esc := func(s string) string { return colonSanitized([]byte(s)) }
+	fmt.Fprintf(&b, "Reader:%s:AID:%X:openpgp-card:\n", esc(st.Reader), st.AID)
+	fmt.Fprintf(&b, "version:%02X%02X:\n", aid.Major, aid.Minor)
+	fmt.Fprintf(&b, "vendor:%04x:%s:\n", aid.Manufacturer, cardManufacturer(aid.Manufacturer))
+	fmt.Fprintf(&b, "serial:%s:\n", aid.SerialString())
+	if given, surname, ok := cardHolderName(st.Name); ok {
+		fmt.Fprintf(&b, "name:%s:%s:\n", esc(given), esc(surname))
+	} else {
+		b.WriteString("name:::\n")
+	}
+	fmt.Fprintf(&b, "lang:%s:\n", esc(st.Lang))
+	sex := map[uint8]string{'1': "m", '2': "f"}[st.Sex]
+	if sex == "" {
+		sex = "u"
+	}
+	fmt.Fprintf(&b, "sex:%s:\n", sex)
+	fmt.Fprintf(&b, "url:%s:\n", esc(st.URL))
+	fmt.Fprintf(&b, "login:%s:\n", esc(st.Login))
+	fmt.Fprintf(&b, "forcepin:%d:::\n", map[bool]int{false: 1, true: 0}[st.PW1Multiple])
+	for i, at := range attrs {
+		if at.Algo == openpgp.AlgoRSA {
+			fmt.Fprintf(&b, "keyattr:%d:1:%d:\n", i+1, at.Bits)
+			continue
+		}
+		// ECC attributes use OpenPGP's numbers: 18 ECDH, 19 ECDSA, 22 EdDSA
+		fmt.Fprintf(&b, "keyattr:%d:%d:%s:\n", i+1, at.Algo, cardCurveName(at))
+	}
+	fmt.Fprintf(&b, "maxpinlen:%d:%d:%d:\n", st.PINMaxLen[0], st.PINMaxLen[1], st.PINMaxLen[2])
+	fmt.Fprintf(&b, "pinretry:%d:%d:%d:\n", st.PINTries[0], st.PINTries[1], st.PINTries[2])
+	fmt.Fprintf(&b, "sigcount:%d:::\n", st.SigCounter)
+	b.WriteString("cafpr:")
+	for _, k := range st.Keys {
+		if cardFprSet(k.CAFingerprint) {
+			fmt.Fprintf(&b, "%X", k.CAFingerprint)
+		}
+		b.WriteByte(':')
+	}
+	b.WriteString("\nfpr:")
+	for _, k := range st.Keys {
+		if cardFprSet(k.Fingerprint) {
+			fmt.Fprintf(&b, "%X", k.Fingerprint)
+		}
+		b.WriteByte(':')
+	}
+	fmt.Fprintf(&b, "\nfprtime:%d:%d:%d:\ngrp:", st.Keys[0].Created, st.Keys[1].Created, st.Keys[2].Created)
+	for i, k := range st.Keys {
+		grip := keylist.KeygripOf(int(attrs[i].Algo), attrs[i].OID, k.Public...)
+		if grip == "" {
+			grip = strings.Repeat("0", 40) // gpg's grip of an empty slot
+		}
+		b.WriteString(grip + ":")
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+// cardFprSet: the card stores all zeros for an empty slot.
+func cardFprSet(fpr []byte) bool { return len(fpr) > 0 && !bytes.Equal(fpr, make([]byte, len(fpr))) }
+
+// cardCurveName is the name gpg's --with-colons --card-status gives a curve
+// (its OID table's canonical name).
+func cardCurveName(at openpgp.Attributes) string {
+	if n, ok := map[string]string{
+		"ed25519": "Ed25519", "cv25519": "Curve25519",
+		"nistp256": "NIST P-256", "nistp384": "NIST P-384", "nistp521": "NIST P-521",
+	}[at.Name()]; ok {
+		return n
+	}
+	return at.Name()
+}
+
+// cardManufacturer is gpg 2.2.40's name for an AID manufacturer ID.
+func cardManufacturer(id uint16) string {
+	if n, ok := map[uint16]string{
+		0x0001: "PPC Card Systems", 0x0002: "Prism", 0x0003: "OpenFortress", 0x0004: "Wewid",
+		0x0005: "ZeitControl", 0x0006: "Yubico", 0x0007: "OpenKMS", 0x0008: "LogoEmail",
+		0x0009: "Fidesmo", 0x000A: "VivoKey", 0x000B: "Feitian Technologies",
+		0x000D: "Dangerous Things", 0x000E: "Excelsecu", 0x002A: "Magrathea",
+		0x0042: "GnuPG e.V.", 0x1337: "Warsaw Hackerspace", 0x2342: "warpzone",
+		0x4354: "Confidential Technologies", 0x5443: "TIF-IT e.V.", 0x63AF: "Trustica",
+		0xBA53: "c-base e.V.", 0xBD0E: "Paranoidlabs", 0xF517: "FSIJ", 0xF5EC: "F-Secure",
+		0x0000: "test card", 0xFFFF: "test card",
+	}[id]; ok {
+		return n
+	}
+	return "unknown"
+}
