@@ -508,6 +508,16 @@ func (a *app) parsedValuesValid() bool {
 			ok = false
 		}
 	}
+	// gpg's parse_pinentry_mode: exact names; every bad occurrence is
+	// reported, a later good one does not save the run
+	for _, m := range a.opts.values["pinentry-mode"] {
+		switch m {
+		case "ask", "default", "cancel", "error", "loopback":
+		default:
+			fmt.Fprintf(a.stderr, "%s: invalid pinentry mode '%s'\n", a.progName(), m)
+			ok = false
+		}
+	}
 	if m := a.opts.last("trust-model"); m != "" {
 		switch strings.ToLower(m) {
 		case "pgp", "classic", "direct", "always", "auto":
