@@ -42,46 +42,34 @@ func TestPinentryCache(t *testing.T) {
 			data := filepath.Join(home, "data")
 			os.WriteFile(data, []byte("signed with a cached passphrase\n"), 0o644)
 
-			sign := func(name string) (*tmuxSession, string, string) {
-				done := filepath.Join(home, name+".rc")
+			sign := func(name string) (*tmuxRun, string) {
 				statusFile := filepath.Join(home, name+".status")
-				cmd := fmt.Sprintf("%s --homedir %s --status-file %s --yes -b -o %s.sig %s; echo $? > %s; sleep 60",
-					gpg, home, statusFile, filepath.Join(home, name), data, done)
-				return startTmux(t, cmd), done, statusFile
-			}
-			waitRC := func(s *tmuxSession, done string) string {
-				deadline := time.Now().Add(20 * time.Second)
-				for time.Now().Before(deadline) {
-					if b, err := os.ReadFile(done); err == nil && len(b) > 0 {
-						return strings.TrimSpace(string(b))
-					}
-					time.Sleep(50 * time.Millisecond)
-				}
-				t.Fatalf("command did not finish; screen:\n%s", s.screen())
-				return ""
+				cmd := fmt.Sprintf("%s --homedir %s --status-file %s --yes -b -o %s.sig %s",
+					gpg, home, statusFile, filepath.Join(home, name), data)
+				return startTmuxRun(t, home, name, cmd), statusFile
 			}
 
 			// curses discards what was typed before its dialog is drawn
-			ask := func(s *tmuxSession) string {
+			ask := func(s *tmuxRun) string {
 				scr := s.waitFor(tc.ready)
 				time.Sleep(time.Second)
 				return scr
 			}
-			s, done, st := sign("first")
+			s, st := sign("first")
 			scr := ask(s)
 			if !strings.Contains(scr, "Please enter the passphrase to unlock the OpenPGP secret key") {
 				t.Fatalf("pinentry does not show keyhelper's description:\n%s", scr)
 			}
 			s.send("sekrit", "Enter")
-			if rc := waitRC(s, done); rc != "0" {
+			if rc := s.rc(); rc != "0" {
 				t.Fatalf("first signing: exit %s\n%s", rc, s.screen())
 			}
 			if b, _ := os.ReadFile(st); !strings.Contains(string(b), "[GNUPG:] PINENTRY_LAUNCHED ") {
 				t.Errorf("no PINENTRY_LAUNCHED:\n%s", b)
 			}
 
-			s, done, st = sign("second")
-			if rc := waitRC(s, done); rc != "0" {
+			s, st = sign("second")
+			if rc := s.rc(); rc != "0" {
 				t.Fatalf("second signing: exit %s\n%s", rc, s.screen())
 			}
 			if b, _ := os.ReadFile(st); strings.Contains(string(b), "PINENTRY_LAUNCHED") || strings.Contains(s.screen(), "Passphrase:") {
@@ -95,10 +83,10 @@ func TestPinentryCache(t *testing.T) {
 			if out, err := exec.Command(gpgconf, "--homedir", home, "--kill", "gpg-agent").CombinedOutput(); err != nil {
 				t.Fatalf("gpgconf --kill: %v %s", err, out)
 			}
-			s, done, st = sign("third")
+			s, st = sign("third")
 			ask(s)
 			s.send(tc.cancelKeys...)
-			if rc := waitRC(s, done); rc != "2" {
+			if rc := s.rc(); rc != "2" {
 				t.Fatalf("cancelled signing: exit %s\n%s", rc, s.screen())
 			}
 			// gpg 2.2.40: the pinentry's GPG_ERR_CANCELED, source pinentry
