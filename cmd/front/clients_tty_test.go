@@ -57,10 +57,7 @@ func TestClientsAskOnce(t *testing.T) {
 			for _, name := range []string{"gpgconf", "gpg2"} {
 				os.Symlink("front", filepath.Join(bin, name))
 			}
-			startsFile := filepath.Join(home, "starts")
-			wrapper := filepath.Join(home, "pinentry")
-			os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\necho x >> %s\nexec %s \"$@\"\n", startsFile, pinentry)), 0o755)
-			os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("pinentry-program "+wrapper+"\npassphrase-cache keyring\n"), 0o600)
+			starts := countingPinentry(home, pinentry, "keyring")
 			env := append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "GNUPGHOME="+home,
 				"PASSWORD_STORE_DIR="+filepath.Join(home, "store"), "HOME="+home)
 			kill := func() ([]byte, error) {
@@ -75,9 +72,9 @@ func TestClientsAskOnce(t *testing.T) {
 
 			exports := fmt.Sprintf("export PATH=%s:$PATH FRONT_BIN=%[1]s GNUPGHOME=%s PASSWORD_STORE_DIR=%[2]s/store HOME=%[2]s GPG_TTY=$(tty)",
 				bin, home)
-			// run does one operation; starts is how many times the
+			// run does one operation; want is how many times the
 			// pinentry has been started by then
-			run := func(name string, ask bool, starts int) {
+			run := func(name string, ask bool, want int) {
 				r := startTmuxRun(t, home, name, exports+"; "+tc.op)
 				if ask {
 					r.waitFor("Passphrase:")
@@ -86,9 +83,8 @@ func TestClientsAskOnce(t *testing.T) {
 				if rc := r.rc(); rc != "0" {
 					t.Fatalf("%s: exit %s; screen:\n%s", name, rc, r.screen())
 				}
-				b, _ := os.ReadFile(startsFile)
-				if n := strings.Count(string(b), "x"); n != starts {
-					t.Fatalf("%s: pinentry started %d times in all, want %d; screen:\n%s", name, n, starts, r.screen())
+				if n := starts(); n != want {
+					t.Fatalf("%s: pinentry started %d times in all, want %d; screen:\n%s", name, n, want, r.screen())
 				}
 			}
 			run("first", true, 1)
@@ -98,5 +94,64 @@ func TestClientsAskOnce(t *testing.T) {
 			}
 			run("third", true, 2)
 		})
+	}
+}
+
+// countingPinentry configures home to use program as its pinentry through a
+// wrapper that counts its starts, and the passphrase cache backend cache;
+// the function returned reads the count.
+func countingPinentry(home, program, cache string) func() int {
+	count := filepath.Join(home, "pinentry-starts")
+	wrapper := filepath.Join(home, "pinentry")
+	os.WriteFile(wrapper, []byte(fmt.Sprintf("#!/bin/sh\necho x >> %s\nexec %s \"$@\"\n", count, program)), 0o755)
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("pinentry-program "+wrapper+"\npassphrase-cache "+cache+"\n"), 0o600)
+	return func() int {
+		b, _ := os.ReadFile(count)
+		return strings.Count(string(b), "x")
+	}
+}
+
+// TestTokenPinentry: creating an access token asks the key's passphrase
+// once through Debian's pinentry-tty (no cache), and the token then signs in
+// --batch from a file without any pinentry; an operation outside its scope
+// is refused.
+func TestTokenPinentry(t *testing.T) {
+	pinentry, err := exec.LookPath("pinentry-tty")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("pinentry-tty missing in CI")
+		}
+		t.Skip("pinentry-tty not installed")
+	}
+	gpg, home := ttyUserHome(t, "sekrit")
+	starts := countingPinentry(home, pinentry, "none")
+	tok := filepath.Join(home, "ci.tok")
+	r := startTmuxRun(t, home, "create", fmt.Sprintf("%s --homedir %s --token-app ci --token-ops sign --create-token tty@example.org > %s", gpg, home, tok))
+	r.waitFor("Passphrase:")
+	r.send("sekrit", "Enter")
+	if rc := r.rc(); rc != "0" || starts() != 1 {
+		t.Fatalf("create: exit %s, %d pinentry starts; screen:\n%s", rc, starts(), r.screen())
+	}
+	data := filepath.Join(home, "data")
+	os.WriteFile(data, []byte("signed with a token\n"), 0o644)
+	run := func(args ...string) ([]byte, error) {
+		return exec.Command(gpg, append([]string{"--homedir", home, "--batch", "--status-fd", "1", "--token-file", tok}, args...)...).CombinedOutput()
+	}
+	if out, err := run("-b", "-o", data+".sig", data); err != nil {
+		t.Fatalf("sign with the token: %v\n%s", err, out)
+	}
+	if out, err := run("--verify", data+".sig", data); err != nil || !strings.Contains(string(out), "[GNUPG:] GOODSIG ") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	enc := exec.Command(gpg, "--homedir", home, "--batch", "--trust-model", "always", "-e", "-r", "tty@example.org", "-o", data+".gpg", data)
+	if out, err := enc.CombinedOutput(); err != nil {
+		t.Fatalf("encrypt: %v\n%s", err, out)
+	}
+	// a sign-only token: decryption is refused (GPG_ERR_FORBIDDEN)
+	if out, err := run("-o", data+".out", "-d", data+".gpg"); err == nil || !strings.Contains(string(out), "[GNUPG:] ERROR pkdecrypt_failed 67109115") {
+		t.Fatalf("decrypt with a sign-only token: %v\n%s", err, out)
+	}
+	if n := starts(); n != 1 {
+		t.Fatalf("token uses started the pinentry: %d starts", n)
 	}
 }
