@@ -148,6 +148,12 @@ func (a *app) startGPG(argv []string) (code int, stop bool) {
 		}
 		return 2, true
 	}
+	if opts.special == specialVersion {
+		// gpg has judged the values read before --version (gpg.conf's
+		// too) and said what it found wrong; it still prints the
+		// version and exits 0
+		a.parsedValuesValid()
+	}
 	if a.answerSpecial(opts.special, gpgUsage, gpgOptions) {
 		return 0, true
 	}
@@ -497,27 +503,40 @@ func (a *app) specialFD(name string) (int, bool) {
 	return int(n), true
 }
 
-// parsedValuesValid checks option values gpg's parser itself judges.
+// parsedValuesValid checks option values gpg's parser itself judges: each
+// occurrence, in the order read (gpg.conf first), so a later good value
+// does not save the run.
 func (a *app) parsedValuesValid() bool {
 	ok := true
-	if f := a.opts.last("keyid-format"); f != "" {
-		switch strings.ToLower(f) {
-		case "none", "short", "0xshort", "long", "0xlong":
-		default:
-			fmt.Fprintf(a.stderr, "%s: unknown keyid-format '%s'\n", a.progName(), f)
-			ok = false
+	bad := func(format, value string) {
+		fmt.Fprintf(a.stderr, "%s: "+format+"\n", a.progName(), value)
+		ok = false
+	}
+	for _, it := range a.opts.items {
+		switch v := it.value; it.spec.name {
+		case "keyid-format":
+			switch strings.ToLower(v) {
+			case "none", "short", "0xshort", "long", "0xlong":
+			default:
+				bad("unknown keyid-format '%s'", v)
+			}
+		case "pinentry-mode":
+			// gpg's parse_pinentry_mode: exact names
+			switch v {
+			case "ask", "default", "cancel", "error", "loopback":
+			default:
+				bad("invalid pinentry mode '%s'", v)
+			}
+		case "trust-model":
+			switch strings.ToLower(v) {
+			case "pgp", "classic", "direct", "always", "auto", "tofu", "tofu+pgp":
+			default:
+				bad("unknown trust model '%s'", v)
+			}
 		}
 	}
-	if m := a.opts.last("trust-model"); m != "" {
-		switch strings.ToLower(m) {
-		case "pgp", "classic", "direct", "always", "auto":
-		case "tofu", "tofu+pgp":
-			fmt.Fprintf(a.stderr, "%s: trust model '%s' is not supported by front\n", a.progName(), m)
-			ok = false
-		default:
-			fmt.Fprintf(a.stderr, "%s: unknown trust model '%s'\n", a.progName(), m)
-			ok = false
-		}
+	if m := a.opts.last("trust-model"); strings.EqualFold(m, "tofu") || strings.EqualFold(m, "tofu+pgp") {
+		bad("trust model '%s' is not supported by front", m)
 	}
 	return ok
 }

@@ -2,12 +2,9 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestEditKeyTerminal: --edit-key without --batch and a command fd reads
@@ -15,8 +12,7 @@ import (
 // parts of the user ID and for the okay, quit asks whether to save.
 func TestEditKeyTerminal(t *testing.T) {
 	gpg, home := ttyUserHome(t, "")
-	done := filepath.Join(home, "edit.rc")
-	s := startTmux(t, fmt.Sprintf("%s --homedir %s --edit-key tty@example.org; echo $? > %s; sleep 60", gpg, home, done))
+	s := startTmuxRun(t, home, "edit", fmt.Sprintf("%s --homedir %s --edit-key tty@example.org", gpg, home))
 	s.waitFor("gpg>")
 	if scr := s.screen(); !strings.Contains(scr, "[ultimate] (1). Tty User <tty@example.org>") {
 		t.Fatalf("no key listing:\n%s", scr)
@@ -34,18 +30,8 @@ func TestEditKeyTerminal(t *testing.T) {
 	s.send("quit", "Enter")
 	s.waitFor("Save changes? (y/N)")
 	s.send("y", "Enter")
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if b, err := os.ReadFile(done); err == nil && len(b) > 0 {
-			if rc := strings.TrimSpace(string(b)); rc != "0" {
-				t.Fatalf("exit %s; screen:\n%s", rc, s.screen())
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("edit-key did not finish; screen:\n%s", s.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if rc := s.rc(); rc != "0" {
+		t.Fatalf("exit %s; screen:\n%s", rc, s.screen())
 	}
 	out, err := exec.Command(gpg, "--homedir", home, "--batch", "--with-colons", "--list-keys").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Second User <second@example.org>") {

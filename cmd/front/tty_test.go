@@ -62,6 +62,33 @@ func (s *tmuxSession) send(keys ...string) {
 	}
 }
 
+// tmuxRun is one shell command run under tmux whose exit code is written
+// to a file in dir; the pane stays open for its screen to be read.
+type tmuxRun struct {
+	*tmuxSession
+	done string
+}
+
+func startTmuxRun(t *testing.T, dir, name, command string) *tmuxRun {
+	t.Helper()
+	done := filepath.Join(dir, name+".rc")
+	return &tmuxRun{startTmux(t, fmt.Sprintf("%s; echo $? > %s; sleep 60", command, done)), done}
+}
+
+// rc waits for the command to end and returns its exit code.
+func (r *tmuxRun) rc() string {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(r.done); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	r.t.Fatalf("command did not finish; screen:\n%s", r.screen())
+	return ""
+}
+
 // ttyUserHome builds front and makes a home with the key "Tty User"
 // protected by passphrase.
 func ttyUserHome(t *testing.T, passphrase string) (gpg, home string) {
@@ -87,30 +114,17 @@ func TestTerminalPrompt(t *testing.T) {
 	data := filepath.Join(home, "data")
 	os.WriteFile(data, []byte("typed at a terminal\n"), 0o644)
 
-	run := func(name string) (*tmuxSession, string) {
-		done := filepath.Join(home, name+".rc")
-		cmd := fmt.Sprintf("%s --homedir %s -b -o %s.sig %s; echo $? > %s; sleep 60", gpg, home, filepath.Join(home, name), data, done)
-		return startTmux(t, cmd), done
-	}
-	waitRC := func(done string) string {
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			if b, err := os.ReadFile(done); err == nil && len(b) > 0 {
-				return strings.TrimSpace(string(b))
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatalf("command did not finish")
-		return ""
+	run := func(name string) *tmuxRun {
+		return startTmuxRun(t, home, name, fmt.Sprintf("%s --homedir %s -b -o %s.sig %s", gpg, home, filepath.Join(home, name), data))
 	}
 
-	s, done := run("good")
+	s := run("good")
 	scr := s.waitFor("Passphrase:")
 	if !strings.Contains(scr, "Please enter the passphrase to unlock the OpenPGP secret key") || !strings.Contains(scr, `"Tty User <tty@example.org>"`) {
 		t.Fatalf("prompt does not name the key:\n%s", scr)
 	}
 	s.send("sekrit", "Enter")
-	if rc := waitRC(done); rc != "0" {
+	if rc := s.rc(); rc != "0" {
 		t.Fatalf("signing exit %s; screen:\n%s", rc, s.screen())
 	}
 	if strings.Contains(s.screen(), "sekrit") {
@@ -121,12 +135,12 @@ func TestTerminalPrompt(t *testing.T) {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
 
-	s, done = run("bad")
+	s = run("bad")
 	for i := 1; i <= 3; i++ {
 		s.waitForCount("Passphrase:", i)
 		s.send("wrong", "Enter")
 	}
-	if rc := waitRC(done); rc != "2" {
+	if rc := s.rc(); rc != "2" {
 		t.Fatalf("wrong passphrase: exit %s; screen:\n%s", rc, s.screen())
 	}
 	if scr := s.screen(); !strings.Contains(scr, "Bad passphrase") {
