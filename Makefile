@@ -42,7 +42,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
-	pacman-package-manager makepkg archlinux-keyring openssh-client sks
+	pacman-package-manager makepkg archlinux-keyring openssh-client openssh-server sks
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
