@@ -50,7 +50,7 @@ func (a *app) checkRemoteCommand() error {
 		return nil
 	}
 	switch c := a.opts.command; c {
-	case "card-status", "edit-card", "passwd", "export-secret-keys", "export-secret-subkeys",
+	case "card-status", "edit-card", "change-passphrase", "export-secret-keys", "export-secret-subkeys",
 		"quick-generate-key", "generate-key", "full-generate-key", "delete-secret-keys", "delete-secret-and-public-key":
 		return errRemoteRefused("--" + c)
 	}
