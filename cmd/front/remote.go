@@ -127,8 +127,8 @@ func remoteScript(sock string, command []string) string {
 	if len(command) > 0 {
 		run = `"${SHELL:-/bin/sh}" -c ` + shQuote(strings.Join(command, " "))
 	}
-	script := fmt.Sprintf("%s=%s; export %s; trap 'rm -f %s' EXIT HUP INT TERM; %s",
-		remote.EnvVar, shQuote(sock), remote.EnvVar, shQuote(sock), run)
+	script := fmt.Sprintf("%s=%s; export %s; trap %s EXIT HUP INT TERM; %s",
+		remote.EnvVar, shQuote(sock), remote.EnvVar, shQuote("rm -f "+shQuote(sock)), run)
 	return "exec /bin/sh -c " + shQuote(script)
 }
 
