@@ -120,15 +120,20 @@ func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) 
 
 // remoteScript is what the remote login shell runs: it exports the
 // forwarded socket's path, runs the command (or a login shell) in the
-// user's shell and removes the socket when it ends. It is handed to
+// user's shell and removes the socket when it ends, or when the session
+// is gone before it. It is handed to
 // /bin/sh so that any login shell can start it.
 func remoteScript(sock string, command []string) string {
 	run := `"${SHELL:-/bin/sh}" -l`
 	if len(command) > 0 {
 		run = `"${SHELL:-/bin/sh}" -c ` + shQuote(strings.Join(command, " "))
 	}
-	script := fmt.Sprintf("%s=%s; export %s; trap %s EXIT HUP INT TERM; %s",
-		remote.EnvVar, shQuote(sock), remote.EnvVar, shQuote("rm -f "+shQuote(sock)), run)
+	rm := "rm -f " + shQuote(sock)
+	// The watcher removes the socket when sshd's session process (the
+	// parent) is gone while the command still runs: ssh was killed.
+	watch := "(while kill -0 $PPID 2>/dev/null; do sleep 1; done; " + rm + ") </dev/null >/dev/null 2>&1 &"
+	script := fmt.Sprintf("%s=%s; export %s; trap %s EXIT HUP INT TERM; %s %s",
+		remote.EnvVar, shQuote(sock), remote.EnvVar, shQuote(rm), watch, run)
 	return "exec /bin/sh -c " + shQuote(script)
 }
 
