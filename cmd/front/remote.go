@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pinentry"
 	"github.com/frontpgp/front/remote"
 	"github.com/frontpgp/front/store"
 )
@@ -228,7 +229,10 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 	default:
 		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "not allowed over a remote signer"}
 	}
-	if fpr != nil {
+	if fpr != nil && a.agentConf().remoteConfirm {
+		err = a.confirmRemote(host, req.Type(), fpr)
+	}
+	if fpr != nil && err == nil {
 		a.remoteHost = host
 		err = a.callKeyhelper(false, req, res)
 		a.remoteHost = ""
@@ -254,4 +258,21 @@ func (a *app) logRemoteUse(host string, t ipc.MsgType, fpr []byte, err error) {
 	}
 	defer f.Close()
 	f.WriteString(line)
+}
+
+// confirmRemote asks the local pinentry whether host may use key fpr for
+// op (gpg-agent.conf: remote-confirm); a no is a cancelled request.
+func (a *app) confirmRemote(host string, op ipc.MsgType, fpr []byte) error {
+	if err := a.startPinentry(a.agentConf()); err != nil {
+		return err
+	}
+	defer func() {
+		a.pin.Close()
+		a.pin = nil
+	}()
+	desc := fmt.Sprintf("%s asks over front ssh to %s with key %X.\nAllow it?", host, opName(op), fpr)
+	if err := a.pin.Confirm(pinentry.Request{Desc: desc}); err != nil {
+		return &ipc.Error{Code: ipc.ErrCodeCanceled, Message: "not confirmed on the signing machine"}
+	}
+	return nil
 }
