@@ -10,6 +10,7 @@
 #   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
 #   make bench     sign/verify timing, ours vs gpg; then bench-net
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
+#   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -42,7 +43,7 @@ APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
 	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
-	pacman-package-manager makepkg archlinux-keyring openssh-client sks
+	pacman-package-manager makepkg archlinux-keyring openssh-client openssh-server sks
 
 # Every cmd/*helper is a helper binary installed in libexec/frontpgp.
 # front needs no cgo and is built static; helpers link libseccomp (cgo) and
@@ -61,7 +62,7 @@ HELPERS := $(notdir $(wildcard cmd/*helper))
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream bench-net clean
+	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote clean
 
 all: build
 
@@ -152,6 +153,11 @@ bench: build
 # hit; ours vs gpg with a cold and a warm dirmngr (half a minute).
 bench-net: build
 	bash bench/net.sh
+
+# Remote signing: a signature through front ssh over a loopback sshd
+# (needs root) vs a local one, medians (a few seconds).
+bench-remote: build
+	bash bench/remote.sh
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's

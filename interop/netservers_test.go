@@ -34,6 +34,10 @@ package interop
 //	                         copy FILE to ADDR's place in the advanced (or
 //	                         direct) layout under DIR, with an empty policy
 //	                         file
+//	sshd                     Debian's sshd on a free port of 127.0.0.1 that
+//	                         lets root in with a key of its own (files under
+//	                         $WORK/sshd); $SSH_CONFIG is an ssh_config in
+//	                         which host "remote" reaches it. Use [root].
 //	hostilehkp VAR MODE      an HKP server (in the test process) on a free
 //	                         port of 127.0.0.1 that answers every lookup in
 //	                         one hostile way (bad inputs 11-16); $VAR :=
@@ -89,7 +93,22 @@ func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []s
 		"wkdput":     cmdWKDPut,
 		"hostilehkp": cmdHostileHKP,
 		"cardrig":    cmdCardRig,
+		"sshd":       cmdSSHD,
 	}
+}
+
+// cmdSSHD is `sshd`: Debian's sshd on a free port of 127.0.0.1 for the
+// current user (root), its files under $WORK/sshd; $SSH_CONFIG is an
+// ssh_config in which host "remote" reaches it.
+func cmdSSHD(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 0 || neg {
+		ts.Fatalf("usage: sshd")
+	}
+	s, err := netpeers.StartSSHD(filepath.Join(ts.Getenv("WORK"), "sshd"))
+	ts.Check(err)
+	ts.Defer(s.Stop)
+	ts.Logf("sshd (pid %d) on port %d", s.Pid, s.Port)
+	ts.Setenv("SSH_CONFIG", s.Config)
 }
 
 func cmdSKS(ts *testscript.TestScript, neg bool, args []string) {

@@ -188,6 +188,18 @@ func (c *Conn) handshake(ctx context.Context) error {
 // GetPIN asks one question and returns the answer. Cancel and failures are
 // *Error; after one, the Conn is unusable except for Close.
 func (c *Conn) GetPIN(r Request) ([]byte, error) {
+	return c.ask("GETPIN", r)
+}
+
+// Confirm asks for a yes (nil) or no (an *Error, cancelled) with r's
+// description; no PIN is read.
+func (c *Conn) Confirm(r Request) error {
+	_, err := c.ask("CONFIRM", r)
+	return err
+}
+
+// ask sets r's texts and sends the question cmd.
+func (c *Conn) ask(cmd string, r Request) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.opts.StartTimeout)
 	defer cancel()
 	set := []struct{ cmd, text string }{
@@ -214,7 +226,7 @@ func (c *Conn) GetPIN(r Request) ([]byte, error) {
 		wait, cancel = context.WithTimeout(wait, c.opts.Timeout+5*time.Second)
 		defer cancel()
 	}
-	pin, err := c.command(wait, "GETPIN")
+	pin, err := c.command(wait, cmd)
 	if err != nil {
 		return nil, c.fail(err)
 	}

@@ -18,8 +18,8 @@ import (
 // agentOptions is gpg-agent 2.2.40's option table (gpg-agent
 // --dump-options): the options front acts on are implemented, the rest are
 // accepted so that a real gpg-agent.conf reads without complaint.
-// passphrase-cache is front's own; a home shared with a real gpg-agent
-// needs "ignore-invalid-option passphrase-cache" before it.
+// passphrase-cache and remote-confirm are front's own; a home shared with
+// a real gpg-agent needs "ignore-invalid-option NAME" before them.
 var agentOptions = newOptTable(append([]optSpec{
 	str(implemented, "pinentry-program", 0),
 	integer(implemented, "pinentry-timeout", 0),
@@ -29,6 +29,7 @@ var agentOptions = newOptTable(append([]optSpec{
 	flag(implemented, "allow-loopback-pinentry", 0),
 	flag(implemented, "no-allow-loopback-pinentry", 0),
 	str(implemented, "passphrase-cache", 0),
+	flag(implemented, "remote-confirm", 0),
 	str(noEffect, "ignore-invalid-option", 0),
 	str(noEffect, "display", 0), str(noEffect, "ttyname", 0), str(noEffect, "ttytype", 0),
 	str(noEffect, "lc-ctype", 0), str(noEffect, "lc-messages", 0), str(noEffect, "xauthority", 0),
@@ -70,6 +71,7 @@ type agentConfig struct {
 	ignoreForSigning bool
 	loopbackAllowed  bool
 	cache            string // secretcache backend name
+	remoteConfirm    bool   // front ssh asks the pinentry before each request (front's own option)
 }
 
 // defaultPinentry is gpg-agent's default on Debian.
@@ -107,6 +109,7 @@ func (a *app) agentConf() *agentConfig {
 	seconds("default-cache-ttl", &c.policy.TTL)
 	seconds("max-cache-ttl", &c.policy.MaxTTL)
 	c.ignoreForSigning = p.has("ignore-cache-for-signing")
+	c.remoteConfirm = p.has("remote-confirm")
 	for _, name := range p.order {
 		switch name {
 		case "allow-loopback-pinentry":

@@ -128,6 +128,9 @@ func (h *helperProc) abandon() {
 // before front does its own work, so the helper's process start and
 // lockdown overlap with front's key lookup and hashing.
 func (a *app) prestartKeyhelper() {
+	if a.remoteSigner != "" {
+		return
+	}
 	if h, err := a.startKeyhelper(helperMode(&ipc.SignRequest{})); err == nil {
 		a.prestarted = h
 	}
@@ -149,6 +152,9 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 	mode := helperMode(req)
 	if write != (mode == "write") {
 		return fmt.Errorf("internal error: request %#x in the wrong helper mode", uint16(req.Type()))
+	}
+	if a.remoteSigner != "" {
+		return a.callRemoteSigner(req, res)
 	}
 	h := a.prestarted
 	a.prestarted = nil

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -32,6 +33,9 @@ func (a *app) secretKeys() map[string]store.SecretInfo {
 	if a.secrets != nil {
 		return a.secrets
 	}
+	if a.remoteSigner != "" {
+		return a.remoteSecretKeys()
+	}
 	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
 	if !ok {
 		var res ipc.ListResult
@@ -45,11 +49,30 @@ func (a *app) secretKeys() map[string]store.SecretInfo {
 	return m
 }
 
-func (a *app) recordListing(l []ipc.SecretEntry) map[string]store.SecretInfo {
+// listingMap is keyhelper's listing keyed by fingerprint; listingEntries
+// turns it back.
+func listingMap(l []ipc.SecretEntry) map[string]store.SecretInfo {
 	m := map[string]store.SecretInfo{}
 	for _, e := range l {
 		m[fmt.Sprintf("%X", e.Fingerprint)] = store.SecretInfo{Primary: e.Primary, Protected: e.Protected, Stub: e.Stub}
 	}
+	return m
+}
+
+func listingEntries(m map[string]store.SecretInfo) []ipc.SecretEntry {
+	var l []ipc.SecretEntry
+	for fpr, s := range m {
+		b, err := hex.DecodeString(fpr)
+		if err != nil {
+			continue
+		}
+		l = append(l, ipc.SecretEntry{Fingerprint: b, Primary: s.Primary, Protected: s.Protected, Stub: s.Stub})
+	}
+	return l
+}
+
+func (a *app) recordListing(l []ipc.SecretEntry) map[string]store.SecretInfo {
+	m := listingMap(l)
 	if err := a.store.WriteSecretKeys(m); err != nil {
 		a.infof("could not record the secret key list: %v", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/pinentry"
+	"github.com/frontpgp/front/remote"
 	"github.com/frontpgp/front/secretcache"
 	"github.com/frontpgp/front/status"
 	"github.com/frontpgp/front/store"
@@ -82,6 +83,13 @@ type app struct {
 	pending         *pendingAnswer // the last answer keyhelper has not judged yet
 	keyhelperOp     ipc.MsgType    // the request of the running keyhelper session
 	loopbackRefused bool           // no-allow-loopback-pinentry was reported
+
+	// remoteSigner is FRONT_REMOTE_SIGNER: the socket that reaches the
+	// keys of the machine this session came from (remote.go)
+	remoteSigner string
+	// remoteHost is the host a forwarded request came from, while front
+	// ssh serves it (its prompts name it)
+	remoteHost string
 }
 
 func main() {
@@ -96,6 +104,12 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	case "gpgconf":
 		return a.runGPGConf(argv[0], argv[1:])
 	}
+	// front ssh is front's own command: as gpg, "ssh" stays a file name
+	// for gpg's default operation
+	if a.argv0 == "front" && len(argv) > 1 && argv[1] == "ssh" {
+		return a.runSSH(argv[2:])
+	}
+	a.remoteSigner = os.Getenv(remote.EnvVar)
 	if code, stop := a.startGPG(argv[1:]); stop {
 		return code
 	}
@@ -235,6 +249,9 @@ func parseFakedTime(s string) (time.Time, error) {
 
 func (a *app) dispatch() error {
 	args := a.opts.args
+	if err := a.checkRemoteCommand(); err != nil {
+		return err
+	}
 	switch a.opts.command {
 	case "version":
 		return a.version()

@@ -369,6 +369,28 @@ func (a *app) pinentryUsable(conf *agentConfig) bool {
 // askPinentry asks through the pinentry, started on the first question of
 // the session and kept for the retries (SETERROR shows the failed try).
 func (a *app) askPinentry(q *ipc.Inquiry, conf *agentConfig) ([]byte, bool, error) {
+	if err := a.startPinentry(conf); err != nil {
+		return nil, false, err
+	}
+	req := pinentry.Request{Desc: q.Prompt, Prompt: "Passphrase:"}
+	if k := a.keyByFingerprint(q.KeyFingerprint); k != nil {
+		req.KeyInfo = "n/" + keylist.Keygrip(k.PublicKey)
+	}
+	if q.Kind == ipc.InquireNewPassphrase {
+		req.Repeat, req.RepeatError = "Repeat:", "does not match - try again"
+	}
+	if q.Attempt > 1 {
+		req.Error = fmt.Sprintf("Bad Passphrase (try %d of %d)", q.Attempt, maxPassphraseTries)
+	}
+	pass, err := a.pin.GetPIN(req)
+	if err != nil {
+		return nil, false, a.pinentryFailed(err)
+	}
+	return pass, true, nil
+}
+
+// startPinentry starts the pinentry of this session unless it runs.
+func (a *app) startPinentry(conf *agentConfig) error {
 	if a.pin == nil {
 		display := a.opts.last("display")
 		if display == "" {
@@ -388,26 +410,12 @@ func (a *app) askPinentry(q *ipc.Inquiry, conf *agentConfig) ([]byte, bool, erro
 			Timeout: conf.pinentryTimeout,
 		})
 		if err != nil {
-			return nil, false, a.pinentryFailed(err)
+			return a.pinentryFailed(err)
 		}
 		a.pin = pin
 		a.status.Emit("PINENTRY_LAUNCHED", strconv.Itoa(pin.Pid()), pin.Flavor+":"+pin.Version, pin.TTYInfo)
 	}
-	req := pinentry.Request{Desc: q.Prompt, Prompt: "Passphrase:"}
-	if k := a.keyByFingerprint(q.KeyFingerprint); k != nil {
-		req.KeyInfo = "n/" + keylist.Keygrip(k.PublicKey)
-	}
-	if q.Kind == ipc.InquireNewPassphrase {
-		req.Repeat, req.RepeatError = "Repeat:", "does not match - try again"
-	}
-	if q.Attempt > 1 {
-		req.Error = fmt.Sprintf("Bad Passphrase (try %d of %d)", q.Attempt, maxPassphraseTries)
-	}
-	pass, err := a.pin.GetPIN(req)
-	if err != nil {
-		return nil, false, a.pinentryFailed(err)
-	}
-	return pass, true, nil
+	return nil
 }
 
 // maxPassphraseTries is keyhelper's (and gpg-agent's) number of tries.

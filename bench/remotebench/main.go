@@ -1,0 +1,141 @@
+// Command remotebench times a detached signature of 1 KiB made on a
+// "remote" home (only the public key) through front ssh over a loopback
+// sshd against the same signature made locally, and prints the medians.
+//
+// One front ssh session is opened to Debian's sshd on 127.0.0.1
+// (internal/netpeers, needs root); its remote command prints the
+// forwarded socket's path and waits on its stdin. The remote sign is front
+// run with FRONT_REMOTE_SIGNER set to that path (the remote machine is
+// this one), so each round is: the remote front, the ssh channel both
+// ways, the local endpoint and a fresh restricted keyhelper. The local
+// sign is front with the key's own home. Rounds alternate; each is a full
+// process run timed around fork+exec+wait.
+//
+//	go run ./bench/remotebench -n 20 -ours bin/gpg
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/frontpgp/front/internal/netpeers"
+)
+
+func main() {
+	n := flag.Int("n", 20, "rounds")
+	ours := flag.String("ours", "bin/gpg", "front, invoked as gpg")
+	flag.Parse()
+	if err := run(*n, *ours); err != nil {
+		fmt.Fprintln(os.Stderr, "remotebench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, ours string) error {
+	ours, err := filepath.Abs(ours)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "remotebench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	sshd, err := netpeers.StartSSHD(filepath.Join(dir, "sshd"))
+	if err != nil {
+		return err
+	}
+	defer sshd.Stop()
+	local, remote, data := filepath.Join(dir, "local"), filepath.Join(dir, "remote"), filepath.Join(dir, "data")
+	if err := os.WriteFile(data, make([]byte, 1024), 0o600); err != nil {
+		return err
+	}
+	gpg := func(home string, stdin string, args ...string) (string, error) {
+		cmd := exec.Command(ours, append([]string{"--homedir", home, "--batch"}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			return "", fmt.Errorf("gpg %s: %w", strings.Join(args, " "), err)
+		}
+		return string(out), nil
+	}
+	if _, err := gpg(local, "", "--passphrase", "", "--quick-generate-key", "Bench <bench@example.org>", "ed25519", "sign", "0"); err != nil {
+		return err
+	}
+	pub, err := gpg(local, "", "--export", "bench@example.org")
+	if err != nil {
+		return err
+	}
+	if _, err := gpg(remote, pub, "--import"); err != nil {
+		return err
+	}
+
+	// front ssh is front's own command: the binary under its own name
+	front, err := filepath.EvalSymlinks(ours)
+	if err != nil {
+		return err
+	}
+	session := exec.Command(front, "ssh", "-F", sshd.Config, "remote", `echo "$FRONT_REMOTE_SIGNER"; read x`)
+	session.Env = append(os.Environ(), "GNUPGHOME="+local)
+	session.Stderr = os.Stderr
+	in, err := session.StdinPipe()
+	if err != nil {
+		return err
+	}
+	out, err := session.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := session.Start(); err != nil {
+		return err
+	}
+	defer func() { in.Close(); session.Wait() }()
+	sock, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("front ssh printed no socket path: %w", err)
+	}
+	sock = strings.TrimSpace(sock)
+
+	sign := func(home string, env ...string) (time.Duration, error) {
+		cmd := exec.Command(ours, "--homedir", home, "--batch", "-u", "bench@example.org", "-b", "-o", "-", data)
+		cmd.Env = append(os.Environ(), env...)
+		start := time.Now()
+		b, err := cmd.Output()
+		d := time.Since(start)
+		if err != nil || len(b) == 0 {
+			return 0, fmt.Errorf("signing in %s: %v", home, err)
+		}
+		return d, nil
+	}
+	var tl, tr []time.Duration
+	for i := 0; i < n; i++ {
+		d, err := sign(local)
+		if err != nil {
+			return err
+		}
+		tl = append(tl, d)
+		if d, err = sign(remote, "FRONT_REMOTE_SIGNER="+sock); err != nil {
+			return err
+		}
+		tr = append(tr, d)
+	}
+	ml, mr := median(tl), median(tr)
+	fmt.Printf("detached sign 1 KiB, N=%d: local %.1f ms, remote over loopback ssh %.1f ms, ratio %.2f\n",
+		n, ms(ml), ms(mr), float64(mr)/float64(ml))
+	return nil
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

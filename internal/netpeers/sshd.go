@@ -1,0 +1,129 @@
+package netpeers
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// SSHD is a running OpenSSH server on 127.0.0.1 that lets the current
+// user in with a key of its own.
+type SSHD struct {
+	Port   int
+	Pid    int
+	Config string // an ssh_config in which host "remote" reaches it
+	exited chan struct{}
+}
+
+// StartSSHD writes a host key, a client key and the configurations of
+// both sides under base (created as needed; StrictModes is off, as base
+// is usually under /tmp) and starts Debian's sshd in the foreground on a
+// free port; it returns once the port accepts. It needs root (sshd's
+// privilege separation). Stop it with Stop.
+func StartSSHD(base string) (*SSHD, error) {
+	sshd := "/usr/sbin/sshd"
+	if err := os.MkdirAll(base, 0o700); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		return nil, err
+	}
+	for _, k := range []string{"host_key", "client_key"} {
+		if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", filepath.Join(base, k)).CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	pub, err := os.ReadFile(filepath.Join(base, "client_key.pub"))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(base, "authorized_keys"), pub, 0o600); err != nil {
+		return nil, err
+	}
+	for attempt := 0; attempt < 5; attempt++ {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s, err := startSSHD(sshd, base, port)
+		if s != nil || err != nil {
+			return s, err
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(base, "sshd.log"))
+	return nil, fmt.Errorf("sshd did not start:\n%s", b)
+}
+
+func startSSHD(sshd, base string, port int) (*SSHD, error) {
+	conf := fmt.Sprintf(`Port %d
+ListenAddress 127.0.0.1
+HostKey %[2]s/host_key
+AuthorizedKeysFile %[2]s/authorized_keys
+StrictModes no
+PidFile %[2]s/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin prohibit-password
+`, port, base)
+	if err := os.WriteFile(filepath.Join(base, "sshd_config"), []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	client := fmt.Sprintf(`Host remote
+  HostName 127.0.0.1
+  Port %d
+  IdentityFile %[2]s/client_key
+  IdentitiesOnly yes
+  StrictHostKeyChecking no
+  UserKnownHostsFile /dev/null
+  LogLevel ERROR
+`, port, base)
+	cfg := filepath.Join(base, "ssh_config")
+	if err := os.WriteFile(cfg, []byte(client), 0o600); err != nil {
+		return nil, err
+	}
+	log, err := os.Create(filepath.Join(base, "sshd.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(base, "sshd_config"))
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	log.Close()
+	if err != nil {
+		return nil, err
+	}
+	s := &SSHD{Port: port, Pid: cmd.Process.Pid, Config: cfg, exited: make(chan struct{})}
+	go func() { cmd.Wait(); close(s.exited) }()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-s.exited:
+			return nil, nil
+		default:
+		}
+		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
+			c.Close()
+			return s, nil
+		}
+	}
+	s.Stop()
+	return nil, fmt.Errorf("sshd did not listen on port %d within 10s", port)
+}
+
+// Stop ends sshd by its PID: SIGTERM, SIGKILL after 5 seconds. Sessions
+// still open end with their connections.
+func (s *SSHD) Stop() {
+	_ = syscall.Kill(s.Pid, syscall.SIGTERM)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(s.Pid, syscall.SIGKILL)
+		<-s.exited
+	}
+}
