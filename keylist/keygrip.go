@@ -210,7 +210,12 @@ func (m *material) eccKeygrip() []byte {
 func KeygripOf(algo int, oid []byte, params ...[]byte) string {
 	m := &material{algo: algo, oid: oid}
 	for _, p := range params {
-		m.mpis = append(m.mpis, bytes.TrimLeft(p, "\x00"))
+		if algo != 18 && algo != 19 && algo != 22 {
+			// integers; a curve point keeps its fixed length (a raw
+			// 32-byte EdDSA/X25519 point from a card may start with 0x00)
+			p = bytes.TrimLeft(p, "\x00")
+		}
+		m.mpis = append(m.mpis, p)
 	}
 	if len(m.mpis) == 0 {
 		return ""

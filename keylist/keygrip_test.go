@@ -1,6 +1,7 @@
 package keylist
 
 import (
+	"bytes"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
@@ -84,5 +85,11 @@ func TestKeygripOfCardMaterial(t *testing.T) {
 	}
 	if KeygripOf(22, ed25519OID) != "" {
 		t.Error("a slot without a key has a keygrip")
+	}
+	// a raw card point that starts with 0x00 keeps its length: the same
+	// grip as the point in OpenPGP's 0x40-prefixed form
+	raw := append([]byte{0x00}, bytes.Repeat([]byte{0x11}, 31)...)
+	if got, want := KeygripOf(22, ed25519OID, raw), KeygripOf(22, ed25519OID, append([]byte{0x40}, raw...)); got != want {
+		t.Errorf("Ed25519 point with a leading zero: %q, want %q", got, want)
 	}
 }
