@@ -13,16 +13,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
 // SKS is a running sks db on 127.0.0.1.
 type SKS struct {
-	URL    string // hkp://127.0.0.1:PORT
-	Pid    int
-	Base   string // its directory; db.log has its output
-	exited chan struct{}
+	*daemon
+	URL  string // hkp://127.0.0.1:PORT
+	Base string // its directory; db.log has its output
 }
 
 // StartSKS builds an sks database from the certificate files under base
@@ -70,43 +68,17 @@ func freePort() (int, error) {
 // startSKS starts sks db on port and waits until it answers; nil and no
 // error if it exited first (the port was taken).
 func startSKS(sks, base string, port int) (*SKS, error) {
-	log, err := os.Create(filepath.Join(base, "db.log"))
-	if err != nil {
-		return nil, err
-	}
 	cmd := exec.Command(sks, "db", "-basedir", base, "-hkp_address", "127.0.0.1", "-hkp_port", strconv.Itoa(port), "-stdoutlog")
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	log.Close()
-	if err != nil {
+	stats := fmt.Sprintf("http://127.0.0.1:%d/pks/lookup?op=stats", port)
+	d, err := startDaemon(cmd, filepath.Join(base, "db.log"), 20*time.Second, 50*time.Millisecond, func() bool {
+		resp, err := http.Get(stats)
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	})
+	if d == nil {
 		return nil, err
 	}
-	s := &SKS{URL: fmt.Sprintf("hkp://127.0.0.1:%d", port), Pid: cmd.Process.Pid, Base: base, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(s.exited) }()
-	url := fmt.Sprintf("http://127.0.0.1:%d/pks/lookup?op=stats", port)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		select {
-		case <-s.exited:
-			return nil, nil
-		default:
-		}
-		if resp, err := http.Get(url); err == nil {
-			resp.Body.Close()
-			return s, nil
-		}
-	}
-	s.Stop()
-	return nil, fmt.Errorf("sks db did not answer on port %d within 20s", port)
-}
-
-// Stop ends sks by its PID: SIGTERM, SIGKILL after 5 seconds.
-func (s *SKS) Stop() {
-	_ = syscall.Kill(s.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(s.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
+	return &SKS{daemon: d, URL: fmt.Sprintf("hkp://127.0.0.1:%d", port), Base: base}, nil
 }

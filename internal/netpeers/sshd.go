@@ -7,17 +7,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 )
 
 // SSHD is a running OpenSSH server on 127.0.0.1 that lets the current
 // user in with a key of its own.
 type SSHD struct {
+	*daemon
 	Port   int
-	Pid    int
 	Config string // an ssh_config in which host "remote" reaches it
-	exited chan struct{}
 }
 
 // StartSSHD writes a host key, a client key and the configurations of
@@ -87,43 +85,16 @@ PermitRootLogin prohibit-password
 	if err := os.WriteFile(cfg, []byte(client), 0o600); err != nil {
 		return nil, err
 	}
-	log, err := os.Create(filepath.Join(base, "sshd.log"))
-	if err != nil {
-		return nil, err
-	}
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(base, "sshd_config"))
-	cmd.Stdout, cmd.Stderr = log, log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	err = cmd.Start()
-	log.Close()
-	if err != nil {
+	d, err := startDaemon(cmd, filepath.Join(base, "sshd.log"), 10*time.Second, 20*time.Millisecond, func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	if d == nil {
 		return nil, err
 	}
-	s := &SSHD{Port: port, Pid: cmd.Process.Pid, Config: cfg, exited: make(chan struct{})}
-	go func() { cmd.Wait(); close(s.exited) }()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-s.exited:
-			return nil, nil
-		default:
-		}
-		if c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port)); err == nil {
-			c.Close()
-			return s, nil
-		}
-	}
-	s.Stop()
-	return nil, fmt.Errorf("sshd did not listen on port %d within 10s", port)
-}
-
-// Stop ends sshd by its PID: SIGTERM, SIGKILL after 5 seconds. Sessions
-// still open end with their connections.
-func (s *SSHD) Stop() {
-	_ = syscall.Kill(s.Pid, syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(5 * time.Second):
-		_ = syscall.Kill(s.Pid, syscall.SIGKILL)
-		<-s.exited
-	}
+	return &SSHD{daemon: d, Port: port, Config: cfg}, nil
 }
