@@ -87,6 +87,13 @@ build: deps
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/front
 	$(GO) build -tags netgo -ldflags '-linkmode external -extldflags "-static"' -o bin/ $(addprefix ./cmd/,$(STATIC_HELPERS))
 	$(GO) build -ldflags '-linkmode external -extldflags "-Wl,-z,now,-z,relro"' -o bin/ ./cmd/cardhelper
+	@# Rewrite each binary with write(2). The Go linker writes its output
+	@# through a shared mapping, and an executable whose pages entered the
+	@# page cache that way costs each exec about 0.5 ms more (verify 1 KiB:
+	@# 3.7 vs 3.0 ms) than the same bytes written with write(2), as
+	@# install(1) does and as a read from disk gives: without this, every
+	@# timing of bin/ measured the build's page cache, not the program.
+	for f in front $(HELPERS); do cat bin/$$f >bin/.$$f.tmp && chmod 755 bin/.$$f.tmp && mv -f bin/.$$f.tmp bin/$$f; done
 	ln -sfn front bin/gpg
 	ln -sfn front bin/gpgv
 	ln -sfn front bin/gpgconf
