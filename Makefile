@@ -8,7 +8,8 @@
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
 #   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
-#   make bench     sign/verify timing, ours vs gpg; then bench-net
+#   make bench     bench-latency, cached-passphrase signing, pgp microbenchmarks, bench-net
+#   make bench-latency  verify, list, sign, git log --show-signature vs gpg; start-up budget
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
 
@@ -62,7 +63,7 @@ HELPERS := $(notdir $(wildcard cmd/*helper))
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote clean
+	interop interop-gpg difftest bench bench-latency bench-store bench-stream bench-net bench-remote clean
 
 all: build
 
@@ -150,10 +151,18 @@ difftest: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -v -timeout 10m -run '^TestDiff$$' ./difftest
 
 bench: build
-	bash bench/sign_verify.sh
+	bash bench/latency.sh
 	bash bench/sign_verify.sh -cached
 	$(GO) test -run '^$$' -bench . ./pgp
 	bash bench/net.sh
+
+# Small operations (issue 14): verify, --with-colons -k (one-key and Debian
+# keyring homes), sign, git log --show-signature -n 300, ours vs gpg
+# interleaved; then ours' start-up budget (init by package, helper start to
+# hello). The first run imports the Debian keyring into a cached gpg home
+# (minutes); later runs take about a minute.
+bench-latency: build
+	bash bench/latency.sh
 
 # Key retrieval on loopback: HKP recv from sks and, as root (gpg's dirmngr
 # reaches a loopback WKD server only in a private mount namespace), a WKD
