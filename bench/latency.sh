@@ -6,6 +6,8 @@
 # The first run imports the Debian keyring into a cached gpg home (minutes).
 #   bench/latency.sh                  N=50 rounds, GITN=5 git log rounds
 #   bench/latency.sh -no-debian       without the Debian keyring home
+#   bench/latency.sh -base OLD/gpg    also an earlier build, interleaved:
+#                                     before/after ratios from one run
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH

@@ -18,6 +18,10 @@
 // GODEBUG=inittrace=1), and each helper's time from spawn to its hello
 // frame, with and without its sandbox.
 //
+// With -base OLD (an earlier build of front, its helpers beside it) every
+// operation is also run with OLD, interleaved in the same rounds, and the
+// ratio new/old is printed: before/after numbers from one run.
+//
 // gpg's import of the Debian keyring takes minutes, so its home is kept
 // in $XDG_CACHE_HOME/frontpgp-bench (default ~/.cache) and reused while the
 // keyring file is unchanged; ours is imported afresh every run.
@@ -49,8 +53,9 @@ func main() {
 	ours := flag.String("ours", "bin/gpg", "front, invoked as gpg; its helpers are beside it")
 	gpg := flag.String("gpg", "/usr/bin/gpg", "GnuPG")
 	noDebian := flag.Bool("no-debian", false, "skip the Debian keyring home")
+	base := flag.String("base", "", "an earlier build of front (as gpg) to time too, for before/after")
 	flag.Parse()
-	if err := run(*n, *gitN, *ours, *gpg, !*noDebian); err != nil {
+	if err := run(*n, *gitN, *ours, *gpg, *base, !*noDebian); err != nil {
 		fmt.Fprintln(os.Stderr, "latency:", err)
 		os.Exit(1)
 	}
@@ -65,6 +70,9 @@ func (t tool) cmd(args ...string) *exec.Cmd {
 	c.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + t.home}
 	return c
 }
+
+// with is t run by another binary (the -base build) on the same home.
+func (t tool) with(bin string) tool { return tool{bin, t.home} }
 
 func (t tool) must(args ...string) error {
 	c := t.cmd(args...)
@@ -89,19 +97,25 @@ func timed(c *exec.Cmd) (time.Duration, error) {
 	return d, nil
 }
 
-// op is one operation timed on both sides.
+// op is one operation timed on both sides (and with the -base build).
 type op struct {
-	name       string
-	ours, gpg  func() *exec.Cmd
-	goal       float64
-	rounds     int
-	oursT, gpT []time.Duration
+	name              string
+	ours              func(bin string) *exec.Cmd // ours' side run by bin
+	gpg               func() *exec.Cmd
+	goal              float64
+	rounds            int
+	oursT, gpT, baseT []time.Duration
 }
 
-func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
+func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 	abs, err := filepath.Abs(oursBin)
 	if err != nil {
 		return err
+	}
+	if baseBin != "" {
+		if baseBin, err = filepath.Abs(baseBin); err != nil {
+			return err
+		}
 	}
 	dir, err := os.MkdirTemp("", "latency-")
 	if err != nil {
@@ -166,10 +180,10 @@ func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
 
 	ops := []*op{
 		{name: "verify 1 KiB detached (ed25519)", goal: 0.5, rounds: n,
-			ours: func() *exec.Cmd { return ours.cmd("--verify", osig, data) },
+			ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("--verify", osig, data) },
 			gpg:  func() *exec.Cmd { return gpg.cmd("--verify", gsig, data) }},
 		{name: "--with-colons -k FPR, one-key home", goal: 0.5, rounds: n,
-			ours: func() *exec.Cmd { return ours.cmd("--with-colons", "-k", edFpr) },
+			ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("--with-colons", "-k", edFpr) },
 			gpg:  func() *exec.Cmd { return gpg.cmd("--with-colons", "-k", edFpr) }},
 	}
 	if debian {
@@ -178,11 +192,11 @@ func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
 			return err
 		}
 		ops = append(ops, &op{name: "--with-colons -k FPR, Debian keyring home", goal: 0.5, rounds: n,
-			ours: func() *exec.Cmd { return dOurs.cmd("--with-colons", "-k", dFpr) },
+			ours: func(bin string) *exec.Cmd { return dOurs.with(bin).cmd("--with-colons", "-k", dFpr) },
 			gpg:  func() *exec.Cmd { return dGPG.cmd("--with-colons", "-k", dFpr) }})
 	}
 	ops = append(ops, &op{name: "sign 1 KiB detached (ours: + keyhelper; gpg: warm agent)", goal: 0.4, rounds: n,
-		ours: func() *exec.Cmd { return ours.cmd("-u", edFpr, "-b", "-o", osig, data) },
+		ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("-u", edFpr, "-b", "-o", osig, data) },
 		gpg:  func() *exec.Cmd { return gpg.cmd("-u", edFpr, "-b", "-o", gsig, data) }})
 
 	repo := filepath.Join(dir, "repo")
@@ -198,7 +212,7 @@ func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
 		}
 	}
 	ops = append(ops, &op{name: "git log --show-signature -n 300 (ed25519 + rsa3072)", goal: 0.6, rounds: gitN,
-		ours: gitLog(ours), gpg: gitLog(gpg)})
+		ours: func(bin string) *exec.Cmd { return gitLog(ours.with(bin))() }, gpg: gitLog(gpg)})
 	if err := checkGitLog(gitLog(ours), gitLog(gpg)); err != nil {
 		return err
 	}
@@ -213,9 +227,15 @@ func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
 			sides := []struct {
 				mk   func() *exec.Cmd
 				into *[]time.Duration
-			}{{o.ours, &o.oursT}, {o.gpg, &o.gpT}}
+			}{{func() *exec.Cmd { return o.ours(abs) }, &o.oursT}, {o.gpg, &o.gpT}}
+			if baseBin != "" {
+				sides = append(sides, struct {
+					mk   func() *exec.Cmd
+					into *[]time.Duration
+				}{func() *exec.Cmd { return o.ours(baseBin) }, &o.baseT})
+			}
 			if i%2 == 1 {
-				sides[0], sides[1] = sides[1], sides[0]
+				slices.Reverse(sides)
 			}
 			for _, s := range sides {
 				d, err := timed(s.mk())
@@ -241,6 +261,14 @@ func run(n, gitN int, oursBin, gpgBin string, debian bool) error {
 		fmt.Printf(" %.1f/%.1f", ms(pct(o.oursT, 90)), ms(pct(o.gpT, 90)))
 	}
 	fmt.Println(" ms)")
+	if baseBin != "" {
+		fmt.Printf("\nbefore/after: -base %s, interleaved in the same rounds\n", baseBin)
+		fmt.Printf("%-58s %10s %10s %7s %10s\n", "operation (medians)", "base ms", "ours ms", "new/old", "base/gpg")
+		for _, o := range ops {
+			fmt.Printf("%-58s %10.2f %10.2f %7.2f %10.2f\n", o.name, ms(median(o.baseT)), ms(median(o.oursT)),
+				float64(median(o.oursT))/float64(median(o.baseT)), float64(median(o.baseT))/float64(median(o.gpT)))
+		}
+	}
 
 	return startupBudget(dir, abs, ours.home, n)
 }
