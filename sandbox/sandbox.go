@@ -12,7 +12,9 @@
 //     opening rule paths) has to be allowed afterwards.
 //  5. The protocol loop.
 //
-// Only Linux is supported; the package needs cgo (libseccomp).
+// Only Linux is supported. The seccomp filters are compiled with libseccomp
+// ahead of time on amd64 (seccomp.go); elsewhere the package needs cgo
+// (libseccomp) to compile them at run time.
 package sandbox
 
 import (

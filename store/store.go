@@ -255,7 +255,16 @@ func (s *Store) saveIndex(d *indexData) error {
 	if fi, err := os.Lstat(s.indexPath()); err == nil && !fi.Mode().IsRegular() {
 		os.RemoveAll(s.indexPath())
 	}
-	if err := WriteAtomic(s.indexPath(), enc, 0o644); err != nil {
+	// The index is written whole before it is renamed into place, but the
+	// rename itself is not synced: a crash that loses it leaves the
+	// previous index, whose directory states no longer match and which
+	// the next reader therefore refreshes (one fsync less per write).
+	tmp, err := writeTemp(s.indexDir(), enc, 0o644, true)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.indexPath()); err != nil {
+		os.Remove(tmp)
 		return err
 	}
 	v, err := parseIndex(enc)
@@ -537,10 +546,16 @@ func (b *Batch) Commit() error {
 	}()
 	syncEach := len(b.order) <= 8
 	dirs := map[string]bool{}
+	newDir := false // a subdirectory was made: the top directory changed
 	for _, k := range b.order {
 		fpr, _ := hex.DecodeString(k)
 		final := s.CertPath(fpr)
 		dir := filepath.Dir(final)
+		if !dirs[dir] {
+			if _, err := os.Lstat(dir); err != nil {
+				newDir = true
+			}
+		}
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
@@ -570,7 +585,9 @@ func (b *Batch) Commit() error {
 				return err
 			}
 		}
-		syncDir(s.certDir())
+		if newDir {
+			syncDir(s.certDir())
+		}
 	} else if err := syncFS(s.certDir()); err != nil {
 		return err
 	}

@@ -245,7 +245,7 @@ func parseOptionLine(p *parsed, t *optTable, line, origin string) (problem strin
 	if strings.HasPrefix(arg, `"`) {
 		arg = strings.TrimSuffix(arg[1:], `"`)
 	}
-	s := t.byName[keyword]
+	s := t.byName(keyword)
 	switch {
 	case s == nil || s.cmdlineOnly && s.name != "homedir" && s.name != "options":
 		return "invalid option", nil

@@ -125,6 +125,9 @@ func (a *app) userIDLookup(primaryFpr []byte) {
 // Certificates the store does not hold (--keyring files) keep their
 // order after the others.
 func (a *app) inStoreOrder(ents openpgp.EntityList) {
+	if len(ents) < 2 {
+		return // nothing to order; the store's full order costs a map of every certificate
+	}
 	fprs, err := a.store.Fingerprints()
 	if err != nil {
 		return

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // This file is gpg's command-line grammar (GnuPG 2.2.40's argparse as gpg
@@ -531,36 +532,51 @@ var gpgOptions = newOptTable([]optSpec{
 	{name: "dump-option-table", support: notImplemented, cmdlineOnly: true},
 })
 
-// optTable indexes a program's options.
+// optTable indexes a program's options. The index is built on first use:
+// front carries four tables (gpg, gpgv, gpgconf, gpg-agent.conf) and a run
+// uses one or two, so building all of them in package init was start-up
+// time every process paid (about 0.1 ms).
 type optTable struct {
-	specs   []optSpec
-	byName  map[string]*optSpec // every full spelling
-	byShort map[byte]*optSpec
+	specs []optSpec
+	once  sync.Once
+	names map[string]*optSpec // every full spelling
+	short map[byte]*optSpec
 }
 
-func newOptTable(specs []optSpec) *optTable {
-	t := &optTable{specs: specs, byName: map[string]*optSpec{}, byShort: map[byte]*optSpec{}}
-	for i := range t.specs {
-		s := &t.specs[i]
-		for _, n := range s.spellings() {
-			if _, dup := t.byName[n]; dup {
-				panic("duplicate option " + n)
+func newOptTable(specs []optSpec) *optTable { return &optTable{specs: specs} }
+
+// index builds the lookup maps; a duplicate spelling is a programming
+// error caught by the first run (and the tests) that uses the table.
+func (t *optTable) index() {
+	t.once.Do(func() {
+		t.names, t.short = map[string]*optSpec{}, map[byte]*optSpec{}
+		for i := range t.specs {
+			s := &t.specs[i]
+			for _, n := range s.spellings() {
+				if _, dup := t.names[n]; dup {
+					panic("duplicate option " + n)
+				}
+				t.names[n] = s
 			}
-			t.byName[n] = s
-		}
-		if s.short != 0 {
-			if _, dup := t.byShort[s.short]; dup {
-				panic(fmt.Sprintf("duplicate short option -%c", s.short))
+			if s.short != 0 {
+				if _, dup := t.short[s.short]; dup {
+					panic(fmt.Sprintf("duplicate short option -%c", s.short))
+				}
+				t.short[s.short] = s
 			}
-			t.byShort[s.short] = s
 		}
-	}
-	return t
+	})
 }
+
+// byName returns the option with the full spelling n, or nil.
+func (t *optTable) byName(n string) *optSpec { t.index(); return t.names[n] }
+
+// byShort returns the option with the short name c, or nil.
+func (t *optTable) byShort(c byte) *optSpec { t.index(); return t.short[c] }
 
 // spec returns the option with canonical name, or nil.
 func (t *optTable) spec(name string) *optSpec {
-	s := t.byName[name]
+	s := t.byName(name)
 	if s == nil || s.name != name {
 		return nil
 	}
@@ -576,7 +592,7 @@ func (t *optTable) lookupLong(word string) (*optSpec, error) {
 	if word == "" {
 		return nil, nil
 	}
-	if s, ok := t.byName[word]; ok {
+	if s := t.byName(word); s != nil {
 		return s, nil
 	}
 	var found *optSpec
@@ -725,7 +741,7 @@ func (t *optTable) parseCommandLine(p *parsed, argv []string) error {
 		}
 		// A bundle of short options.
 		for j := 1; j < len(word); j++ {
-			s := t.byShort[word[j]]
+			s := t.byShort(word[j])
 			if s == nil {
 				if word[j] == 'h' || word[j] == '?' {
 					p.special = specialHelp

@@ -113,6 +113,14 @@ func newFetcher(req *ipc.FetchRequest, systemRoots func() *x509.CertPool, ports 
 	if f.resolve, err = parseResolve(req.Resolve); err != nil {
 		return nil, badRequest("%v", err)
 	}
+	// Both kinds of roots are parsed on first use; when TLS is certain,
+	// start now so the parse overlaps resolution and connect.
+	for _, u := range f.urls {
+		if u.Scheme == "https" {
+			go f.roots()
+			break
+		}
+	}
 	return f, nil
 }
 

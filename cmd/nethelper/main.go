@@ -108,11 +108,12 @@ var systemBundles = []string{
 const maxBundle = 16 << 20
 
 // loadSystemRoots reads the system's CA bundle now, before lockdown, and
-// parses it in the background: the pool is waited for only by a TLS
-// handshake, so a plain http request (most keyservers) does not pay for
-// parsing ~150 certificates, and an https one overlaps the parsing with
-// the sandbox setup and the request. Without a bundle file (a system with
-// only a certificate directory) Go's own loader runs now.
+// parses it on first use: newFetcher starts that in the background when a
+// URL is https (overlapping the parse with name resolution and connect),
+// and a plain http request (most keyservers) never pays for parsing ~150
+// certificates (2-3 ms here) unless it is redirected to https. Without a
+// bundle file (a system with only a certificate directory) Go's own
+// loader runs now.
 func loadSystemRoots() (func() *x509.CertPool, error) {
 	for _, name := range systemBundles {
 		f, err := os.Open(name)
@@ -124,13 +125,11 @@ func loadSystemRoots() (func() *x509.CertPool, error) {
 		if err != nil || len(pem) > maxBundle {
 			return nil, fmt.Errorf("%s: unreadable or too large", name)
 		}
-		parsed := make(chan *x509.CertPool, 1)
-		go func() {
+		return sync.OnceValue(func() *x509.CertPool {
 			pool := x509.NewCertPool()
 			pool.AppendCertsFromPEM(pem)
-			parsed <- pool
-		}()
-		return sync.OnceValue(func() *x509.CertPool { return <-parsed }), nil
+			return pool
+		}), nil
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {
