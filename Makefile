@@ -162,7 +162,7 @@ difftest: build
 
 bench: build
 	bash bench/latency.sh
-	bash bench/sign_verify.sh -cached
+	bash bench/sign_verify.sh
 	$(GO) test -run '^$$' -bench . ./pgp
 	bash bench/net.sh
 

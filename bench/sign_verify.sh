@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# Sign and verify a 1 KiB file with ours (bin/gpg) and with GnuPG, alternating
-# N rounds (default 50) after warming gpg-agent, and print the medians and the
-# ratios ours/gpg (targets: sign <= 0.6, verify <= 0.4). Builds first.
+# Signing 1 KiB with a passphrase-protected key whose passphrase is cached:
+# ours (bin/gpg, kernel keyring) vs GnuPG with a warm gpg-agent, alternating
+# N rounds (default 50); prints the medians and the ratio ours/gpg (target
+# <= 0.6). Builds first. Uncached sign and verify: bench/latency.sh.
 #   bench/sign_verify.sh            N=50
-#   N=200 bench/sign_verify.sh -check   (exit 1 if a target is missed)
-#   bench/sign_verify.sh -cached        signing with a protected key whose
-#                                       passphrase is cached (target <= 0.6)
+#   N=200 bench/sign_verify.sh -check   (exit 1 if the target is missed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH

@@ -35,6 +35,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,21 +253,21 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 
 	fmt.Printf("\n%-58s %10s %10s %7s %8s\n", "operation (medians of interleaved runs)", "ours ms", "gpg ms", "ratio", "goal")
 	for _, o := range ops {
-		r := float64(median(o.oursT)) / float64(median(o.gpT))
-		fmt.Printf("%-58s %10.2f %10.2f %7.2f %8s %s\n", o.name, ms(median(o.oursT)), ms(median(o.gpT)), r,
-			fmt.Sprintf("<= %.1f", o.goal), verdict(r <= o.goal))
+		r := float64(stats.Median(o.oursT)) / float64(stats.Median(o.gpT))
+		fmt.Printf("%-58s %10.2f %10.2f %7.2f %8s %s\n", o.name, stats.MS(stats.Median(o.oursT)), stats.MS(stats.Median(o.gpT)), r,
+			fmt.Sprintf("<= %.1f", o.goal), stats.Verdict(r <= o.goal))
 	}
 	fmt.Printf("(rounds: %d, git log %d; p90 ours/gpg:", n, gitN)
 	for _, o := range ops {
-		fmt.Printf(" %.1f/%.1f", ms(pct(o.oursT, 90)), ms(pct(o.gpT, 90)))
+		fmt.Printf(" %.1f/%.1f", stats.MS(stats.Pct(o.oursT, 90)), stats.MS(stats.Pct(o.gpT, 90)))
 	}
 	fmt.Println(" ms)")
 	if baseBin != "" {
 		fmt.Printf("\nbefore/after: -base %s, interleaved in the same rounds\n", baseBin)
 		fmt.Printf("%-58s %10s %10s %7s %10s\n", "operation (medians)", "base ms", "ours ms", "new/old", "base/gpg")
 		for _, o := range ops {
-			fmt.Printf("%-58s %10.2f %10.2f %7.2f %10.2f\n", o.name, ms(median(o.baseT)), ms(median(o.oursT)),
-				float64(median(o.oursT))/float64(median(o.baseT)), float64(median(o.baseT))/float64(median(o.gpT)))
+			fmt.Printf("%-58s %10.2f %10.2f %7.2f %10.2f\n", o.name, stats.MS(stats.Median(o.baseT)), stats.MS(stats.Median(o.oursT)),
+				float64(stats.Median(o.oursT))/float64(stats.Median(o.baseT)), float64(stats.Median(o.baseT))/float64(stats.Median(o.gpT)))
 		}
 	}
 
@@ -449,7 +450,7 @@ func startupBudget(dir, oursBin, home string, n int) error {
 			}
 			ds = append(ds, d)
 		}
-		fmt.Printf("  %-44s %7.2f ms\n", r.name, ms(median(ds)))
+		fmt.Printf("  %-44s %7.2f ms\n", r.name, stats.MS(stats.Median(ds)))
 	}
 
 	// inittrace: "init PKG @T ms, C ms clock, ..." on stderr.
@@ -484,7 +485,7 @@ func startupBudget(dir, oursBin, home string, n int) error {
 	var inits []pkgInit
 	total := 0.0
 	for name, cs := range clocks {
-		m := medianF(cs)
+		m := stats.Median(cs)
 		total += m
 		inits = append(inits, pkgInit{name, m})
 	}
@@ -497,7 +498,7 @@ func startupBudget(dir, oursBin, home string, n int) error {
 		}
 		return strings.Compare(a.name, b.name)
 	})
-	fmt.Printf("  %-44s %7.2f ms (runtime start to the end of main's init, under inittrace)\n", "time to main (front)", medianF(mainAt))
+	fmt.Printf("  %-44s %7.2f ms (runtime start to the end of main's init, under inittrace)\n", "time to main (front)", stats.Median(mainAt))
 	fmt.Printf("  %-44s %7.2f ms in %d packages; the largest:\n", "package init (front), sum of medians", total, len(inits))
 	for _, p := range inits[:min(8, len(inits))] {
 		fmt.Printf("    %-42s %7.3f ms\n", p.name, p.ms)
@@ -519,7 +520,7 @@ func startupBudget(dir, oursBin, home string, n int) error {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("  %-44s %7.2f ms to hello (%.2f ms of it the sandbox)\n", h.name, ms(with), ms(with-without))
+		fmt.Printf("  %-44s %7.2f ms to hello (%.2f ms of it the sandbox)\n", h.name, stats.MS(with), stats.MS(with-without))
 	}
 	return nil
 }
@@ -560,38 +561,5 @@ func helloTimes(argv []string, n int, noSandbox bool) (time.Duration, error) {
 			return 0, fmt.Errorf("%s: %v", argv[0], werr)
 		}
 	}
-	return median(ds), nil
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func verdict(ok bool) string {
-	if ok {
-		return "ok"
-	}
-	return "MISSED"
-}
-
-func median(d []time.Duration) time.Duration { return pct(d, 50) }
-
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return s[i]
-}
-
-func medianF(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[(len(s)-1)/2]
+	return stats.Median(ds), nil
 }

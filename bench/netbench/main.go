@@ -34,12 +34,12 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/stats"
 	"net"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -345,21 +345,20 @@ func run(c *cleanups, n int, oursBin, gpgBin string, check bool) error {
 	fmt.Printf("%d rounds; HKP: sks at %s, recv of one ed25519 certificate by fingerprint\n%s\n", n, sks.URL, wkdNote)
 	fmt.Println("cold: a fresh home each run (gpg starts its dirmngr); warm: one home per tool, gpg's dirmngr running, the key deleted between runs")
 	fmt.Printf("%-10s %-5s %10s %10s %7s %8s\n", "", "", "ours (ms)", "gpg (ms)", "ratio", "goal")
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	missed := false
 	for _, o := range ops {
 		for _, state := range []string{"cold", "warm"} {
 			g := times[key{o.name, state, "gpg"}]
 			goal := fmt.Sprintf("<= %.2f", goals[state])
 			if why := unavailable[o.name]; why != "" {
-				fmt.Printf("%-10s %-5s %10s %10.1f %7s %8s ours not available: %s\n", o.name, state, "n/a", ms(median(g)), "n/a", goal, why)
+				fmt.Printf("%-10s %-5s %10s %10.1f %7s %8s ours not available: %s\n", o.name, state, "n/a", stats.MS(stats.Median(g)), "n/a", goal, why)
 				missed = true
 				continue
 			}
 			ot := times[key{o.name, state, "ours"}]
-			ratio := float64(median(ot)) / float64(median(g))
-			fmt.Printf("%-10s %-5s %10.1f %10.1f %7.2f %8s %s   (p90 %.1f / %.1f)\n", o.name, state, ms(median(ot)), ms(median(g)), ratio, goal,
-				verdict(ratio <= goals[state]), ms(pct(ot, 90)), ms(pct(g, 90)))
+			ratio := float64(stats.Median(ot)) / float64(stats.Median(g))
+			fmt.Printf("%-10s %-5s %10.1f %10.1f %7.2f %8s %s   (p90 %.1f / %.1f)\n", o.name, state, stats.MS(stats.Median(ot)), stats.MS(stats.Median(g)), ratio, goal,
+				stats.Verdict(ratio <= goals[state]), stats.MS(stats.Pct(ot, 90)), stats.MS(stats.Pct(g, 90)))
 			missed = missed || ratio > goals[state]
 		}
 	}
@@ -440,23 +439,4 @@ func firstLine(err error) string {
 	}
 	l, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
 	return l
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "ok"
-	}
-	return "MISSED"
-}
-
-func median(d []time.Duration) time.Duration { return pct(d, 50) }
-
-func pct(d []time.Duration, p int) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := (len(s)*p + 99) / 100
-	if i > 0 {
-		i--
-	}
-	return s[i]
 }

@@ -18,10 +18,10 @@ import (
 	"bufio"
 	"flag"
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -126,16 +126,8 @@ func run(n int, ours string) error {
 		}
 		tr = append(tr, d)
 	}
-	ml, mr := median(tl), median(tr)
+	ml, mr := stats.Median(tl), stats.Median(tr)
 	fmt.Printf("detached sign 1 KiB, N=%d: local %.1f ms, remote over loopback ssh %.1f ms, ratio %.2f\n",
-		n, ms(ml), ms(mr), float64(mr)/float64(ml))
+		n, stats.MS(ml), stats.MS(mr), float64(mr)/float64(ml))
 	return nil
 }
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

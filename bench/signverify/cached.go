@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/stats"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -80,11 +81,10 @@ func runCached(n int, oursBin, gpgBin string, check bool) error {
 			*op.into = append(*op.into, d)
 		}
 	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	ratio := float64(median(o)) / float64(median(g))
+	ratio := float64(stats.Median(o)) / float64(stats.Median(g))
 	fmt.Printf("%d rounds, 1 KiB file, passphrase-protected ed25519, passphrase cached (ours: kernel keyring; gpg: warm agent)\n", n)
 	fmt.Printf("%-12s %12s %12s %8s %8s\n", "", "ours (ms)", "gpg (ms)", "ratio", "target")
-	fmt.Printf("%-12s %12.2f %12.2f %8.2f %8s %s\n", "cached sign", ms(median(o)), ms(median(g)), ratio, "<= 0.60", verdict(ratio <= 0.6))
+	fmt.Printf("%-12s %12.2f %12.2f %8.2f %8s %s\n", "cached sign", stats.MS(stats.Median(o)), stats.MS(stats.Median(g)), ratio, "<= 0.60", stats.Verdict(ratio <= 0.6))
 	if check && ratio > 0.6 {
 		return fmt.Errorf("target missed")
 	}

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/stats"
 	"io"
 	"os"
 	"os/exec"
@@ -263,7 +264,7 @@ func (b *bench) run(oursBin, gpgBin, rnpBin string, memory, check bool) error {
 		ok := ratio >= c.min
 		missed = missed || !ok
 		fmt.Printf("%-8s %-5s %10.2fs %10.2fs %9.0f %10.0f %7d Ki %7.2fx %-12s %s\n", c.name, c.peer.name,
-			median(ow).Seconds(), median(pw).Seconds(), b.mbps(slices.Min(ow)), b.mbps(slices.Min(pw)), orss, ratio, c.target, verdict(ok))
+			stats.Median(ow).Seconds(), stats.Median(pw).Seconds(), b.mbps(slices.Min(ow)), b.mbps(slices.Min(pw)), orss, ratio, c.target, stats.Verdict(ok))
 	}
 	fmt.Println("(ratio = peer's best wall time / ours: throughput of ours relative to the peer)")
 	if memory {
@@ -386,23 +387,10 @@ func (b *bench) memory(ours tool) error {
 		if peak >= 0 {
 			helper = fmt.Sprintf("%d KiB", peak)
 		}
-		fmt.Printf("%-36s %7.2fs %8d KiB %14s %s\n", s.name, r.wall.Seconds(), r.rss, helper, verdict(r.rss <= 32<<10 && peak <= 32<<10))
+		fmt.Printf("%-36s %7.2fs %8d KiB %14s %s\n", s.name, r.wall.Seconds(), r.rss, helper, stats.Verdict(r.rss <= 32<<10 && peak <= 32<<10))
 	}
 	fmt.Println("(front tree: the larger of front's own peak and its helpers'; keyhelper: the helper alone, '-' when none ran)")
 	return nil
 }
 
 func (b *bench) mbps(d time.Duration) float64 { return float64(b.size) / 1e6 / d.Seconds() }
-
-func verdict(ok bool) string {
-	if ok {
-		return "ok"
-	}
-	return "MISSED"
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
