@@ -214,7 +214,7 @@ func (a *app) signUIDs(w io.Writer, k *editKey, names []string, local, quick boo
 	}
 	sigs, err := a.certify(signer.PrimaryKey.Fingerprint, k, items)
 	if err != nil {
-		return nil, a.helperFailed("sign_uids", "signing failed", err)
+		return nil, a.helperFailed("sign_uids", "signing", err)
 	}
 	for i := range edits {
 		edits[i].sig = sigs[i]
