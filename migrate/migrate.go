@@ -225,7 +225,7 @@ type Result struct {
 	// Done is false when another process had done the import already.
 	Done bool
 	// Sources are GnuPG's files that were read.
-	Sources []string
+	Sources                   []string
 	Keys, Ownertrust, Secrets int
 	// Skipped counts keybox blobs gpg itself ignores (ephemeral, too
 	// large).
