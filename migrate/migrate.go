@@ -213,7 +213,7 @@ type Importer interface {
 	// Keys imports binary transferable public keys; it returns how
 	// many keyblocks were processed.
 	Keys(data []byte) (int, error)
-	// Ownertrust records the values; it returns how many changed.
+	// Ownertrust records the values; it returns how many it took.
 	Ownertrust(db *trustdb.DB) (int, error)
 	// Secrets imports GnuPG's secret keys whose certificates are in the
 	// store (keyhelper reads them); nil when there is no such step.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -90,6 +91,9 @@ func (g gnupgImporter) Keys(data []byte) (int, error) {
 	a.status, a.stderr = nil, io.Discard
 	c, err := a.importKeys(data, migrationImportOptions, store.Origin{})
 	a.status, a.stderr, a.exitCode = status, stderr, code
+	// the import's user-ID lookups are not the command's (gpg's cache
+	// would not hold them; they change its KEY_CONSIDERED lines)
+	a.uidCache = nil
 	if c == nil {
 		return 0, err
 	}
@@ -98,38 +102,56 @@ func (g gnupgImporter) Keys(data []byte) (int, error) {
 
 // Ownertrust sets the trustdb's values in the ownertrust file, under the
 // store's lock as --import-ownertrust does; values set only in front are
-// kept.
+// kept, and the file is rewritten only when a value changed.
 func (g gnupgImporter) Ownertrust(db *trustdb.DB) (int, error) {
 	a := g.a
 	unlock, err := a.store.Lock()
 	if err != nil {
 		return 0, err
 	}
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	o, err := trust.Load(a.home)
 	if err != nil {
 		return 0, err
 	}
-	changed := 0
+	// the trustdb's values in its record order (the order gpg exports
+	// them in), then those set only in front
+	n := trust.New()
+	n.Created = o.Created
 	for _, t := range db.Ownertrust {
-		fpr := fmt.Sprintf("%X", t.Fingerprint)
-		if v, ok := o.Get(fpr); !ok || v != trust.Level(t.Value) {
-			o.Set(fpr, trust.Level(t.Value))
-			changed++
+		n.Set(fmt.Sprintf("%X", t.Fingerprint), trust.Level(t.Value))
+	}
+	for _, f := range o.Fingerprints() {
+		if _, ok := n.Get(f); !ok {
+			v, _ := o.Get(f)
+			n.Set(f, v)
 		}
 	}
-	if changed == 0 {
-		return 0, nil
+	if bytes.Equal(n.Marshal(), o.Marshal()) {
+		return len(db.Ownertrust), nil
 	}
+	o = n
 	if o.Created == 0 {
 		o.Created = int64(db.Created)
 	}
 	if err := store.WriteAtomic(trust.Path(a.home), o.Marshal(), 0o600); err != nil {
 		return 0, err
 	}
-	a.trust = nil // loaded again from the new file
-	a.markRevalidation()
-	return changed, nil
+	// GnuPG's trustdb holds validity checked with these values: compute
+	// ours now (gpg's check-trustdb) rather than leave a check pending
+	// as --import-ownertrust does, so listings agree with gpg's at once
+	unlock()
+	locked = false
+	a.trust = nil
+	if _, err := a.validity(); err != nil {
+		return 0, err
+	}
+	return len(db.Ownertrust), nil
 }
 
 // Secrets: GnuPG's secret keys are imported by the secret side of the
