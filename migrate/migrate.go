@@ -116,6 +116,12 @@ func readState(home string) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseState(data)
+}
+
+// parseState reads the state file's lines: comments, "pending", and
+// "NAME SIZE MTIME_NS INODE" per file.
+func parseState(data []byte) (*state, error) {
 	if len(data) > maxState {
 		return nil, errors.New("state file too large")
 	}
