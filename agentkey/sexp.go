@@ -118,7 +118,9 @@ type advParser struct {
 	nodes int
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func (p *advParser) space() {
 	for p.i < len(p.b) && isSpace(p.b[p.i]) {

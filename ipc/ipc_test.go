@@ -142,6 +142,8 @@ func FuzzDecode(f *testing.F) {
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
+	f.Add(frame(TypeResult, Marshal(&GnuPGListResult{Keys: []GnuPGKey{{Keygrip: make([]byte, 20), Protection: GnuPGShadowed, CardSerial: "D2760001240103040005000012340000"}}, Secring: [][]byte{make([]byte, 20)}})))
+	f.Add(frame(TypeGnuPGImport, Marshal(&GnuPGImportRequest{Certs: []byte{0x99, 0, 1, 4}})))
 	newMsgs := []func() Message{
 		func() Message { return new(SignRequest) }, func() Message { return new(DecryptRequest) },
 		func() Message { return new(GenerateRequest) }, func() Message { return new(ImportRequest) },
@@ -160,6 +162,8 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(InquiryToken) },
 		func() Message { return new(CardRequest) }, func() Message { return new(CardStatus) },
 		func() Message { return new(CardOutput) },
+		func() Message { return new(GnuPGListRequest) }, func() Message { return new(GnuPGListResult) },
+		func() Message { return new(GnuPGImportRequest) }, func() Message { return new(GnuPGImportResult) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)
