@@ -135,6 +135,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		a.errorf("%v", err)
 		return 2
 	}
+	a.autoMigrate()
 	switch a.opts.command {
 	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":
 		a.prestartKeyhelper()
@@ -359,6 +360,8 @@ func (a *app) dispatch() error {
 		return a.listTokensCmd(args)
 	case "revoke-token":
 		return a.revokeTokenCmd(args)
+	case "migrate-gnupg":
+		return a.migrateCmd(args)
 	case "generate-revocation":
 		return a.genRevokeCmd(args)
 	case "sign-key":
