@@ -93,14 +93,14 @@ func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.In
 
 // helperMode is the least privilege a request needs: signing and
 // decrypting run in restricted mode (with a token too), export, listing
-// (of keys and of tokens) and certification read (they change no secret),
-// key generation, import, deletion, new subkeys, passphrase changes and
+// (of keys, of tokens and of GnuPG's keys) and certification read (they
+// change no secret), key generation, import, deletion, new subkeys, passphrase changes and
 // creating or revoking a token write.
 func helperMode(req ipc.Message) string {
 	switch req.Type() {
 	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
 		return "restricted"
-	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList:
+	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList, ipc.TypeGnuPGList:
 		return "read"
 	}
 	return "write"

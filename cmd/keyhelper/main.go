@@ -43,6 +43,19 @@ func run() int {
 	}
 	writable := *mode == "write"
 	store := &secretStore{dir: filepath.Join(*home, SecretDirName)}
+	// GnuPG's files of this home, read-only: its key directory by a
+	// landlock read rule, secring.gpg opened here (signing and decrypting
+	// only need the key directory).
+	var gnupgDirs []string
+	if st, err := os.Stat(filepath.Join(*home, GnuPGKeyDir)); err == nil && st.IsDir() {
+		store.gnupgDir = filepath.Join(*home, GnuPGKeyDir)
+		gnupgDirs = append(gnupgDirs, store.gnupgDir)
+	}
+	if *mode != "restricted" {
+		if f, err := os.Open(filepath.Join(*home, secringName)); err == nil {
+			store.secring = f
+		}
+	}
 	if err := sandbox.Prepare(); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: lockdown:", err)
 		return 2
@@ -61,7 +74,7 @@ func run() int {
 			useLog, _ = os.OpenFile(filepath.Join(*home, keyslot.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		}
 	}
-	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable)); err != nil {
+	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable, gnupgDirs...)); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: refusing to run without sandbox:", err)
 		return 2
 	}
@@ -87,6 +100,7 @@ func run() int {
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
 		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
 		ipc.TypeTokenList:      func() ipc.Message { return new(ipc.TokenListRequest) },
+		ipc.TypeGnuPGList:      func() ipc.Message { return new(ipc.GnuPGListRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -99,6 +113,7 @@ func run() int {
 			ipc.TypePasswdRequest:   func() ipc.Message { return new(ipc.PasswdRequest) },
 			ipc.TypeTokenCreate:     func() ipc.Message { return new(ipc.TokenCreateRequest) },
 			ipc.TypeTokenRevoke:     func() ipc.Message { return new(ipc.TokenRevokeRequest) },
+			ipc.TypeGnuPGImport:     func() ipc.Message { return new(ipc.GnuPGImportRequest) },
 		}
 	case "restricted":
 		// Only what a signing or decrypting client needs: no export, no
@@ -107,6 +122,7 @@ func run() int {
 		delete(allowed, ipc.TypeListRequest)
 		delete(allowed, ipc.TypeCertifyRequest)
 		delete(allowed, ipc.TypeTokenList)
+		delete(allowed, ipc.TypeGnuPGList)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -167,6 +183,10 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.listTokens(r)
 	case *ipc.TokenRevokeRequest:
 		return h.revokeToken(r)
+	case *ipc.GnuPGListRequest:
+		return h.store.gnupgList()
+	case *ipc.GnuPGImportRequest:
+		return h.importGnuPG(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -195,7 +215,7 @@ func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [
 		return nil, nil
 	}
 	for _, pass := range known {
-		if priv.Decrypt(pass) == nil {
+		if h.store.decryptKey(priv, pass) == nil {
 			return pass, nil
 		}
 	}
@@ -218,8 +238,13 @@ func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [
 		if token {
 			return nil, h.unlockWithToken(e, priv, pass, op)
 		}
-		if err := priv.Decrypt(pass); err == nil {
+		err = h.store.decryptKey(priv, pass)
+		if err == nil {
 			return pass, nil
+		}
+		var hard *ipc.Error
+		if errors.As(err, &hard) {
+			return nil, hard
 		}
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "bad passphrase"}

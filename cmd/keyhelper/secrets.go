@@ -14,6 +14,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/agentkey"
 	"github.com/frontpgp/front/ipc"
 )
 
@@ -23,6 +24,12 @@ import (
 type secretStore struct {
 	dir      string
 	lockFile *os.File // the held write lock (lock)
+
+	// GnuPG's files of the same home (gnupg.go): private-keys-v1.d ("":
+	// none) and secring.gpg, opened before the lockdown (nil: none).
+	gnupgDir  string
+	secring   *os.File
+	gnupgKeys map[string]*agentkey.Key // hex fpr -> key file, filled by loadRef
 }
 
 const (
@@ -36,9 +43,15 @@ func (s *secretStore) path(primary []byte) string {
 }
 
 // load reads one secret key file. It is capped and must hold exactly one key
-// whose primary fingerprint matches the file name (bad input 30).
+// whose primary fingerprint matches the file name (bad input 30). A key
+// whose secrets GnuPG keeps is read from its record (loadRef).
 func (s *secretStore) load(primary []byte) (*openpgp.Entity, error) {
 	_, e, err := s.loadRaw(primary)
+	if errors.Is(err, os.ErrNotExist) {
+		if r, rerr := s.loadRef(primary); rerr == nil {
+			return r, nil
+		}
+	}
 	return e, err
 }
 
@@ -77,8 +90,8 @@ func readKeyRing(data []byte) (el openpgp.EntityList, err error) {
 	return openpgp.ReadKeyRing(bytes.NewReader(data))
 }
 
-// primaries lists the fingerprints of stored keys from the file names;
-// stray names are ignored.
+// primaries lists the fingerprints of stored keys from the file names
+// (our key files and records of GnuPG's keys); stray names are ignored.
 func (s *secretStore) primaries() ([][]byte, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -88,15 +101,21 @@ func (s *secretStore) primaries() ([][]byte, error) {
 		return nil, err
 	}
 	var out [][]byte
+	seen := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasSuffix(name, keySuffix) {
+		base, ok := strings.CutSuffix(name, keySuffix)
+		if !ok {
+			base, ok = strings.CutSuffix(name, refSuffix)
+		}
+		if !e.Type().IsRegular() || !ok {
 			continue
 		}
-		fpr, err := hex.DecodeString(strings.TrimSuffix(name, keySuffix))
-		if err != nil || (len(fpr) != 20 && len(fpr) != 32) {
+		fpr, err := hex.DecodeString(base)
+		if err != nil || (len(fpr) != 20 && len(fpr) != 32) || seen[base] {
 			continue
 		}
+		seen[base] = true
 		out = append(out, fpr)
 		if len(out) >= maxSecretFiles {
 			break
@@ -141,15 +160,16 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 		if err != nil {
 			continue
 		}
-		add := func(k *packet.PrivateKey) {
-			if k == nil {
-				return
+		add := func(pub *packet.PublicKey, k *packet.PrivateKey) {
+			if k != nil {
+				out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
+			} else if g := s.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
+				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true})
 			}
-			out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
 		}
-		add(e.PrivateKey)
+		add(e.PrimaryKey, e.PrivateKey)
 		for _, sk := range e.Subkeys {
-			add(sk.PrivateKey)
+			add(sk.PublicKey, sk.PrivateKey)
 		}
 	}
 	return out, nil
