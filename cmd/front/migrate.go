@@ -154,6 +154,6 @@ func (g gnupgImporter) Ownertrust(db *trustdb.DB) (int, error) {
 	return len(db.Ownertrust), nil
 }
 
-// Secrets: GnuPG's secret keys are imported by the secret side of the
-// migration (keyhelper), not yet merged here.
-func (g gnupgImporter) Secrets() (int, error) { return 0, nil }
+// Secrets records GnuPG's secret keys (keyhelper reads them; see
+// importGnuPGSecrets).
+func (g gnupgImporter) Secrets() (int, error) { return g.a.importGnuPGSecrets() }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/frontpgp/front/agentkey"
+	"github.com/frontpgp/front/gnupg/agentkey"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 )

@@ -14,7 +14,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/frontpgp/front/agentkey"
+	"github.com/frontpgp/front/gnupg/agentkey"
 	"github.com/frontpgp/front/ipc"
 )
 
@@ -164,7 +164,8 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 			if k != nil {
 				out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
 			} else if g := s.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
-				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true})
+				// a GnuPG card stub: the key is on the card it names
+				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true, CardSerial: g.CardSerial})
 			}
 		}
 		add(e.PrimaryKey, e.PrivateKey)
