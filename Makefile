@@ -130,6 +130,7 @@ fuzz: check-go
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop

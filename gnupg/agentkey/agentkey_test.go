@@ -98,10 +98,10 @@ func proveSecret(t *testing.T, priv *packet.PrivateKey) {
 }
 
 const (
-	ed25519   = "Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n"
-	rsa3072   = "Key-Type: rsa\nKey-Length: 3072\nSubkey-Type: rsa\nSubkey-Length: 3072\n"
-	nistp256  = "Key-Type: ecdsa\nKey-Curve: nistp256\nSubkey-Type: ecdh\nSubkey-Curve: nistp256\n"
-	oldFormat = "disable-extended-key-format\n" // gpg-agent then writes bare S-expressions, CBC-protected
+	ed25519Params = "Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n"
+	rsa3072       = "Key-Type: rsa\nKey-Length: 3072\nSubkey-Type: rsa\nSubkey-Length: 3072\n"
+	nistp256      = "Key-Type: ecdsa\nKey-Curve: nistp256\nSubkey-Type: ecdh\nSubkey-Curve: nistp256\n"
+	oldFormat     = "disable-extended-key-format\n" // gpg-agent then writes bare S-expressions, CBC-protected
 )
 
 func TestGnuPGHomes(t *testing.T) {
@@ -112,10 +112,10 @@ func TestGnuPGHomes(t *testing.T) {
 		wantProt   Protection
 		wantFirst  string // the file's first bytes
 	}{
-		{"ed25519-ocb", "", "pw", ed25519 + "Passphrase: pw\n", Protected, "Created:"},
+		{"ed25519-ocb", "", "pw", ed25519Params + "Passphrase: pw\n", Protected, "Created:"},
 		{"rsa3072-clear", "", "", rsa3072 + "%no-protection\n", Clear, "Created:"},
 		{"nistp256-ocb", "", "pw", nistp256 + "Passphrase: pw\n", Protected, "Created:"},
-		{"ed25519-old-cbc", oldFormat, "pw", ed25519 + "Passphrase: pw\n", Protected, "(21:protected-private-key"},
+		{"ed25519-old-cbc", oldFormat, "pw", ed25519Params + "Passphrase: pw\n", Protected, "(21:protected-private-key"},
 		{"rsa2048-old-clear", oldFormat, "", "Key-Type: rsa\nKey-Length: 2048\nSubkey-Type: rsa\nSubkey-Length: 2048\n%no-protection\n", Clear, "(11:private-key"},
 		{"nistp384-old-cbc", oldFormat, "pw", "Key-Type: ecdsa\nKey-Curve: nistp384\nSubkey-Type: ecdh\nSubkey-Curve: nistp384\nPassphrase: pw\n", Protected, "(21:protected-private-key"},
 		{"nistp521-rsa-ocb", "", "pw", "Key-Type: ecdsa\nKey-Curve: nistp521\nSubkey-Type: rsa\nSubkey-Length: 2048\nPassphrase: pw\n", Protected, "Created:"},
@@ -165,7 +165,7 @@ func TestOpenPGPNative(t *testing.T) {
 		name, params, pass string
 		want               Protection
 	}{
-		{"protected", ed25519 + "Passphrase: pw\n", "pw", Protected},
+		{"protected", ed25519Params + "Passphrase: pw\n", "pw", Protected},
 		{"unprotected", "Key-Type: rsa\nKey-Length: 2048\nSubkey-Type: rsa\nSubkey-Length: 2048\n%no-protection\n", "", Clear},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
