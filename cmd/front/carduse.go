@@ -68,10 +68,24 @@ func (a *app) cardSign(key *packet.PublicKey, serial string, req *ipc.SignReques
 	return pgp.ParseSignature(raw)
 }
 
-// cardDecipher asks the card holding key to decipher: RSA ciphertext, or
-// the ephemeral ECDH point; the answer is the plaintext or shared secret.
-func (a *app) cardDecipher(key *packet.PublicKey, serial string, data []byte) ([]byte, error) {
-	return a.cardOperate(key, serial, cardpgp.SlotDecrypt, data)
+// cardSessionKey decrypts the PKESK raw with key on the card with serial:
+// the card deciphers (pgp.CardDecipher), front finishes (ECDH key
+// derivation and unwrap, checksum).
+func (a *app) cardSessionKey(key *packet.PublicKey, serial string, raw []byte) (uint8, []byte, error) {
+	d, err := pgp.NewCardDecipher(raw, key)
+	if err != nil {
+		return 0, nil, &cardFailure{gpgError(srcGPG, errBadData), err.Error()}
+	}
+	out, err := a.cardOperate(key, serial, cardpgp.SlotDecrypt, d.CardInput())
+	if err != nil {
+		return 0, nil, err
+	}
+	defer clear(out)
+	c, sk, err := d.SessionKey(out)
+	if err != nil {
+		return 0, nil, &cardFailure{gpgError(srcGPG, errBadData), err.Error()}
+	}
+	return uint8(c), sk, nil
 }
 
 // cardOperate runs one PIN-protected operation of slot with key on the
