@@ -150,23 +150,18 @@ func (a *app) cardCallFailed(err error, serial string) error {
 	return err
 }
 
-// cardPINPrompt is the pinentry description gpg-agent shows for a card
-// PIN: the key's description, then what scdaemon composes (card number,
-// holder, for the signature PIN the signature counter, and the tries left
-// once some were used).
-func cardPINPrompt(keyDesc string, st *ipc.CardStatus, slot cardpgp.Slot) string {
-	aid := fmt.Sprintf("%X", st.AID)
+// cardPINPrompt is the pinentry description gpg-agent shows for a card's
+// user PIN, as scdaemon composes it: the card number, the holder, for the
+// signature PIN the signature counter, and the tries left once some were
+// used. scdaemon marks the fields with \x1e and \x1f for alignment;
+// gpg-agent hands the pinentry the text without them, and so do we.
+func cardPINPrompt(st *ipc.CardStatus, slot cardpgp.Slot) string {
 	given, surname, _ := cardHolderName(st.Name)
-	holder := strings.TrimSpace(given + " " + surname)
 	var b strings.Builder
-	b.WriteString(keyDesc)
-	if !strings.HasSuffix(keyDesc, "\n") {
-		b.WriteString("\n")
-	}
-	b.WriteString("\nPlease unlock the card\n\n")
-	fmt.Fprintf(&b, "\x1eNumber\x1f: %s\nHolder\x1f: %s", keylist.CardNumber(aid), holder)
+	fmt.Fprintf(&b, "Please unlock the card\n\nNumber: %s\nHolder: %s",
+		keylist.CardNumber(fmt.Sprintf("%X", st.AID)), strings.TrimSpace(given+" "+surname))
 	if slot == cardpgp.SlotSign {
-		fmt.Fprintf(&b, "\nCounter\x1f: %d", st.SigCounter)
+		fmt.Fprintf(&b, "\nCounter: %d", st.SigCounter)
 	}
 	if tries := st.PINTries[0]; tries < 3 {
 		fmt.Fprintf(&b, "\n\nRemaining attempts: %d", tries)
@@ -177,16 +172,14 @@ func cardPINPrompt(keyDesc string, st *ipc.CardStatus, slot cardpgp.Slot) string
 // askCardPIN asks for the user PIN from the sources a passphrase comes
 // from (answerInquiryOnce), without the cache: a PIN is not cached.
 func (a *app) askCardPIN(key *packet.PublicKey, st *ipc.CardStatus, slot cardpgp.Slot) ([]byte, error) {
-	desc := ""
 	uid := "[?]"
 	if k := a.keyByFingerprint(key.Fingerprint); k != nil {
 		if id := k.Entity.PrimaryIdentity(); id != nil {
 			uid = id.Name
 		}
-		desc = pgp.UnlockPrompt(uid, key, k.Entity.PrimaryKey.KeyId)
 	}
 	q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, KeyFingerprint: key.Fingerprint,
-		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(desc, st, slot), Attempt: 1}
+		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(st, slot), Attempt: 1}
 	a.askingPIN = true
 	pin, ok, err := a.answerInquiryOnce(q)
 	a.askingPIN = false
