@@ -341,6 +341,14 @@ func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
 func (h *handler) export(r *ipc.ExportRequest) (ipc.Message, error) {
 	var out bytes.Buffer
 	for _, fpr := range r.Fingerprints {
+		if h.store.isRef(fpr) {
+			data, err := h.exportGnuPG(fpr, r.SubkeysOnly)
+			if err != nil {
+				return nil, err
+			}
+			out.Write(data)
+			continue
+		}
 		e, err := h.store.load(fpr)
 		if err != nil {
 			return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: fmt.Sprintf("no secret key for %X", fpr)}
@@ -446,6 +454,9 @@ func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
 }
 
 func (h *handler) delete(r *ipc.DeleteRequest) (ipc.Message, error) {
+	if h.store.isRef(r.Fingerprint) {
+		return nil, errKeptByGnuPG("delete it")
+	}
 	if err := h.store.lock(); err != nil {
 		return nil, err
 	}

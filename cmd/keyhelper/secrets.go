@@ -171,6 +171,7 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 		if err != nil {
 			continue
 		}
+		ref := s.isRef(p)
 		add := func(pub *packet.PublicKey, k *packet.PrivateKey) {
 			if k != nil {
 				out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy(),
@@ -178,6 +179,10 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 			} else if g := s.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
 				// a GnuPG card stub: the key is on the card it names
 				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true, CardSerial: g.CardSerial})
+			} else if ref && bytes.Equal(pub.Fingerprint, p) {
+				// GnuPG lacks the primary secret (--export-secret-subkeys
+				// style): a stub, as our own store lists a GNU dummy
+				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true})
 			}
 		}
 		add(e.PrimaryKey, e.PrivateKey)
