@@ -8,9 +8,10 @@
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
 #   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
-#   make bench     sign/verify timing, ours vs gpg; then bench-net
+#   make bench     sign/verify timing, ours vs gpg; then bench-net and bench-migrate
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
+#   make bench-migrate moving in from a GnuPG home with the Debian keyring, ours vs gpg's import
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -62,7 +63,7 @@ HELPERS := $(notdir $(wildcard cmd/*helper))
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote clean
+	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote bench-migrate clean
 
 all: build
 
@@ -131,6 +132,7 @@ fuzz: check-go
 	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
@@ -150,6 +152,7 @@ bench: build
 	bash bench/sign_verify.sh -cached
 	$(GO) test -run '^$$' -bench . ./pgp
 	bash bench/net.sh
+	bash bench/migrate.sh
 
 # Key retrieval on loopback: HKP recv from sks and, as root (gpg's dirmngr
 # reaches a loopback WKD server only in a private mount namespace), a WKD
@@ -167,6 +170,12 @@ bench-remote: build
 # import alone takes about two).
 bench-store: build
 	bash bench/store.sh
+
+# Moving in from GnuPG: a home with the Debian keyring, 5 secret keys and
+# ownertrust imported by front vs gpg's own import of the same (a few
+# minutes: gpg's import of the keyring takes about two).
+bench-migrate: build
+	bash bench/migrate.sh
 
 # Streaming: 1 GiB encryption and decryption vs gpg, detached signing vs
 # rnp, and the peak memory of every streaming operation (a few minutes).

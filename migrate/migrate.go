@@ -116,6 +116,12 @@ func readState(home string) (*state, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseState(data)
+}
+
+// parseState reads the state file's lines: comments, "pending", and
+// "NAME SIZE MTIME_NS INODE" per file.
+func parseState(data []byte) (*state, error) {
 	if len(data) > maxState {
 		return nil, errors.New("state file too large")
 	}
@@ -332,7 +338,9 @@ func Run(home string, imp Importer, force bool) (*Result, error) {
 // too recently for its stamp to be trusted gets a stamp no file has, so
 // the next Check asks for another import.
 func readSource(home, name string, max int64, stamp *Stamp, now time.Time) ([]byte, error) {
-	f, err := os.OpenFile(filepath.Join(home, name), os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	// a symlink is followed, as gpg follows it (dotfile managers link
+	// these files); the stamps of Check stat the target too
+	f, err := os.Open(filepath.Join(home, name))
 	if err != nil {
 		return nil, err
 	}

@@ -46,9 +46,12 @@ func (a *app) autoMigrate() {
 		fmt.Fprintf(a.stderr, "%s: importing GnuPG's files failed: %v\n", a.progName(), err)
 		return
 	}
-	// the notice is for the first import; later ones (GnuPG changed its
-	// files) are routine and said only with --verbose
-	if res.Done && (need == migrate.First || a.opts.has("verbose")) {
+	// the notice is for a first import that found something (gpg leaves
+	// an empty keybox and trustdb in a home it merely looked into); later
+	// ones (GnuPG changed its files) are routine and said only with
+	// --verbose
+	nothing := res.Keys == 0 && res.Ownertrust == 0 && res.Secrets == 0
+	if res.Done && (need == migrate.First && !nothing || a.opts.has("verbose")) {
 		a.migrationNotice(res)
 	}
 }
@@ -154,6 +157,6 @@ func (g gnupgImporter) Ownertrust(db *trustdb.DB) (int, error) {
 	return len(db.Ownertrust), nil
 }
 
-// Secrets records GnuPG's secret keys (keyhelper reads them; see
-// importGnuPGSecrets).
+// Secrets records GnuPG's secret keys (gnupgsecrets.go): after Keys, so
+// their certificates are in the store.
 func (g gnupgImporter) Secrets() (int, error) { return g.a.importGnuPGSecrets() }
