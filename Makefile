@@ -131,6 +131,7 @@ fuzz: check-go
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build

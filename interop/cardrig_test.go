@@ -13,15 +13,22 @@ package interop
 //	                        attributes in every slot and a signature key
 //	                        only (A5…); holder: cardholder "Doe<<Jo", language
 //	                        "de", salutation Ms., URL and login data set.
+//	                        blank: no key is generated (with rsa: RSA 2048
+//	                        attributes, empty slots), for gpg --card-edit.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
+//	cardlog [INS]           stdout := the commands the card got since the
+//	                        last cardlog, one "CLA INS P1 P2" (hex) per line;
+//	                        with INS (hex), only those with that INS.
 
 import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/frontpgp/front/card/openpgp"
@@ -38,7 +45,7 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "holder" {
+		if f != "keys" && f != "rsa" && f != "holder" && f != "blank" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
@@ -53,8 +60,13 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	case flags["keys"]:
 		slots = []openpgp.Slot{openpgp.SlotSign, openpgp.SlotDecrypt, openpgp.SlotAuth}
 	}
+	if flags["blank"] {
+		slots = nil
+	}
 	card := cardemu.New(opts)
 	ts.Check(provisionCard(card, slots, flags["holder"]))
+	rigCards.Store(ts, &rigCard{card: card})
+	ts.Defer(func() { rigCards.Delete(ts) })
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
@@ -113,4 +125,34 @@ func waitCardVisible() error {
 			return err
 		}
 	}
+}
+
+// rigCard is a script's card and how much of its log cardlog has shown.
+type rigCard struct {
+	card *cardemu.Card
+	seen int
+}
+
+// rigCards maps a running script to its card.
+var rigCards sync.Map
+
+func cmdCardLog(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) > 1 {
+		ts.Fatalf("usage: cardlog [INS]")
+	}
+	v, ok := rigCards.Load(ts)
+	if !ok {
+		ts.Fatalf("cardlog: no cardrig in this script")
+	}
+	rc := v.(*rigCard)
+	log := rc.card.Log()
+	var b strings.Builder
+	for _, c := range log[rc.seen:] {
+		if len(args) == 1 && fmt.Sprintf("%02X", c.INS) != strings.ToUpper(args[0]) {
+			continue
+		}
+		fmt.Fprintf(&b, "%02X %02X %02X %02X\n", c.CLA, c.INS, c.P1, c.P2)
+	}
+	rc.seen = len(log)
+	ts.Stdout().Write([]byte(b.String()))
 }

@@ -28,6 +28,7 @@ func TestRoundTrip(t *testing.T) {
 		&CertifyResult{Signatures: [][]byte{{0xc2, 0}, {0xc2, 1, 4}}},
 		&AddSubkeyRequest{Primary: []byte{1}, Key: KeySpec{"cv25519", "encr", 0}, Created: 5},
 		&AddSubkeyResult{Public: []byte{1}, Listing: []SecretEntry{{Fingerprint: []byte{2}}}},
+		&CardStubsRequest{AID: bytes.Repeat([]byte{0xD2}, 16), Certs: [][]byte{{1, 2}}, OnCard: [][]byte{bytes.Repeat([]byte{3}, 20)}},
 		&PasswdRequest{Primary: []byte{1}},
 		&FetchRequest{Method: "POST", URLs: []string{"https://a.example/x", "https://b.example/y"}, Body: []byte("keytext=1"),
 			ContentType: "application/x-www-form-urlencoded", HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20,

@@ -302,15 +302,7 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 		if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
 			k.UIDOrder = store.UserIDOrder(raw)
 		}
-		for _, pk := range allKeys(e) {
-			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
-				st := keylist.SecretPresent
-				if s.Stub {
-					st = keylist.SecretStub
-				}
-				k.Secret[pk.PublicKey.KeyId] = st
-			}
-		}
+		a.markSecrets(&k)
 		if secret && len(k.Secret) == 0 {
 			continue
 		}

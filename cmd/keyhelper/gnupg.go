@@ -13,9 +13,10 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
-	"github.com/frontpgp/front/agentkey"
+	"github.com/frontpgp/front/gnupg/agentkey"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
+	"github.com/frontpgp/front/pgp"
 )
 
 // Keys moved in from GnuPG. GnuPG 2.x keeps each secret (sub)key in
@@ -290,4 +291,139 @@ func hasGnuPGFile(s *secretStore, e *openpgp.Entity) bool {
 		}
 	}
 	return false
+}
+
+// errKeptByGnuPG refuses what would have to change GnuPG's key files.
+func errKeptByGnuPG(what string) error {
+	return &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: fmt.Sprintf("the secret key is kept in GnuPG's %s, which is never modified here; %s with GnuPG's own gpg", GnuPGKeyDir, what)}
+}
+
+// exportGnuPG is --export-secret-keys of a key GnuPG keeps, as gpg does
+// it: each protected part is unlocked with its passphrase (asked for) and
+// exported protected again with that same passphrase (our S2K); an
+// unprotected part is exported as it is; a part GnuPG has no secret for
+// is a GNU dummy, one on a card a divert-to-card stub naming the card.
+// subkeysOnly makes the primary a GNU dummy (--export-secret-subkeys).
+func (h *handler) exportGnuPG(primary []byte, subkeysOnly bool) ([]byte, error) {
+	raw, err := os.ReadFile(h.store.refPath(primary))
+	if err != nil {
+		return nil, err
+	}
+	e, err := h.store.loadRef(primary)
+	if err != nil {
+		return nil, err
+	}
+	privs := map[string]*packet.PrivateKey{}
+	cards := map[string]map[string]bool{} // serial -> fingerprints
+	var known [][]byte
+	take := func(pub *packet.PublicKey, priv *packet.PrivateKey) error {
+		fpr := fmt.Sprintf("%X", pub.Fingerprint)
+		if g := h.store.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
+			if cards[g.CardSerial] == nil {
+				cards[g.CardSerial] = map[string]bool{}
+			}
+			cards[g.CardSerial][fpr] = true
+			return nil
+		}
+		if priv == nil {
+			return nil
+		}
+		if priv.Encrypted {
+			pass, err := h.unlockWith(e, priv, known, noToken)
+			if err != nil {
+				return err
+			}
+			known = append(known, pass)
+			if err := priv.EncryptWithConfig(pass, s2kConfig); err != nil {
+				return err
+			}
+		}
+		privs[fpr] = priv
+		return nil
+	}
+	if !subkeysOnly {
+		if err := take(e.PrimaryKey, e.PrivateKey); err != nil {
+			return nil, err
+		}
+	}
+	for _, sk := range e.Subkeys {
+		if err := take(sk.PublicKey, sk.PrivateKey); err != nil {
+			return nil, err
+		}
+	}
+	raws, err := pgp.SplitPackets(raw)
+	if err != nil {
+		return nil, err
+	}
+	var out []byte
+	for _, r := range raws {
+		tag, body, err := pgp.PacketBody(r)
+		if err != nil {
+			return nil, err
+		}
+		if tag != pgp.TagPublicKey && tag != pgp.TagPublicSubkey {
+			out = append(out, r...)
+			continue
+		}
+		pk, err := publicKeyPacket(r)
+		if err != nil {
+			return nil, err
+		}
+		fpr := fmt.Sprintf("%X", pk.Fingerprint)
+		priv := privs[fpr]
+		switch {
+		case priv != nil:
+			var b bytes.Buffer
+			if err := priv.Serialize(&b); err != nil {
+				return nil, err
+			}
+			out = append(out, b.Bytes()...)
+		case onAnyCard(cards, fpr):
+			out = append(out, r...) // made a divert-to-card stub below
+		default:
+			secTag := 5
+			if tag == pgp.TagPublicSubkey {
+				secTag = 7
+			}
+			out = append(out, pgp.GNUDummy(secTag, body)...)
+		}
+	}
+	for serial, onCard := range cards {
+		sn, err := hex.DecodeString(serial)
+		if err != nil {
+			return nil, err
+		}
+		if out, _, err = pgp.DivertToCard(out, sn, onCard); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func onAnyCard(cards map[string]map[string]bool, fpr string) bool {
+	for _, onCard := range cards {
+		if onCard[fpr] {
+			return true
+		}
+	}
+	return false
+}
+
+// publicKeyPacket parses one raw public (sub)key packet, with a recover
+// as readKeyRing has.
+func publicKeyPacket(raw []byte) (pk *packet.PublicKey, err error) {
+	defer func() {
+		if recover() != nil {
+			pk, err = nil, fmt.Errorf("invalid key packet")
+		}
+	}()
+	p, err := packet.Read(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	pk, ok := p.(*packet.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("invalid key packet")
+	}
+	return pk, nil
 }

@@ -63,7 +63,8 @@ type Key struct {
 	CardSerial string
 	CardKeyRef string
 
-	algoList *sexp // the (algo …) list
+	algoList *sexp   // the (algo …) list
+	native   *native // openpgp-native protection (native.go)
 }
 
 // Parse reads a key file in either format. It checks the structure of
@@ -207,6 +208,17 @@ func fromSexp(root *sexp) (*Key, error) {
 			}
 		}
 	case Protected:
+		if prot := k.algoList.find("protected"); prot != nil && len(prot.list) > 1 && string(prot.list[1].atom) == "openpgp-native" {
+			n, err := parseNative(prot)
+			if err != nil {
+				return nil, err
+			}
+			k.native = n
+			if n.usage == 0 {
+				k.Protection = Clear // gpg-agent asks no passphrase for these either
+			}
+			break
+		}
 		if _, err := k.protectedParts(); err != nil {
 			return nil, err
 		}

@@ -39,39 +39,25 @@ func (k *Key) PrivateKey(pub *packet.PublicKey, passphrase []byte) (*packet.Priv
 	if !algoFits(k.Algo, agentAlgos[pub.PubKeyAlgo]) {
 		return nil, fmt.Errorf("agentkey: key file holds a %s key, the certificate says algorithm %d", k.Algo, pub.PubKeyAlgo)
 	}
+	if k.native != nil {
+		return k.native.privateKey(pub, passphrase)
+	}
 	sec, err := k.secrets(passphrase)
 	if err != nil {
 		return nil, err
 	}
-	var hashed bytes.Buffer
-	if err := pub.SerializeForHash(&hashed); err != nil {
-		return nil, err
-	}
-	body := hashed.Bytes()[3:] // 0x99, two octets of length
-	var secret []byte
+	secret := []byte{0} // S2K usage: unprotected
 	for _, name := range openpgpSecret[pub.PubKeyAlgo] {
 		secret = appendMPI(secret, sec[name])
 	}
 	var sum uint16
-	for _, b := range secret {
+	for _, b := range secret[1:] {
 		sum += uint16(b)
 	}
-	tag := byte(5) // secret key
-	if pub.IsSubkey {
-		tag = 7
-	}
-	pktBody := append(append(append([]byte(nil), body...), 0), secret...)
-	pktBody = binary.BigEndian.AppendUint16(pktBody, sum)
-	pkt := []byte{0xc0 | tag, 0xff}
-	pkt = binary.BigEndian.AppendUint32(pkt, uint32(len(pktBody)))
-	pkt = append(pkt, pktBody...)
-	p, err := readPacket(pkt)
+	secret = binary.BigEndian.AppendUint16(secret, sum)
+	priv, err := secretPacket(pub, secret)
 	if err != nil {
-		return nil, fmt.Errorf("agentkey: the key file does not hold the secret of this key: %v", err)
-	}
-	priv, ok := p.(*packet.PrivateKey)
-	if !ok || !bytes.Equal(priv.Fingerprint, pub.Fingerprint) || priv.Encrypted {
-		return nil, ErrInvalid
+		return nil, fmt.Errorf("agentkey: the key file does not hold the secret of this key")
 	}
 	return priv, nil
 }

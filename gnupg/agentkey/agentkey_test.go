@@ -16,7 +16,8 @@ import (
 )
 
 // gpgHome makes a GnuPG home with Debian's gpg 2.2.40 and has gpg
-// generate keys in it from a parameter file (gpg --gen-key --batch).
+// generate keys in it from a parameter file (gpg --gen-key --batch; none
+// if params is empty).
 func gpgHome(t *testing.T, agentConf string, params string) string {
 	t.Helper()
 	if _, err := exec.LookPath("gpg"); err != nil {
@@ -33,6 +34,9 @@ func gpgHome(t *testing.T, agentConf string, params string) string {
 	os.Chmod(home, 0o700)
 	if agentConf != "" {
 		os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte(agentConf), 0o600)
+	}
+	if params == "" {
+		return home
 	}
 	cmd := exec.Command("gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--gen-key")
 	cmd.Stdin = strings.NewReader(params + "Name-Real: Test\nName-Email: t@example.org\n%commit\n")
@@ -94,10 +98,10 @@ func proveSecret(t *testing.T, priv *packet.PrivateKey) {
 }
 
 const (
-	ed25519   = "Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n"
-	rsa3072   = "Key-Type: rsa\nKey-Length: 3072\nSubkey-Type: rsa\nSubkey-Length: 3072\n"
-	nistp256  = "Key-Type: ecdsa\nKey-Curve: nistp256\nSubkey-Type: ecdh\nSubkey-Curve: nistp256\n"
-	oldFormat = "disable-extended-key-format\n" // gpg-agent then writes bare S-expressions, CBC-protected
+	ed25519Params = "Key-Type: eddsa\nKey-Curve: ed25519\nSubkey-Type: ecdh\nSubkey-Curve: cv25519\n"
+	rsa3072       = "Key-Type: rsa\nKey-Length: 3072\nSubkey-Type: rsa\nSubkey-Length: 3072\n"
+	nistp256      = "Key-Type: ecdsa\nKey-Curve: nistp256\nSubkey-Type: ecdh\nSubkey-Curve: nistp256\n"
+	oldFormat     = "disable-extended-key-format\n" // gpg-agent then writes bare S-expressions, CBC-protected
 )
 
 func TestGnuPGHomes(t *testing.T) {
@@ -108,10 +112,10 @@ func TestGnuPGHomes(t *testing.T) {
 		wantProt   Protection
 		wantFirst  string // the file's first bytes
 	}{
-		{"ed25519-ocb", "", "pw", ed25519 + "Passphrase: pw\n", Protected, "Created:"},
+		{"ed25519-ocb", "", "pw", ed25519Params + "Passphrase: pw\n", Protected, "Created:"},
 		{"rsa3072-clear", "", "", rsa3072 + "%no-protection\n", Clear, "Created:"},
 		{"nistp256-ocb", "", "pw", nistp256 + "Passphrase: pw\n", Protected, "Created:"},
-		{"ed25519-old-cbc", oldFormat, "pw", ed25519 + "Passphrase: pw\n", Protected, "(21:protected-private-key"},
+		{"ed25519-old-cbc", oldFormat, "pw", ed25519Params + "Passphrase: pw\n", Protected, "(21:protected-private-key"},
 		{"rsa2048-old-clear", oldFormat, "", "Key-Type: rsa\nKey-Length: 2048\nSubkey-Type: rsa\nSubkey-Length: 2048\n%no-protection\n", Clear, "(11:private-key"},
 		{"nistp384-old-cbc", oldFormat, "pw", "Key-Type: ecdsa\nKey-Curve: nistp384\nSubkey-Type: ecdh\nSubkey-Curve: nistp384\nPassphrase: pw\n", Protected, "(21:protected-private-key"},
 		{"nistp521-rsa-ocb", "", "pw", "Key-Type: ecdsa\nKey-Curve: nistp521\nSubkey-Type: rsa\nSubkey-Length: 2048\nPassphrase: pw\n", Protected, "Created:"},
@@ -149,6 +153,55 @@ func TestGnuPGHomes(t *testing.T) {
 			k, _ := Parse(keyFile(t, home, keys[0]))
 			if _, err := k.PrivateKey(keys[1], []byte(tc.pass)); err == nil {
 				t.Fatal("a key file unlocked as another key")
+			}
+		})
+	}
+}
+
+// TestOpenPGPNative: keys gpg imports (--import of exported secret keys)
+// stay in openpgp-native protection until gpg-agent first uses them.
+func TestOpenPGPNative(t *testing.T) {
+	for _, tc := range []struct {
+		name, params, pass string
+		want               Protection
+	}{
+		{"protected", ed25519Params + "Passphrase: pw\n", "pw", Protected},
+		{"unprotected", "Key-Type: rsa\nKey-Length: 2048\nSubkey-Type: rsa\nSubkey-Length: 2048\n%no-protection\n", "", Clear},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := gpgHome(t, "", tc.params)
+			exp, err := exec.Command("gpg", "--homedir", src, "--batch", "--pinentry-mode", "loopback", "--passphrase", tc.pass, "--export-secret-keys").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := gpgHome(t, "", "")
+			imp := exec.Command("gpg", "--homedir", dst, "--batch", "--import")
+			imp.Stdin = bytes.NewReader(exp)
+			if out, err := imp.CombinedOutput(); err != nil {
+				t.Fatalf("import: %v\n%s", err, out)
+			}
+			for _, pk := range keysOf(t, dst) {
+				data := keyFile(t, dst, pk)
+				if !bytes.Contains(data, []byte("openpgp-native")) {
+					t.Fatalf("not openpgp-native:\n%s", data)
+				}
+				k, err := Parse(data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k.Protection != tc.want {
+					t.Fatalf("protection %v", k.Protection)
+				}
+				if tc.pass != "" {
+					if _, err := k.PrivateKey(pk, []byte("wrong")); !errors.Is(err, ErrBadPassphrase) {
+						t.Fatalf("wrong passphrase: %v", err)
+					}
+				}
+				priv, err := k.PrivateKey(pk, []byte(tc.pass))
+				if err != nil {
+					t.Fatal(err)
+				}
+				proveSecret(t, priv)
 			}
 		})
 	}
