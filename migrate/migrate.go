@@ -222,7 +222,7 @@ type Importer interface {
 	// Ownertrust records the values; it returns how many it took.
 	Ownertrust(db *trustdb.DB) (int, error)
 	// Secrets imports GnuPG's secret keys whose certificates are in the
-	// store (keyhelper reads them); nil when there is no such step.
+	// store (keyhelper reads them); it returns how many keys have them.
 	Secrets() (int, error)
 }
 
@@ -231,7 +231,8 @@ type Result struct {
 	// Done is false when another process had done the import already.
 	Done bool
 	// Sources are GnuPG's files that were read.
-	Sources                   []string
+	Sources []string
+	// Keys, Ownertrust and Secrets are the importer's counts.
 	Keys, Ownertrust, Secrets int
 	// Skipped counts keybox blobs gpg itself ignores (ephemeral, too
 	// large).
