@@ -70,7 +70,16 @@ const (
 	racyWindow = time.Second
 )
 
-var sourceNames = [...]string{KeyboxName, KeyringName, TrustdbName}
+// secretDirName and secringName are where GnuPG keeps secret keys: only
+// keyhelper reads them (Importer.Secrets); front stats them so that a
+// secret key GnuPG adds, with no change to its public keyring, is picked
+// up too. A stat of the directory reads nothing of its contents.
+const (
+	secretDirName = "private-keys-v1.d"
+	secringName   = "secring.gpg"
+)
+
+var sourceNames = [...]string{KeyboxName, KeyringName, TrustdbName, secretDirName, secringName}
 
 // fileStamp identifies one version of a file; the zero value is "absent".
 type fileStamp struct {
@@ -94,7 +103,8 @@ func stampOf(fi os.FileInfo) fileStamp {
 func currentStamp(home string) Stamp {
 	var s Stamp
 	for i, name := range sourceNames {
-		if fi, err := os.Stat(filepath.Join(home, name)); err == nil && fi.Mode().IsRegular() {
+		fi, err := os.Stat(filepath.Join(home, name))
+		if err == nil && (fi.Mode().IsRegular() || name == secretDirName && fi.IsDir()) {
 			s[i] = stampOf(fi)
 		}
 	}
@@ -285,8 +295,11 @@ func Run(home string, imp Importer, force bool) (*Result, error) {
 	}
 	// files not read keep the stamp of a stat, so an unused pubring.gpg
 	// next to the keybox does not look changed at the next Check
-	done := state{stamp: currentStamp(home)}
 	start := time.Now()
+	done := state{stamp: currentStamp(home)}
+	for i := range done.stamp {
+		done.stamp[i] = unlessRacy(done.stamp[i], start)
+	}
 
 	// Public keys: the keybox, else the GnuPG 1.x keyring, as gpg 2.2
 	// picks its default keyring.
@@ -422,10 +435,15 @@ func readSource(home, name string, max int64, stamp *Stamp, now time.Time) ([]by
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("%s: file too large", name)
 	}
-	s := stampOf(fi)
-	if now.Sub(fi.ModTime()) < racyWindow {
+	stamp[indexOf(name)] = unlessRacy(stampOf(fi), now)
+	return data, nil
+}
+
+// unlessRacy is s, or s with a modification time no file has when the
+// file changed less than racyWindow before now.
+func unlessRacy(s fileStamp, now time.Time) fileStamp {
+	if s != (fileStamp{}) && now.UnixNano()-s.MtimeNs < int64(racyWindow) {
 		s.MtimeNs = -1
 	}
-	stamp[indexOf(name)] = s
-	return data, nil
+	return s
 }

@@ -234,3 +234,34 @@ func FuzzParseDigests(f *testing.F) {
 		}
 	})
 }
+
+// TestSecretKeyChange: a secret key GnuPG adds without touching its
+// public keyring (a new file in private-keys-v1.d, or secring.gpg) makes
+// the next run import again; the directory is only stat'ed.
+func TestSecretKeyChange(t *testing.T) {
+	home := t.TempDir()
+	gnupgFiles(t, home)
+	dir := filepath.Join(home, secretDirName)
+	os.Mkdir(dir, 0o700)
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(dir, old, old)
+	r := &recorder{}
+	if _, err := Run(home, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if Check(home, func() bool { return false }) != NotNeeded {
+		t.Fatal("nothing changed")
+	}
+	os.WriteFile(filepath.Join(dir, "0123.key"), []byte("x"), 0o600)
+	os.Chtimes(dir, old.Add(time.Minute), old.Add(time.Minute))
+	if Check(home, func() bool { return false }) != Changed {
+		t.Fatal("a new key file is noticed")
+	}
+	if _, err := Run(home, r, false); err != nil || r.secrets != 2 || len(r.ownertrust) != 1 {
+		t.Fatalf("%v %+v", err, r)
+	}
+	write(t, home, secringName, []byte{0x95, 0, 1, 4})
+	if Check(home, func() bool { return false }) != Changed {
+		t.Fatal("a secring.gpg is noticed")
+	}
+}
