@@ -32,9 +32,8 @@ func gpgHome(t *testing.T, agentConf string, params string) string {
 		os.RemoveAll(home)
 	})
 	os.Chmod(home, 0o700)
-	if agentConf != "" {
-		os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte(agentConf), 0o600)
-	}
+	// the lowest S2K count gpg-agent takes: the tests try many passphrases
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"+agentConf), 0o600)
 	if params == "" {
 		return home
 	}
