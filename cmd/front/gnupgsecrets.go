@@ -29,6 +29,9 @@ func (a *app) importGnuPGSecrets() (int, error) {
 	if err := a.callKeyhelper(false, &ipc.GnuPGListRequest{}, &list); err != nil {
 		return 0, fmt.Errorf("listing GnuPG's secret keys: %w", err)
 	}
+	for _, p := range list.Problems {
+		a.infof("warning: GnuPG's secret keys: %s (left out)", p)
+	}
 	if len(list.Keys) == 0 && len(list.Secring) == 0 {
 		return 0, nil
 	}

@@ -52,9 +52,7 @@ func run() int {
 		gnupgDirs = append(gnupgDirs, store.gnupgDir)
 	}
 	if *mode != "restricted" {
-		if f, err := os.Open(filepath.Join(*home, secringName)); err == nil {
-			store.secring = f
-		}
+		store.secring = openRegular(filepath.Join(*home, secringName))
 	}
 	if err := sandbox.Prepare(); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: lockdown:", err)
