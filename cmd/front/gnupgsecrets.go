@@ -10,6 +10,10 @@ import (
 	"github.com/frontpgp/front/keylist"
 )
 
+// gnupgKeyDirName is GnuPG's secret key directory (keyhelper's
+// GnuPGKeyDir); front only stats it.
+const gnupgKeyDirName = "private-keys-v1.d"
+
 // maxGnuPGCerts bounds what one migration sends keyhelper (its import
 // frame's limit, with room for framing).
 const maxGnuPGCerts = 30 << 20

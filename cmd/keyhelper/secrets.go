@@ -147,7 +147,7 @@ func (s *secretStore) find(fpr []byte) (*openpgp.Entity, *packet.PrivateKey, err
 		if err != nil {
 			continue
 		}
-		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
+		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) && e.PrivateKey != nil {
 			return e, e.PrivateKey, nil
 		}
 		for _, sk := range e.Subkeys {
