@@ -19,6 +19,10 @@ package interop
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
+//	cardswap SERIAL|none|back
+//	                        a new blank card with SERIAL in the reader
+//	                        instead of the script's; none: the reader
+//	                        empty; back: the script's card again.
 //	cardlog [INS]           stdout := the commands the card got since the
 //	                        last cardlog, one "CLA INS P1 P2" (hex) per line;
 //	                        with INS (hex), only those with that INS.
@@ -65,16 +69,57 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	card := cardemu.New(opts)
 	ts.Check(provisionCard(card, slots, flags["holder"]))
-	rigCards.Store(ts, &rigCard{card: card})
-	ts.Defer(func() { rigCards.Delete(ts) })
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
+	rc := &rigCard{card: card, own: card}
+	rigCards.Store(ts, rc)
+	ts.Defer(func() {
+		rigCards.Delete(ts)
+		if rc.slot != nil {
+			rc.slot.Remove()
+		}
+	})
+	rc.insert(ts, card)
+}
+
+// insert puts card into the reader and waits until clients see it.
+func (rc *rigCard) insert(ts *testscript.TestScript, card *cardemu.Card) {
 	s, err := cardemu.Insert(card, cardemu.VPCDAddr, cardemu.InsertOptions{}, time.Now().Add(10*time.Second))
 	ts.Check(err)
-	ts.Defer(func() { s.Remove() })
+	rc.slot, rc.card, rc.seen = s, card, 0
 	ts.Check(s.WaitPowered(10 * time.Second))
 	ts.Check(waitCardVisible())
+}
+
+// cmdCardSwap: cardswap SERIAL puts a new blank card with SERIAL into the
+// reader instead of the script's card; cardswap none leaves the reader
+// empty; cardswap back puts the script's card back.
+func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: cardswap SERIAL|none|back")
+	}
+	v, ok := rigCards.Load(ts)
+	if !ok {
+		ts.Fatalf("cardswap: no cardrig in this script")
+	}
+	rc := v.(*rigCard)
+	if rc.slot != nil {
+		ts.Check(rc.slot.Remove())
+		rc.slot = nil
+	}
+	switch args[0] {
+	case "none":
+		// pcscd notices the closed connection at once; give clients a
+		// moment to see the reader empty
+		time.Sleep(200 * time.Millisecond)
+	case "back":
+		rc.insert(ts, rc.own)
+	default:
+		serial, err := strconv.ParseUint(args[0], 16, 32)
+		ts.Check(err)
+		rc.insert(ts, cardemu.New(cardemu.Options{Serial: uint32(serial)}))
+	}
 }
 
 // provisionCard sets card up directly (no reader involved), as gpg
@@ -127,10 +172,12 @@ func waitCardVisible() error {
 	}
 }
 
-// rigCard is a script's card and how much of its log cardlog has shown.
+// rigCard is a script's card (own), the card in the reader and its slot
+// (nil: none), and how much of its log cardlog has shown.
 type rigCard struct {
-	card *cardemu.Card
-	seen int
+	own, card *cardemu.Card
+	slot      *cardemu.Slot
+	seen      int
 }
 
 // rigCards maps a running script to its card.

@@ -94,6 +94,7 @@ func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []s
 		"hostilehkp": cmdHostileHKP,
 		"cardrig":    cmdCardRig,
 		"cardlog":    cmdCardLog,
+		"cardswap":   cmdCardSwap,
 		"sshd":       cmdSSHD,
 	}
 }
