@@ -13,6 +13,8 @@ package interop
 //	                        attributes in every slot and a signature key
 //	                        only (A5…); holder: cardholder "Doe<<Jo", language
 //	                        "de", salutation Ms., URL and login data set.
+//	                        p256: NIST P-256 attributes (ECDSA, ECDH,
+//	                        ECDSA), no key.
 //	                        decoy: a second applet (PIV-like) that is
 //	                        selected at power-on, as on a YubiKey.
 //	                        blank: no key is generated (with rsa: RSA 2048
@@ -59,7 +61,7 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "holder" && f != "blank" && f != "decoy" {
+		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
@@ -71,6 +73,8 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 		rsa := cardemu.AttrRSA(2048)
 		opts.Attrs = [3][]byte{rsa, rsa, rsa}
 		slots = []openpgp.Slot{openpgp.SlotSign}
+	case flags["p256"]:
+		opts.Attrs = [3][]byte{cardemu.AttrP256ECDSA, cardemu.AttrP256ECDH, cardemu.AttrP256ECDSA}
 	case flags["keys"]:
 		slots = []openpgp.Slot{openpgp.SlotSign, openpgp.SlotDecrypt, openpgp.SlotAuth}
 	}
