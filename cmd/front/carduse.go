@@ -96,6 +96,19 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 	if len(serial) == 32 {
 		short = serial[20:28]
 	}
+	// The helper for the operation starts now: its process start and
+	// lockdown overlap with the status read and the PIN question. It
+	// touches no card until it gets its request.
+	h, err := startHelper("cardhelper", nil)
+	if err != nil {
+		return nil, err
+	}
+	used := false
+	defer func() {
+		if !used {
+			h.abandon()
+		}
+	}()
 	st, err := a.findCard(serial, short)
 	if err != nil {
 		return nil, err
@@ -117,7 +130,8 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 		op = ipc.CardOpDecipher
 	}
 	var out ipc.CardOutput
-	if err := cardCall(&ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
+	used = true
+	if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
 		return nil, a.cardCallFailed(err)
 	}
 	return out.Data, nil
