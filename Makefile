@@ -135,6 +135,7 @@ fuzz: check-go
 	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseDigests -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop

@@ -86,6 +86,7 @@ if cmp -s "$W/list.gpg" "$W/list.ours"; then
 else
   echo "      --with-colons -k after the import: $(diff "$W/list.gpg" "$W/list.ours" | grep -c '^[<>]') lines differ from gpg's"
 fi
+echo "      primary key lines (validity, ownertrust, capabilities): $(diff <(grep '^pub:' "$W/list.gpg" | sort) <(grep '^pub:' "$W/list.ours" | sort) | grep -c '^[<>]') of $(grep -c '^pub:' "$W/list.gpg") differ from gpg's"
 echo "      ours after a plain --import of the keyring, validity and ownertrust masked: $(diff <(mask <"$W/list.ours") <("$OURS" --homedir "$W/plainimport" --batch --with-colons -k 2>/dev/null | grep -v '^tru:' | mask) | grep -c '^[<>]') lines differ from the migrated home's"
 "$OURS" --homedir "$W/m" --batch --with-colons -K 2>/dev/null | grep -c '^sec:' | sed 's/^/      secret keys listed by ours: /'
 

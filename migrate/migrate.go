@@ -13,11 +13,15 @@
 //     imports are idempotent, so redoing one is harmless.
 //   - Runs serialize on an flock'ed lock file: concurrent processes on one
 //     home import once, the others find the state written and go on.
+//   - A re-import after a completed one hands over only the keybox's
+//     keyblocks whose digests the last one did not record; any doubt
+//     (pending state, forced run, unreadable digests) means a full one.
 package migrate
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +51,11 @@ const (
 	StateName = "frontpgp-gnupg-import"
 	lockName  = "frontpgp-gnupg-import.lock"
 	maxState  = 4096
+	// digestsName holds the SHA-256 of every keybox keyblock the last
+	// import took, 32 bytes each, so that a re-import after GnuPG changed
+	// its keybox hands over only the keyblocks that are new or changed.
+	digestsName = "frontpgp-gnupg-import.keyblocks"
+	maxDigests  = 32 << 20 // a million keyblocks
 	// maxKeyring bounds a plain keyring read into memory, as
 	// keybox.MaxFile bounds a keybox.
 	maxKeyring = keybox.MaxFile
@@ -222,7 +231,7 @@ type Importer interface {
 	// Ownertrust records the values; it returns how many it took.
 	Ownertrust(db *trustdb.DB) (int, error)
 	// Secrets imports GnuPG's secret keys whose certificates are in the
-	// store (keyhelper reads them); nil when there is no such step.
+	// store (keyhelper reads them); it returns how many keys have them.
 	Secrets() (int, error)
 }
 
@@ -231,7 +240,8 @@ type Result struct {
 	// Done is false when another process had done the import already.
 	Done bool
 	// Sources are GnuPG's files that were read.
-	Sources                   []string
+	Sources []string
+	// Keys, Ownertrust and Secrets are the importer's counts.
 	Keys, Ownertrust, Secrets int
 	// Skipped counts keybox blobs gpg itself ignores (ephemeral, too
 	// large).
@@ -280,6 +290,7 @@ func Run(home string, imp Importer, force bool) (*Result, error) {
 
 	// Public keys: the keybox, else the GnuPG 1.x keyring, as gpg 2.2
 	// picks its default keyring.
+	var newDigests []byte
 	keys, err := readSource(home, KeyboxName, keybox.MaxFile, &done.stamp, start)
 	if errors.Is(err, os.ErrNotExist) {
 		keys, err = readSource(home, KeyringName, maxKeyring, &done.stamp, start)
@@ -295,7 +306,23 @@ func Run(home string, imp Importer, force bool) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v", KeyboxName, err)
 		}
-		keys, res.Skipped = bytes.Join(kbx.Keyblocks, nil), kbx.Skipped
+		res.Skipped = kbx.Skipped
+		// a re-import after a completed one takes only the keyblocks
+		// the last one did not see (an unchanged keyblock would merge
+		// as unchanged anyway, and a key deleted in front stays so)
+		var seen map[[32]byte]bool
+		if !force && old != nil && !old.pending {
+			seen = readDigests(home)
+		}
+		var fresh [][]byte
+		for _, kb := range kbx.Keyblocks {
+			d := sha256.Sum256(kb)
+			newDigests = append(newDigests, d[:]...)
+			if !seen[d] {
+				fresh = append(fresh, kb)
+			}
+		}
+		keys = bytes.Join(fresh, nil)
 	}
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
@@ -327,10 +354,43 @@ func Run(home string, imp Importer, force bool) (*Result, error) {
 	if res.Secrets, err = imp.Secrets(); err != nil {
 		return nil, err
 	}
+	// before the state: a crash in between leaves the state pending, and
+	// a pending state means a full import
+	if err := store.WriteAtomic(filepath.Join(home, digestsName), newDigests, 0o600); err != nil {
+		return nil, err
+	}
 	if err := store.WriteAtomic(statePath, done.marshal(), 0o600); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// readDigests reads the keyblock digests of the last import; anything
+// wrong with the file makes an empty set (a full import).
+func readDigests(home string) map[[32]byte]bool {
+	f, err := os.Open(filepath.Join(home, digestsName))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDigests+1))
+	if err != nil {
+		return nil
+	}
+	return parseDigests(data)
+}
+
+// parseDigests splits the file into 32-byte digests; a file of another
+// size (or over the cap) is no set at all.
+func parseDigests(data []byte) map[[32]byte]bool {
+	if len(data) > maxDigests || len(data)%32 != 0 {
+		return nil
+	}
+	m := make(map[[32]byte]bool, len(data)/32)
+	for i := 0; i < len(data); i += 32 {
+		m[[32]byte(data[i:i+32])] = true
+	}
+	return m
 }
 
 // readSource reads one of GnuPG's files read-only and records the stamp

@@ -1,6 +1,8 @@
 package migrate
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
@@ -174,6 +176,61 @@ func FuzzParseState(f *testing.F) {
 		again, err := parseState(st.marshal())
 		if err != nil || *again != *st {
 			t.Fatalf("round trip: %+v %+v %v", st, again, err)
+		}
+	})
+}
+
+// TestIncrementalKeybox: after a completed import, a re-import hands over
+// only the keyblocks of the keybox the last one did not see; a forced one
+// hands over all of them.
+func TestIncrementalKeybox(t *testing.T) {
+	kbx, err := os.ReadFile("../gnupg/keybox/testdata/pubring.kbx") // written by gpg and gpgsm
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a second OpenPGP blob: a copy of the first with one byte of its
+	// keyblock image changed
+	var blob []byte
+	for off := 0; off < len(kbx); off += int(binary.BigEndian.Uint32(kbx[off:])) {
+		if kbx[off+4] == 2 {
+			blob = append([]byte(nil), kbx[off:off+int(binary.BigEndian.Uint32(kbx[off:]))]...)
+		}
+	}
+	imgOff := binary.BigEndian.Uint32(blob[8:])
+	blob[imgOff+10] ^= 1
+	home := t.TempDir()
+	write(t, home, KeyboxName, kbx)
+	r := &recorder{}
+	if _, err := Run(home, r, false); err != nil || len(r.keys) != 1 {
+		t.Fatalf("first import: %v %d", err, len(r.keys))
+	}
+	first := r.keys[0]
+	write(t, home, KeyboxName, append(append([]byte(nil), kbx...), blob...))
+	if _, err := Run(home, r, false); err != nil || len(r.keys) != 2 {
+		t.Fatalf("re-import: %v %d", err, len(r.keys))
+	}
+	imgLen := binary.BigEndian.Uint32(blob[12:])
+	if !bytes.Equal(r.keys[1], blob[imgOff:imgOff+imgLen]) {
+		t.Fatal("the re-import hands over only the new keyblock")
+	}
+	if _, err := Run(home, r, true); err != nil || !bytes.Equal(r.keys[2], append(append([]byte(nil), first...), r.keys[1]...)) {
+		t.Fatalf("a forced import hands over every keyblock: %v", err)
+	}
+	// the same keyblocks in a file that changed (gpg rewrote it): no
+	// keys step at all
+	os.Remove(filepath.Join(home, KeyboxName)) // a new inode, as gpg's rename makes
+	write(t, home, KeyboxName, append(append([]byte(nil), kbx...), blob...))
+	if res, err := Run(home, r, false); err != nil || !res.Done || len(r.keys) != 3 {
+		t.Fatalf("unchanged keyblocks: %v %d", err, len(r.keys))
+	}
+}
+
+func FuzzParseDigests(f *testing.F) {
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m := parseDigests(data)
+		if m != nil && len(data)%32 != 0 || len(m) > len(data)/32 {
+			t.Fatalf("%d digests from %d bytes", len(m), len(data))
 		}
 	})
 }

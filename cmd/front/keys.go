@@ -811,8 +811,9 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, h
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{},
 			Origin: origins.Cert(e.PrimaryKey.Fingerprint)}
 		a.listingTrust(&k)
-		if a.opts.has("with-colons") {
-			if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
+		if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
+			k.UIDOrder = store.UserIDOrder(raw)
+			if a.opts.has("with-colons") {
 				k.Revokers = a.revokersOf(raw)
 			}
 		}

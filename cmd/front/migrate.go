@@ -47,11 +47,12 @@ func (a *app) autoMigrate() {
 		return
 	}
 	// the notice is for a first import that found something (gpg leaves
-	// an empty keybox and trustdb in a home it merely looked into); later
-	// ones (GnuPG changed its files) are routine and said only with
-	// --verbose
+	// an empty keybox and trustdb in a home it merely looked into), also
+	// when it completes one a killed run began; later ones (GnuPG changed
+	// its files) are routine and said only with --verbose
+	first := need == migrate.First || need == migrate.Redo
 	nothing := res.Keys == 0 && res.Ownertrust == 0 && res.Secrets == 0
-	if res.Done && (need == migrate.First && !nothing || a.opts.has("verbose")) {
+	if res.Done && (first && !nothing || a.opts.has("verbose")) {
 		a.migrationNotice(res)
 	}
 }

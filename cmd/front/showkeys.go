@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
 )
 
 // --show-keys FILES and --import --import-options show-only: list the keys
@@ -298,6 +299,9 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
 		a.listingTrust(&k)
+		if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
+			k.UIDOrder = store.UserIDOrder(raw)
+		}
 		a.markSecrets(&k)
 		if secret && len(k.Secret) == 0 {
 			continue
