@@ -12,6 +12,7 @@
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
 #   make bench-migrate moving in from a GnuPG home with the Debian keyring, ours vs gpg's import
+#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -63,7 +64,7 @@ HELPERS := $(notdir $(wildcard cmd/*helper))
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote bench-migrate clean
+	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote bench-migrate bench-card clean
 
 all: build
 
@@ -127,6 +128,7 @@ fuzz: check-go
 	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./pgp -run '^$$' -fuzz 'FuzzReadCardStubs$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
@@ -165,6 +167,10 @@ bench-net: build
 # (needs root) vs a local one, medians (a few seconds).
 bench-remote: build
 	bash bench/remote.sh
+
+# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold
+bench-card: build
+	bash bench/card.sh
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's

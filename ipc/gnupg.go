@@ -35,6 +35,9 @@ type GnuPGKey struct {
 type GnuPGListResult struct {
 	Keys    []GnuPGKey
 	Secring [][]byte
+	// Problems are one-line reasons why some of GnuPG's secret keys could
+	// not be read (a damaged secring.gpg); front shows them as warnings.
+	Problems []string
 }
 
 // GnuPGImportRequest carries the public certificates (binary transferable
@@ -67,6 +70,10 @@ func (m *GnuPGListResult) encode(e *encoder) {
 	for _, f := range m.Secring {
 		e.bytes(f)
 	}
+	e.uint(uint64(len(m.Problems)))
+	for _, p := range m.Problems {
+		e.string(p)
+	}
 }
 func (m *GnuPGListResult) decode(d *decoder) {
 	m.Keys = make([]GnuPGKey, d.count(maxKeyList))
@@ -78,6 +85,10 @@ func (m *GnuPGListResult) decode(d *decoder) {
 	m.Secring = make([][]byte, d.count(maxKeyList))
 	for i := range m.Secring {
 		m.Secring[i] = d.bytes(maxFingerprint)
+	}
+	m.Problems = make([]string, d.count(8))
+	for i := range m.Problems {
+		m.Problems[i] = d.string(maxText)
 	}
 }
 

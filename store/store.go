@@ -679,17 +679,20 @@ type SecretInfo struct {
 }
 
 // SecretKeys maps uppercase hex (sub)key fingerprints to what keyhelper
-// last reported. ok=false means the list is missing or older than the
-// secret directory, and front should ask keyhelper (stat only: front never
-// opens anything inside the secret store).
-func (s *Store) SecretKeys(secretDir string) (m map[string]SecretInfo, ok bool) {
+// last reported. ok=false means the list is missing or older than one of
+// the secret directories (ours, and GnuPG's whose keys keyhelper also
+// lists), and front should ask keyhelper (stat only: front never opens
+// anything inside them).
+func (s *Store) SecretKeys(secretDirs ...string) (m map[string]SecretInfo, ok bool) {
 	path := filepath.Join(s.Home, secretListName)
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, false
 	}
-	if dst, err := os.Stat(secretDir); err == nil && dst.ModTime().After(st.ModTime()) {
-		return nil, false
+	for _, dir := range secretDirs {
+		if dst, err := os.Stat(dir); err == nil && dst.ModTime().After(st.ModTime()) {
+			return nil, false
+		}
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/pinentry"
 )
 
 // Using a key on a card: front reads the card's status (no PIN), checks
@@ -95,12 +96,22 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 	if len(serial) == 32 {
 		short = serial[20:28]
 	}
-	var st ipc.CardStatus
-	if err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus, Serial: short}, &st); err != nil {
-		return nil, a.cardCallFailed(err, serial)
+	// The helper for the operation starts now: its process start and
+	// lockdown overlap with the status read and the PIN question. It
+	// touches no card until it gets its request.
+	h, err := startHelper("cardhelper", nil)
+	if err != nil {
+		return nil, err
 	}
-	if fmt.Sprintf("%X", st.AID) != serial {
-		return nil, a.cardCallFailed(&ipc.Error{Code: ipc.ErrCodeNoCard, Message: "another card"}, serial)
+	used := false
+	defer func() {
+		if !used {
+			h.abandon()
+		}
+	}()
+	st, err := a.findCard(serial, short)
+	if err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(st.Keys[slot].Fingerprint, key.Fingerprint) {
 		return nil, &cardFailure{gpgError(srcSCD, errCard), "the card holds another key than " + fmt.Sprintf("%X", key.Fingerprint)}
@@ -109,7 +120,7 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 		// no VERIFY, no prompt: the card would only refuse
 		return nil, &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
 	}
-	pin, err := a.askCardPIN(key, &st, slot)
+	pin, err := a.askCardPIN(key, st, slot)
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +130,63 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 		op = ipc.CardOpDecipher
 	}
 	var out ipc.CardOutput
-	if err := cardCall(&ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
-		return nil, a.cardCallFailed(err, serial)
+	used = true
+	if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
+		return nil, a.cardCallFailed(err)
 	}
 	return out.Data, nil
 }
 
+// findCard reads the status of the card with serial. If it is not in a
+// reader, gpg-agent's dialog follows: with a pinentry (ask mode) the user
+// is asked to insert it (or to swap the current card for it) and confirm,
+// as often as needed; without one it is "Card not present".
+func (a *app) findCard(serial, short string) (*ipc.CardStatus, error) {
+	for {
+		var st ipc.CardStatus
+		err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus, Serial: short}, &st)
+		if err == nil && fmt.Sprintf("%X", st.AID) == serial {
+			return &st, nil
+		}
+		var e *ipc.Error
+		if err != nil && (!errors.As(err, &e) || e.Code != ipc.ErrCodeNoCard) {
+			return nil, a.cardCallFailed(err)
+		}
+		conf := a.agentConf()
+		if a.opts.last("pinentry-mode") == "loopback" && conf.loopbackAllowed || !a.pinentryUsable(conf) {
+			return nil, &cardFailure{gpgError(srcAgent, errCardNotPresent), "Card not present"}
+		}
+		// is another OpenPGP card there?
+		other := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus}, new(ipc.CardStatus)) == nil
+		what := "Please insert the card with serial number"
+		if other {
+			what = "Please remove the current card and insert the one with serial number"
+		}
+		if err := a.startPinentry(conf); err != nil {
+			return nil, err
+		}
+		if a.pin == nil {
+			return nil, a.pinFailure()
+		}
+		err = a.pin.Confirm(pinentry.Request{Desc: what + ":\n\n  " + keylist.CardNumber(serial) + "\n  "})
+		if err != nil {
+			a.pinentryFailed(err)
+			return nil, a.pinFailure()
+		}
+	}
+}
+
+// pinFailure is the pinentry failure pinentryFailed recorded, as a card
+// operation's failure.
+func (a *app) pinFailure() error {
+	if pf := a.fe.passFailure; pf != nil {
+		return &cardFailure{pf.code, pf.msg}
+	}
+	return &cardFailure{gpgError(srcAgent, errCanceled), "Operation cancelled"}
+}
+
 // cardCallFailed turns cardhelper's errors into gpg's.
-func (a *app) cardCallFailed(err error, serial string) error {
+func (a *app) cardCallFailed(err error) error {
 	var e *ipc.Error
 	if !errors.As(err, &e) {
 		return err
@@ -137,7 +197,6 @@ func (a *app) cardCallFailed(err error, serial string) error {
 	case ipc.ErrCodePINBlocked:
 		return &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
 	case ipc.ErrCodeNoCard:
-		a.infof("card with serial number %s not present", keylist.CardNumber(serial))
 		return &cardFailure{gpgError(srcSCD, errCardNotPresent), "Card not present"}
 	case ipc.ErrCodeCardBusy:
 		return &cardFailure{gpgError(srcSCD, errCard), "Card error: the reader is used exclusively by another program"}

@@ -10,6 +10,10 @@ import (
 	"github.com/frontpgp/front/keylist"
 )
 
+// gnupgKeyDirName is GnuPG's secret key directory (keyhelper's
+// GnuPGKeyDir); front only stats it.
+const gnupgKeyDirName = "private-keys-v1.d"
+
 // maxGnuPGCerts bounds what one migration sends keyhelper (its import
 // frame's limit, with room for framing).
 const maxGnuPGCerts = 30 << 20
@@ -28,6 +32,9 @@ func (a *app) importGnuPGSecrets() (int, error) {
 	var list ipc.GnuPGListResult
 	if err := a.callKeyhelper(false, &ipc.GnuPGListRequest{}, &list); err != nil {
 		return 0, fmt.Errorf("listing GnuPG's secret keys: %w", err)
+	}
+	for _, p := range list.Problems {
+		a.infof("warning: GnuPG's secret keys: %s (left out)", p)
 	}
 	if len(list.Keys) == 0 && len(list.Secring) == 0 {
 		return 0, nil

@@ -36,7 +36,9 @@ func (a *app) secretKeys() map[string]store.SecretInfo {
 	if a.remoteSigner != "" {
 		return a.remoteSecretKeys()
 	}
-	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
+	// GnuPG's key directory too: keyhelper lists the keys GnuPG keeps
+	// (gnupgsecrets.go), and gpg may add, delete or re-protect them
+	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName), filepath.Join(a.home, gnupgKeyDirName))
 	if !ok {
 		var res ipc.ListResult
 		if err := a.callKeyhelper(false, &ipc.ListRequest{}, &res); err != nil {

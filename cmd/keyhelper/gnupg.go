@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -44,14 +45,29 @@ const (
 	keygripHexSize = 40
 )
 
+// openRegular opens a file of GnuPG's for reading when it is a regular
+// file; nil otherwise. O_NONBLOCK: a FIFO put in its place must not hang
+// keyhelper (the flag means nothing for a regular file).
+func openRegular(path string) *os.File {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil
+	}
+	return f
+}
+
 // gnupgKeyFile reads and parses private-keys-v1.d/<grip>.key.
 func (s *secretStore) gnupgKeyFile(grip string) (*agentkey.Key, error) {
 	if s.gnupgDir == "" {
 		return nil, os.ErrNotExist
 	}
-	f, err := os.Open(filepath.Join(s.gnupgDir, grip+".key"))
-	if err != nil {
-		return nil, err
+	f := openRegular(filepath.Join(s.gnupgDir, grip+".key"))
+	if f == nil {
+		return nil, os.ErrNotExist
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, agentkey.MaxFileSize+1))
@@ -122,7 +138,8 @@ func (s *secretStore) gnupgList() (*ipc.GnuPGListResult, error) {
 	}
 	sec, err := s.secringKeys()
 	if err != nil {
-		return nil, err
+		// one damaged file of GnuPG 1.x does not stop the rest
+		res.Problems = append(res.Problems, err.Error())
 	}
 	for _, e := range sec {
 		res.Secring = append(res.Secring, e.PrimaryKey.Fingerprint)
@@ -230,10 +247,7 @@ func (h *handler) importGnuPG(r *ipc.GnuPGImportRequest) (ipc.Message, error) {
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificates"}
 	}
-	secring, err := h.store.secringKeys()
-	if err != nil {
-		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: err.Error()}
-	}
+	secring, _ := h.store.secringKeys() // its problem was reported by the listing
 	if err := h.store.lock(); err != nil {
 		return nil, err
 	}

@@ -37,6 +37,8 @@ func newGnuPGFixture(t *testing.T) *gnupgFixture {
 		os.RemoveAll(home)
 	})
 	os.Chmod(home, 0o700)
+	// the lowest S2K count gpg-agent takes: fast unlocks in the tests
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"), 0o600)
 	gpg := func(args ...string) []byte {
 		out, err := exec.Command("gpg", append([]string{"--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw"}, args...)...).Output()
 		if err != nil {

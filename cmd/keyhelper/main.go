@@ -52,9 +52,7 @@ func run() int {
 		gnupgDirs = append(gnupgDirs, store.gnupgDir)
 	}
 	if *mode != "restricted" {
-		if f, err := os.Open(filepath.Join(*home, secringName)); err == nil {
-			store.secring = f
-		}
+		store.secring = openRegular(filepath.Join(*home, secringName))
 	}
 	if err := sandbox.Prepare(); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: lockdown:", err)
@@ -211,7 +209,8 @@ func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey, op keyslot.
 // worked; nil for an unprotected key or a token. A token is tried once:
 // it is a fixed value, asking again cannot change it.
 func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [][]byte, op keyslot.Ops) ([]byte, error) {
-	if priv.Dummy() {
+	// nil: a key GnuPG keeps without this part's secret (gnupg.go)
+	if priv == nil || priv.Dummy() {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
 	}
 	if !priv.Encrypted {
@@ -505,6 +504,12 @@ func (h *handler) cardStubs(r *ipc.CardStubsRequest) (ipc.Message, error) {
 			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate"}
 		}
 		primary := el[0].PrimaryKey.Fingerprint
+		if h.store.isRef(primary) {
+			// GnuPG keeps this key, card stubs included (its own
+			// shadowed files, which the listing reads): a key file of
+			// ours would hide GnuPG's secrets
+			continue
+		}
 		base := cert
 		raw, _, err := h.store.loadRaw(primary)
 		switch {

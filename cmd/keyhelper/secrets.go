@@ -147,7 +147,7 @@ func (s *secretStore) find(fpr []byte) (*openpgp.Entity, *packet.PrivateKey, err
 		if err != nil {
 			continue
 		}
-		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
+		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) && e.PrivateKey != nil {
 			return e, e.PrivateKey, nil
 		}
 		for _, sk := range e.Subkeys {
@@ -171,24 +171,28 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 		if err != nil {
 			continue
 		}
-		ref := s.isRef(p)
+		var entries []ipc.SecretEntry
 		add := func(pub *packet.PublicKey, k *packet.PrivateKey) {
 			if k != nil {
-				out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy(),
+				entries = append(entries, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy(),
 					CardSerial: s.cardSerial(p, k.Fingerprint)})
 			} else if g := s.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
 				// a GnuPG card stub: the key is on the card it names
-				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true, CardSerial: g.CardSerial})
-			} else if ref && bytes.Equal(pub.Fingerprint, p) {
-				// GnuPG lacks the primary secret (--export-secret-subkeys
-				// style): a stub, as our own store lists a GNU dummy
-				out = append(out, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true})
+				entries = append(entries, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true, CardSerial: g.CardSerial})
 			}
 		}
 		add(e.PrimaryKey, e.PrivateKey)
 		for _, sk := range e.Subkeys {
 			add(sk.PublicKey, sk.PrivateKey)
 		}
+		if len(entries) > 0 && e.PrivateKey == nil && s.gnupgFile(p) == nil {
+			// GnuPG keeps a subkey's secret but not the primary's
+			// (--export-secret-subkeys style): a stub, as our own store
+			// lists a GNU dummy. With no secret left at all (gpg deleted
+			// it) the key is not listed.
+			entries = append([]ipc.SecretEntry{{Fingerprint: p, Primary: p, Stub: true}}, entries...)
+		}
+		out = append(out, entries...)
 	}
 	return out, nil
 }

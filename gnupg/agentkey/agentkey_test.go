@@ -32,9 +32,8 @@ func gpgHome(t *testing.T, agentConf string, params string) string {
 		os.RemoveAll(home)
 	})
 	os.Chmod(home, 0o700)
-	if agentConf != "" {
-		os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte(agentConf), 0o600)
-	}
+	// the lowest S2K count gpg-agent takes: the tests try many passphrases
+	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"+agentConf), 0o600)
 	if params == "" {
 		return home
 	}
@@ -118,6 +117,8 @@ func TestGnuPGHomes(t *testing.T) {
 		{"ed25519-old-cbc", oldFormat, "pw", ed25519Params + "Passphrase: pw\n", Protected, "(21:protected-private-key"},
 		{"rsa2048-old-clear", oldFormat, "", "Key-Type: rsa\nKey-Length: 2048\nSubkey-Type: rsa\nSubkey-Length: 2048\n%no-protection\n", Clear, "(11:private-key"},
 		{"nistp384-old-cbc", oldFormat, "pw", "Key-Type: ecdsa\nKey-Curve: nistp384\nSubkey-Type: ecdh\nSubkey-Curve: nistp384\nPassphrase: pw\n", Protected, "(21:protected-private-key"},
+		{"dsa-elg-ocb", "", "pw", "Key-Type: dsa\nKey-Length: 2048\nSubkey-Type: ELG-E\nSubkey-Length: 2048\nPassphrase: pw\n", Protected, "Created:"},
+		{"dsa-elg-old-clear", oldFormat, "", "Key-Type: dsa\nKey-Length: 1024\nSubkey-Type: ELG-E\nSubkey-Length: 1024\n%no-protection\n", Clear, "(11:private-key"},
 		{"nistp521-rsa-ocb", "", "pw", "Key-Type: ecdsa\nKey-Curve: nistp521\nSubkey-Type: rsa\nSubkey-Length: 2048\nPassphrase: pw\n", Protected, "Created:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -214,3 +214,18 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestIteratedSHA1 checks the block-wise S2K against go-crypto's.
+func TestIteratedSHA1(t *testing.T) {
+	for _, c := range []struct {
+		pass  string
+		count int
+	}{{"pw", 65536}, {"a much longer passphrase that does not divide 64 KiB", 1 << 20}, {"x", 9}, {"", 65536}, {"pw", 305039360 / 1000}} {
+		want, got := make([]byte, 16), make([]byte, 16)
+		s2k.Iterated(want, sha1.New(), []byte(c.pass), []byte("saltsalt"), c.count)
+		iteratedSHA1(got, []byte(c.pass), []byte("saltsalt"), c.count)
+		if string(got) != string(want) {
+			t.Errorf("%q %d: %x, want %x", c.pass, c.count, got, want)
+		}
+	}
+}

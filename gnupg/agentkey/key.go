@@ -331,7 +331,12 @@ func (k *Key) secrets(passphrase []byte) (map[string][]byte, error) {
 		keyLen = 32
 	}
 	key := make([]byte, keyLen)
-	s2k.Iterated(key, sha1.New(), passphrase, p.salt, p.count)
+	if keyLen <= sha1.Size {
+		iteratedSHA1(key, passphrase, p.salt, p.count)
+	} else {
+		// AES-256 needs a second SHA-1 context (one zero octet first)
+		s2k.Iterated(key, sha1.New(), passphrase, p.salt, p.count)
+	}
 	block, err := aes.NewCipher(key)
 	if err != nil {
 		return nil, err
