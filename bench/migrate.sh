@@ -90,6 +90,22 @@ echo "      primary key lines (validity, ownertrust, capabilities): $(diff <(gre
 echo "      ours after a plain --import of the keyring, validity and ownertrust masked: $(diff <(mask <"$W/list.ours") <("$OURS" --homedir "$W/plainimport" --batch --with-colons -k 2>/dev/null | grep -v '^tru:' | mask) | grep -c '^[<>]') lines differ from the migrated home's"
 "$OURS" --homedir "$W/m" --batch --with-colons -K 2>/dev/null | grep -c '^sec:' | sed 's/^/      secret keys listed by ours: /'
 
+echo "== GnuPG adds one key to that home; the next run of ours imports it (one run each)"
+mkdir -m700 "$W/new"
+gpg --homedir "$W/new" --batch --pinentry-mode loopback --passphrase '' --quick-gen-key 'new <new@example.org>' ed25519 default never 2>/dev/null
+gpg --homedir "$W/new" --batch --export >"$W/new.pgp"
+FPR0=$(gpg --homedir "$W/gnupg" --batch --with-colons -k 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
+for variant in with-key-files without-key-files; do
+  rm -rf "$W/r"; cp -a "$W/m" "$W/r"
+  [ "$variant" = without-key-files ] && rm -f "$W/r/private-keys-v1.d/"*.key && "$OURS" --homedir "$W/r" --batch --migrate-gnupg 2>/dev/null
+  gpg --homedir "$W/r" --batch --import "$W/new.pgp" 2>/dev/null
+  gpgconf --homedir "$W/r" --kill all 2>/dev/null || true
+  sleep 1.1 # past the racy window of the stamps
+  /usr/bin/time -f '%e %M' -o "$W/re.time" "$OURS" --homedir "$W/r" --batch --verbose --with-colons -k "$FPR0" >/dev/null 2>"$W/re.err"
+  read -r t kb <"$W/re.time"
+  echo "$variant: ${t}s, peak RSS $((kb / 1024)) MiB   $(grep imported "$W/re.err")"
+done
+
 echo "== the check every later run makes (stats and the state file), mean of 20 runs of -k FPR"
 FPR=$(gpg --homedir "$W/gnupg" --batch --with-colons -k 2>/dev/null | awk -F: '/^fpr/ {print $10; exit}')
 mean() {
