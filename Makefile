@@ -8,10 +8,12 @@
 #   make interop   interop/ against GnuPG 2.2.40 with bin/gpg
 #   make interop-gpg  the same transcripts with gpg itself as "ours"
 #   make difftest  differential test: 306 invocations, ours vs gpg 2.2.40
-#   make bench     bench-latency, cached-passphrase signing, pgp microbenchmarks, bench-net
+#   make bench     bench-latency, cached-passphrase signing, pgp microbenchmarks, bench-net, bench-migrate
 #   make bench-latency  verify, list, sign, git log --show-signature vs gpg; start-up budget
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
+#   make bench-migrate moving in from a GnuPG home with the Debian keyring, ours vs gpg's import
+#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -73,7 +75,7 @@ endif
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-latency bench-store bench-stream bench-net bench-remote clean
+	interop interop-gpg difftest bench bench-latency bench-store bench-stream bench-net bench-remote bench-migrate bench-card clean
 
 all: build
 
@@ -144,8 +146,14 @@ fuzz: check-go
 	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./pgp -run '^$$' -fuzz 'FuzzReadCardStubs$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseState -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./migrate -run '^$$' -fuzz FuzzParseDigests -fuzztime $(FUZZTIME_PARSERS)
 
 interop: build
 	FRONT_BIN=$(CURDIR)/bin/gpg $(GO) test -count=1 -timeout $(INTEROP_TIMEOUT) ./interop
@@ -165,6 +173,7 @@ bench: build
 	bash bench/sign_verify.sh
 	$(GO) test -run '^$$' -bench . ./pgp
 	bash bench/net.sh
+	bash bench/migrate.sh
 
 # Small operations (issue 14): verify, --with-colons -k (one-key and Debian
 # keyring homes), sign, git log --show-signature -n 300, ours vs gpg
@@ -185,11 +194,21 @@ bench-net: build
 bench-remote: build
 	bash bench/remote.sh
 
+# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold
+bench-card: build
+	bash bench/card.sh
+
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's
 # import alone takes about two).
 bench-store: build
 	bash bench/store.sh
+
+# Moving in from GnuPG: a home with the Debian keyring, 5 secret keys and
+# ownertrust imported by front vs gpg's own import of the same (a few
+# minutes: gpg's import of the keyring takes about two).
+bench-migrate: build
+	bash bench/migrate.sh
 
 # Streaming: 1 GiB encryption and decryption vs gpg, detached signing vs
 # rnp, and the peak memory of every streaming operation (a few minutes).

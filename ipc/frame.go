@@ -65,6 +65,7 @@ const (
 	TypeTokenList       MsgType = 0x1C
 	TypeTokenRevoke     MsgType = 0x1D
 	TypeCardRequest     MsgType = 0x1E // cardhelper's only request
+	TypeCardStubs       MsgType = 0x1F // keyhelper (write): record the keys of a card
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -104,6 +105,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenList:       64,
 	TypeTokenRevoke:     64,
 	TypeCardRequest:     2 * kib,
+	TypeCardStubs:       4 * mib,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,
@@ -183,6 +185,8 @@ func (c *Conn) Send(t MsgType, payload []byte) error {
 		return ErrTooLarge
 	}
 	frame := make([]byte, headerSize+len(payload))
+	// the copy may hold a PIN or a passphrase: wiped once written
+	defer clear(frame)
 	binary.BigEndian.PutUint32(frame, uint32(2+len(payload)))
 	binary.BigEndian.PutUint16(frame[4:], uint16(t))
 	copy(frame[headerSize:], payload)

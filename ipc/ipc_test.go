@@ -22,12 +22,13 @@ func TestRoundTrip(t *testing.T) {
 		&DecryptRequest{KeyFingerprint: []byte{2}, PKESK: []byte{0xc1, 1, 2}},
 		&GenerateRequest{UserID: "A <a@b>", Primary: KeySpec{"ed25519", "sign,cert", 0}, Subkeys: []KeySpec{{"cv25519", "encr", 3600}}, NoProtection: true},
 		&Inquiry{Kind: InquirePassphrase, KeyFingerprint: []byte{3}, Prompt: "p", Attempt: 1},
-		&ImportResult{Public: []byte{9}, Keys: []ImportedKey{{Fingerprint: []byte{1}, New: true}}, Listing: []SecretEntry{{Fingerprint: []byte{1}, Primary: []byte{1}, Protected: true}}},
+		&ImportResult{Public: []byte{9}, Keys: []ImportedKey{{Fingerprint: []byte{1}, New: true}}, Listing: []SecretEntry{{Fingerprint: []byte{1}, Primary: []byte{1}, Protected: true}, {Fingerprint: []byte{2}, Primary: []byte{1}, Stub: true, CardSerial: "D2760001240103040005000012340000"}}},
 		&Error{Code: ErrCodeBadPassphrase, Message: "bad passphrase"},
 		&CertifyRequest{Signer: []byte{1}, PrimaryKey: []byte{0xc6, 1, 4}, Items: []CertifyItem{{Class: 0x13, Component: []byte{0xcd, 1, 'a'}, Hashed: []byte{5, 2, 0, 0, 0, 1}}, {Class: 0x20}}},
 		&CertifyResult{Signatures: [][]byte{{0xc2, 0}, {0xc2, 1, 4}}},
 		&AddSubkeyRequest{Primary: []byte{1}, Key: KeySpec{"cv25519", "encr", 0}, Created: 5},
 		&AddSubkeyResult{Public: []byte{1}, Listing: []SecretEntry{{Fingerprint: []byte{2}}}},
+		&CardStubsRequest{AID: bytes.Repeat([]byte{0xD2}, 16), Certs: [][]byte{{1, 2}}, OnCard: [][]byte{bytes.Repeat([]byte{3}, 20)}},
 		&PasswdRequest{Primary: []byte{1}},
 		&FetchRequest{Method: "POST", URLs: []string{"https://a.example/x", "https://b.example/y"}, Body: []byte("keytext=1"),
 			ContentType: "application/x-www-form-urlencoded", HTTPSOnly: true, MaxRedirects: 2, MaxBytes: 1 << 20,
@@ -142,6 +143,8 @@ func FuzzDecode(f *testing.F) {
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
+	f.Add(frame(TypeResult, Marshal(&GnuPGListResult{Keys: []GnuPGKey{{Keygrip: make([]byte, 20), Protection: GnuPGShadowed, CardSerial: "D2760001240103040005000012340000"}}, Secring: [][]byte{make([]byte, 20)}})))
+	f.Add(frame(TypeGnuPGImport, Marshal(&GnuPGImportRequest{Certs: []byte{0x99, 0, 1, 4}})))
 	newMsgs := []func() Message{
 		func() Message { return new(SignRequest) }, func() Message { return new(DecryptRequest) },
 		func() Message { return new(GenerateRequest) }, func() Message { return new(ImportRequest) },
@@ -160,6 +163,8 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(InquiryToken) },
 		func() Message { return new(CardRequest) }, func() Message { return new(CardStatus) },
 		func() Message { return new(CardOutput) },
+		func() Message { return new(GnuPGListRequest) }, func() Message { return new(GnuPGListResult) },
+		func() Message { return new(GnuPGImportRequest) }, func() Message { return new(GnuPGImportResult) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)

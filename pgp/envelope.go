@@ -315,6 +315,13 @@ func StubPrimary(secret []byte) ([]byte, error) {
 	return out, nil
 }
 
+// GNUDummy is the secret key packet (tag 5) or subkey packet (tag 7) of
+// the public key body pubBody that holds no secret, as gpg exports a key
+// whose secret it lacks.
+func GNUDummy(tag int, pubBody []byte) []byte {
+	return newPacket(tag, append(append([]byte(nil), pubBody...), gnuDummyS2K...))
+}
+
 // PacketTag returns the tag of a raw packet, or -1.
 func PacketTag(raw []byte) int {
 	_, tag, _, err := readPacketHeader(bytes.NewReader(raw))

@@ -64,6 +64,15 @@ func TestKeyhelperPolicy(t *testing.T) {
 	if len(rw.WriteDirs) != 1 || rw.WriteDirs[0] != "/s" || len(rw.SocketDomains) != 0 {
 		t.Errorf("writable policy: %+v", rw)
 	}
+	// GnuPG's key directory is read-only even when the store is writable
+	g := KeyhelperPolicy("/s", true, "/g")
+	if len(g.WriteDirs) != 1 || g.WriteDirs[0] != "/s" || len(g.ReadDirs) != 1 || g.ReadDirs[0] != "/g" {
+		t.Errorf("writable policy with GnuPG's directory: %+v", g)
+	}
+	g = KeyhelperPolicy("/s", false, "/g")
+	if g.writable() || len(g.ReadDirs) != 2 || g.ReadDirs[1] != "/g" {
+		t.Errorf("read-only policy with GnuPG's directory: %+v", g)
+	}
 }
 
 // TestUnsafeEnvWarning checks the in-process decision (nothing is applied

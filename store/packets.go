@@ -392,3 +392,22 @@ func summarize(data []byte) (CertSummary, error) {
 	}
 	return c, nil
 }
+
+// UserIDOrder lists the user IDs of a stored certificate in packet order
+// (gpg lists them in this order, the primary one first). go-crypto keeps
+// identities in a map, so listings take the order from here; a framing
+// error ends the list.
+func UserIDOrder(raw []byte) []string {
+	var out []string
+	for len(raw) > 0 {
+		p, rest, err := nextPacket(raw)
+		if err != nil {
+			break
+		}
+		if p.tag == tagUserID {
+			out = append(out, string(p.body))
+		}
+		raw = rest
+	}
+	return out
+}

@@ -95,3 +95,16 @@ func TestSecretList(t *testing.T) {
 		t.Fatal("stale list reported as fresh")
 	}
 }
+
+func TestUserIDOrder(t *testing.T) {
+	uid := func(s string) []byte { return append([]byte{0xc0 | 13, byte(len(s))}, s...) }
+	raw := append(append(append([]byte{}, uid("b <b@x>")...), 0xc0|17, 1, 0), uid("a <a@x>")...)
+	got := UserIDOrder(raw)
+	if len(got) != 2 || got[0] != "b <b@x>" || got[1] != "a <a@x>" {
+		t.Fatalf("%q", got)
+	}
+	// a framing error ends the list
+	if got := UserIDOrder(append(uid("c"), 0xc0|13, 9)); len(got) != 1 {
+		t.Fatalf("%q", got)
+	}
+}

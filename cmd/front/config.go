@@ -535,10 +535,27 @@ func (a *app) parsedValuesValid() bool {
 			}
 		}
 	}
-	if m := a.opts.last("trust-model"); strings.EqualFold(m, "tofu") || strings.EqualFold(m, "tofu+pgp") {
+	if m := a.opts.last("trust-model"); a.tofuPGPFromConf() {
+		fmt.Fprintf(a.stderr, "%s: trust model '%s' (gpg.conf) is not supported by front; using 'pgp'\n", a.progName(), m)
+	} else if strings.EqualFold(m, "tofu") || strings.EqualFold(m, "tofu+pgp") {
 		bad("trust model '%s' is not supported by front", m)
 	}
 	return ok
+}
+
+// tofuPGPFromConf: the trust model in force is tofu+pgp, set in gpg.conf
+// (as in homes moved in from GnuPG). front has no TOFU data and uses pgp
+// instead: tofu+pgp gives a key the greater of its TOFU and its pgp
+// validity, so pgp alone never trusts a key more than gpg would. On the
+// command line, and for tofu alone (whose validity pgp can exceed), the
+// model stays an error.
+func (a *app) tofuPGPFromConf() bool {
+	for i := len(a.opts.items) - 1; i >= 0; i-- {
+		if it := a.opts.items[i]; it.spec.name == "trust-model" {
+			return it.origin != "" && strings.EqualFold(it.value, "tofu+pgp")
+		}
+	}
+	return false
 }
 
 // algorithmsValid checks the algorithm names of --digest-algo,

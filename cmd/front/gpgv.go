@@ -12,7 +12,6 @@ package main
 import (
 	"bytes"
 	"crypto"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/gnupg/keybox"
 	"github.com/frontpgp/front/pgp"
 )
 
@@ -48,13 +48,9 @@ var gpgvOptions = newOptTable([]optSpec{
 	internal("dump-options", specialDumpOptions),
 })
 
-// Limits on what a keyring may make front read: GnuPG's own bound on one
-// keybox blob, and a bound on a whole keyring file (the whole Debian
-// developers' keyring is under 30 MiB).
-const (
-	maxKeyboxBlob  = 5 << 20
-	maxKeyringFile = 256 << 20
-)
+// maxKeyringFile bounds a keyring file front reads (the whole Debian
+// developers' keyring is under 30 MiB); keybox.MaxBlob bounds one blob.
+const maxKeyringFile = 256 << 20
 
 // gpg error codes gpgv reports in ERROR status lines.
 const (
@@ -282,13 +278,13 @@ func readKeyringFile(path string) (openpgp.EntityList, error) {
 // parseKeyring decodes keyring data, telling the formats apart as GnuPG
 // does (a keybox has version 1 and "KBXf" in its first blob).
 func parseKeyring(data []byte) (openpgp.EntityList, error) {
-	if isKeybox(data) {
-		blocks, err := keyboxKeyblocks(data)
+	if keybox.IsKeybox(data) {
+		kbx, err := keybox.Read(data)
 		if err != nil {
-			return nil, err
+			return nil, errors.New("Invalid keyring: " + err.Error())
 		}
 		var out openpgp.EntityList
-		for _, b := range blocks {
+		for _, b := range kbx.Keyblocks {
 			ents, err := parseKeyblocks(b)
 			if err != nil {
 				return nil, err
@@ -302,51 +298,6 @@ func parseKeyring(data []byte) (openpgp.EntityList, error) {
 		return nil, errors.New("Invalid armor")
 	}
 	return parseKeyblocks(data)
-}
-
-func isKeybox(data []byte) bool {
-	return len(data) >= 12 && data[4] == 1 && data[5] == 1 && string(data[8:12]) == "KBXf"
-}
-
-// keyboxKeyblocks returns the OpenPGP keyblock of every OpenPGP blob of a
-// keybox file (kbx/keybox-blob.c): each blob is a 32-bit big-endian length
-// (counting itself), a type byte (1 header, 2 OpenPGP, 3 X.509, 0 deleted),
-// a version byte, 16 bits of flags, then for OpenPGP blobs the offset and
-// length of the keyblock image inside the blob. Every length and offset is
-// checked against the blob and the file.
-func keyboxKeyblocks(data []byte) ([][]byte, error) {
-	var blocks [][]byte
-	for off := 0; off < len(data); {
-		if len(data)-off < 5 {
-			return nil, errors.New("Invalid keyring: truncated keybox blob")
-		}
-		n := binary.BigEndian.Uint32(data[off:])
-		if n < 5 || uint64(n) > uint64(len(data)-off) {
-			return nil, errors.New("Invalid keyring: bad keybox blob length")
-		}
-		blob := data[off : off+int(n)]
-		off += int(n)
-		switch blob[4] {
-		case 0, 1, 3: // deleted, header, X.509
-			continue
-		case 2:
-		default:
-			return nil, errors.New("Invalid keyring: unknown keybox blob type")
-		}
-		if n > maxKeyboxBlob {
-			return nil, errors.New("Invalid keyring: keybox blob too large")
-		}
-		if len(blob) < 16 || blob[5] != 1 {
-			return nil, errors.New("Invalid keyring: bad OpenPGP blob")
-		}
-		imgOff := binary.BigEndian.Uint32(blob[8:])
-		imgLen := binary.BigEndian.Uint32(blob[12:])
-		if uint64(imgOff)+uint64(imgLen) > uint64(len(blob)) || imgLen == 0 {
-			return nil, errors.New("Invalid keyring: keyblock outside its blob")
-		}
-		blocks = append(blocks, blob[imgOff:imgOff+imgLen])
-	}
-	return blocks, nil
 }
 
 // parseKeyblocks parses binary transferable public keys one by one, so a

@@ -93,14 +93,14 @@ func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.In
 
 // helperMode is the least privilege a request needs: signing and
 // decrypting run in restricted mode (with a token too), export, listing
-// (of keys and of tokens) and certification read (they change no secret),
-// key generation, import, deletion, new subkeys, passphrase changes and
+// (of keys, of tokens and of GnuPG's keys) and certification read (they
+// change no secret), key generation, import, deletion, new subkeys, passphrase changes and
 // creating or revoking a token write.
 func helperMode(req ipc.Message) string {
 	switch req.Type() {
 	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
 		return "restricted"
-	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList:
+	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList, ipc.TypeGnuPGList:
 		return "read"
 	}
 	return "write"
@@ -128,12 +128,28 @@ func (h *helperProc) abandon() {
 // before front does its own work, so the helper's process start and
 // lockdown overlap with front's key lookup and hashing.
 func (a *app) prestartKeyhelper() {
-	if a.remoteSigner != "" {
+	if a.remoteSigner != "" || a.onlyCardSecrets() {
 		return
 	}
 	if h, err := a.startKeyhelper(helperMode(&ipc.SignRequest{})); err == nil {
 		a.prestarted = h
 	}
+}
+
+// onlyCardSecrets: every secret here is on a card (or there is none), so
+// a signing needs no keyhelper. Only the recorded list is read; when it
+// is missing or stale the answer is false (a keyhelper is started anyway).
+func (a *app) onlyCardSecrets() bool {
+	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
+	if !ok {
+		return false
+	}
+	for _, s := range m {
+		if !s.Stub {
+			return false
+		}
+	}
+	return true
 }
 
 // releasePrestarted ends an unused prestarted helper.

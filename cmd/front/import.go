@@ -122,6 +122,12 @@ func parseKeyOrigin(v string) (org store.Origin, ok bool) {
 // --import's work, and a network lookup's once its answer is filtered.
 // org is the data's origin (its time is set here).
 func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
+	_, err := a.importKeys(data, opts, org)
+	return err
+}
+
+// importKeys is importKeyData returning gpg's import counts.
+func (a *app) importKeys(data []byte, opts uint32, org store.Origin) (*importCounts, error) {
 	blocks, v3, splitErr := store.SplitImport(data)
 	if len(blocks) == 0 && v3 == 0 {
 		// Nothing to import. gpg's armor filter reports input that is
@@ -138,7 +144,7 @@ func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
 		var zero importCounts
 		a.importSummary(&zero)
 		a.status.Emit("IMPORT_RES", zero.statusArgs()...)
-		return nil
+		return &zero, nil
 	}
 	// Secret blocks go to keyhelper unparsed, all in one request; its answer
 	// lists the keys in input order with their public parts.
@@ -162,7 +168,7 @@ func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
 	}
 	unlock, err := a.store.Lock()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer unlock()
 	org.Updated = a.now.Unix()
@@ -210,11 +216,11 @@ func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
 		}
 	}
 	if err := r.batch.Commit(); err != nil {
-		return &exitError{2, fmt.Sprintf("error writing the certificate store: %v", err)}
+		return nil, &exitError{2, fmt.Sprintf("error writing the certificate store: %v", err)}
 	}
 	if len(r.exported) > 0 {
 		if err := a.writeImportExport(r.exported); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	a.forgetCerts()
@@ -224,9 +230,9 @@ func (a *app) importKeyData(data []byte, opts uint32, org store.Origin) error {
 	a.importSummary(c)
 	a.status.Emit("IMPORT_RES", c.statusArgs()...)
 	if c.count+c.v3Keys == 0 {
-		return &exitError{2, "no valid OpenPGP data found."}
+		return c, &exitError{2, "no valid OpenPGP data found."}
 	}
-	return nil
+	return c, nil
 }
 
 // readKeyData reads armored or binary key material from every input.

@@ -54,6 +54,7 @@ type app struct {
 	// the store.
 	keyringCerts openpgp.EntityList
 	secrets      map[string]store.SecretInfo
+	askingPIN    bool // the question being asked is a card's PIN (not cached)
 	prestarted   *helperProc
 	termLine     *termLine     // progress line on a terminal stderr (progress.go)
 	fe           frontendState // --command-fd and status-protocol state (commandfd.go)
@@ -135,6 +136,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		a.errorf("%v", err)
 		return 2
 	}
+	a.autoMigrate()
 	switch a.opts.command {
 	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":
 		a.prestartKeyhelper()
@@ -359,6 +361,8 @@ func (a *app) dispatch() error {
 		return a.listTokensCmd(args)
 	case "revoke-token":
 		return a.revokeTokenCmd(args)
+	case "migrate-gnupg":
+		return a.migrateCmd(args)
 	case "generate-revocation":
 		return a.genRevokeCmd(args)
 	case "sign-key":

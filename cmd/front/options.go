@@ -524,6 +524,9 @@ var gpgOptions = newOptTable([]optSpec{
 	str(implemented, "token-expire", 0),
 	str(implemented, "token-file", 0),
 
+	// front's own: import GnuPG's files again (migrate.go).
+	command("migrate-gnupg", 0),
+
 	// What gpg's parser adds to every table.
 	internal("help", specialHelp),
 	internal("version", specialVersion),

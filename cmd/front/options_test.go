@@ -357,10 +357,10 @@ func TestOptionTablesConsistent(t *testing.T) {
 	}
 }
 
-// keybox builds a keybox file: the header blob, then one OpenPGP blob per
+// makeKeybox builds a keybox file: the header blob, then one OpenPGP blob per
 // keyblock, laid out as GnuPG writes them (keyblock image after a small
 // key table).
-func keybox(blocks ...[]byte) []byte {
+func makeKeybox(blocks ...[]byte) []byte {
 	var out bytes.Buffer
 	hdr := make([]byte, 32)
 	binary.BigEndian.PutUint32(hdr, 32)
@@ -401,7 +401,7 @@ func TestParseKeyringFormats(t *testing.T) {
 	binaryRing := append(append(append([]byte{}, one...), trust...), two...)
 	for name, data := range map[string][]byte{
 		"binary keyring": binaryRing,
-		"keybox":         keybox(one, two),
+		"keybox":         makeKeybox(one, two),
 	} {
 		ents, err := parseKeyring(data)
 		if err != nil {
@@ -415,7 +415,7 @@ func TestParseKeyringFormats(t *testing.T) {
 		t.Errorf("an empty file is an empty keyring: %v %v", ents, err)
 	}
 	// Hostile keyboxes: every length and offset is checked.
-	good := keybox(one)
+	good := makeKeybox(one)
 	bad := map[string][]byte{
 		"truncated":        good[:len(good)-3],
 		"length too short": patch(good, 32, 0, 0, 0, 4),

@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/store"
 )
 
 // --show-keys FILES and --import --import-options show-only: list the keys
@@ -298,15 +299,10 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
 		a.listingTrust(&k)
-		for _, pk := range allKeys(e) {
-			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
-				st := keylist.SecretPresent
-				if s.Stub {
-					st = keylist.SecretStub
-				}
-				k.Secret[pk.PublicKey.KeyId] = st
-			}
+		if raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint); err == nil {
+			k.UIDOrder = store.UserIDOrder(raw)
 		}
+		a.markSecrets(&k)
 		if secret && len(k.Secret) == 0 {
 			continue
 		}

@@ -558,6 +558,9 @@ func (a *app) trustModel() string {
 	if a.opts.has("always-trust") {
 		return "always"
 	}
+	if a.tofuPGPFromConf() {
+		return "pgp"
+	}
 	switch m := strings.ToLower(a.opts.last("trust-model")); m {
 	case "", "auto":
 		// gpg's auto picks pgp when no TOFU data exists; front has none

@@ -153,6 +153,9 @@ func (h *handler) certify(r *ipc.CertifyRequest) (ipc.Message, error) {
 // addSubkey makes a subkey and appends it, protected with the primary
 // key's passphrase, to the stored secret key.
 func (h *handler) addSubkey(r *ipc.AddSubkeyRequest) (ipc.Message, error) {
+	if h.store.isRef(r.Primary) {
+		return nil, errKeptByGnuPG("add a subkey")
+	}
 	raw, e, err := h.store.loadRaw(r.Primary)
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}
@@ -202,6 +205,9 @@ func (h *handler) addSubkey(r *ipc.AddSubkeyRequest) (ipc.Message, error) {
 // passwd re-protects every secret part of a key with a new passphrase
 // (none: stored unprotected, as gpg does after confirmation).
 func (h *handler) passwd(r *ipc.PasswdRequest) (ipc.Message, error) {
+	if h.store.isRef(r.Primary) {
+		return nil, errKeptByGnuPG("change its passphrase")
+	}
 	e, err := h.store.load(r.Primary)
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}

@@ -43,6 +43,17 @@ func run() int {
 	}
 	writable := *mode == "write"
 	store := &secretStore{dir: filepath.Join(*home, SecretDirName)}
+	// GnuPG's files of this home, read-only: its key directory by a
+	// landlock read rule, secring.gpg opened here (signing and decrypting
+	// only need the key directory).
+	var gnupgDirs []string
+	if st, err := os.Stat(filepath.Join(*home, GnuPGKeyDir)); err == nil && st.IsDir() {
+		store.gnupgDir = filepath.Join(*home, GnuPGKeyDir)
+		gnupgDirs = append(gnupgDirs, store.gnupgDir)
+	}
+	if *mode != "restricted" {
+		store.secring = openRegular(filepath.Join(*home, secringName))
+	}
 	if err := sandbox.Prepare(); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: lockdown:", err)
 		return 2
@@ -61,7 +72,7 @@ func run() int {
 			useLog, _ = os.OpenFile(filepath.Join(*home, keyslot.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 		}
 	}
-	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable)); err != nil {
+	if err := sandbox.Apply(sandbox.KeyhelperPolicy(store.dir, writable, gnupgDirs...)); err != nil {
 		fmt.Fprintln(os.Stderr, "keyhelper: refusing to run without sandbox:", err)
 		return 2
 	}
@@ -87,6 +98,7 @@ func run() int {
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
 		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
 		ipc.TypeTokenList:      func() ipc.Message { return new(ipc.TokenListRequest) },
+		ipc.TypeGnuPGList:      func() ipc.Message { return new(ipc.GnuPGListRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -99,6 +111,8 @@ func run() int {
 			ipc.TypePasswdRequest:   func() ipc.Message { return new(ipc.PasswdRequest) },
 			ipc.TypeTokenCreate:     func() ipc.Message { return new(ipc.TokenCreateRequest) },
 			ipc.TypeTokenRevoke:     func() ipc.Message { return new(ipc.TokenRevokeRequest) },
+			ipc.TypeGnuPGImport:     func() ipc.Message { return new(ipc.GnuPGImportRequest) },
+			ipc.TypeCardStubs:       func() ipc.Message { return new(ipc.CardStubsRequest) },
 		}
 	case "restricted":
 		// Only what a signing or decrypting client needs: no export, no
@@ -107,6 +121,7 @@ func run() int {
 		delete(allowed, ipc.TypeListRequest)
 		delete(allowed, ipc.TypeCertifyRequest)
 		delete(allowed, ipc.TypeTokenList)
+		delete(allowed, ipc.TypeGnuPGList)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -167,6 +182,12 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.listTokens(r)
 	case *ipc.TokenRevokeRequest:
 		return h.revokeToken(r)
+	case *ipc.GnuPGListRequest:
+		return h.store.gnupgList()
+	case *ipc.GnuPGImportRequest:
+		return h.importGnuPG(r)
+	case *ipc.CardStubsRequest:
+		return h.cardStubs(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -188,25 +209,20 @@ func (h *handler) unlock(e *openpgp.Entity, priv *packet.PrivateKey, op keyslot.
 // worked; nil for an unprotected key or a token. A token is tried once:
 // it is a fixed value, asking again cannot change it.
 func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [][]byte, op keyslot.Ops) ([]byte, error) {
-	if priv.Dummy() {
+	// nil: a key GnuPG keeps without this part's secret (gnupg.go)
+	if priv == nil || priv.Dummy() {
 		return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "secret key not available (stub)"}
 	}
 	if !priv.Encrypted {
 		return nil, nil
 	}
 	for _, pass := range known {
-		if priv.Decrypt(pass) == nil {
+		if h.store.decryptKey(priv, pass) == nil {
 			return pass, nil
 		}
 	}
 	uid := primaryUID(e)
-	bits, _ := priv.PublicKey.BitLength()
-	prompt := fmt.Sprintf("Please enter the passphrase to unlock the OpenPGP secret key:\n\"%s\"\n%d-bit %s key, ID %016X,\ncreated %s",
-		uid, bits, algoWord(priv.PubKeyAlgo), priv.KeyId, priv.CreationTime.UTC().Format("2006-01-02"))
-	if priv.KeyId != e.PrimaryKey.KeyId {
-		prompt += fmt.Sprintf(" (main key ID %016X)", e.PrimaryKey.KeyId)
-	}
-	prompt += "."
+	prompt := pgp.UnlockPrompt(uid, &priv.PublicKey, e.PrimaryKey.KeyId)
 	for attempt := 1; attempt <= maxUnlockAttempts; attempt++ {
 		pass, token, err := h.conn.InquireUnlock(&ipc.Inquiry{
 			Kind: ipc.InquirePassphrase, KeyFingerprint: priv.Fingerprint,
@@ -218,8 +234,13 @@ func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [
 		if token {
 			return nil, h.unlockWithToken(e, priv, pass, op)
 		}
-		if err := priv.Decrypt(pass); err == nil {
+		err = h.store.decryptKey(priv, pass)
+		if err == nil {
 			return pass, nil
+		}
+		var hard *ipc.Error
+		if errors.As(err, &hard) {
+			return nil, hard
 		}
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: "bad passphrase"}
@@ -230,20 +251,6 @@ func primaryUID(e *openpgp.Entity) string {
 		return id.Name
 	}
 	return "[?]"
-}
-
-func algoWord(a packet.PublicKeyAlgorithm) string {
-	switch a {
-	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly, packet.PubKeyAlgoRSAEncryptOnly:
-		return "RSA"
-	case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519, packet.PubKeyAlgoEd448:
-		return "EDDSA"
-	case packet.PubKeyAlgoECDSA:
-		return "ECDSA"
-	case packet.PubKeyAlgoECDH, packet.PubKeyAlgoX25519, packet.PubKeyAlgoX448:
-		return "ECDH"
-	}
-	return "unknown"
 }
 
 // canSign reports whether priv may make data signatures: the primary key
@@ -333,19 +340,32 @@ func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
 func (h *handler) export(r *ipc.ExportRequest) (ipc.Message, error) {
 	var out bytes.Buffer
 	for _, fpr := range r.Fingerprints {
+		if h.store.isRef(fpr) {
+			data, err := h.exportGnuPG(fpr, r.SubkeysOnly)
+			if err != nil {
+				return nil, err
+			}
+			out.Write(data)
+			continue
+		}
 		e, err := h.store.load(fpr)
 		if err != nil {
 			return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: fmt.Sprintf("no secret key for %X", fpr)}
 		}
+		var one bytes.Buffer
 		if r.SubkeysOnly {
-			if err := writeSubkeysOnly(&out, e); err != nil {
+			if err := writeSubkeysOnly(&one, e); err != nil {
 				return nil, err
 			}
-			continue
-		}
-		if err := e.SerializePrivateWithoutSigning(&out, nil); err != nil {
+		} else if err := e.SerializePrivateWithoutSigning(&one, nil); err != nil {
 			return nil, err
 		}
+		// card keys leave as gpg exports them: divert-to-card stubs
+		data, err := pgp.WriteCardStubs(one.Bytes(), h.store.cards[fmt.Sprintf("%X", fpr)])
+		if err != nil {
+			return nil, err
+		}
+		out.Write(data)
 	}
 	return &ipc.ExportResult{Data: out.Bytes()}, nil
 }
@@ -391,7 +411,11 @@ func (h *handler) generate(r *ipc.GenerateRequest) (ipc.Message, error) {
 var s2kConfig = &packet.Config{DefaultCipher: packet.CipherAES256, S2KCount: 16777216}
 
 func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
-	el, err := readKeyRing(r.Data)
+	parseable, serials, err := pgp.ReadCardStubs(r.Data)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key data"}
+	}
+	el, err := readKeyRing(parseable)
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key data"}
 	}
@@ -411,6 +435,8 @@ func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
 		_, statErr := os.Stat(h.store.path(fpr))
 		isNew := errors.Is(statErr, os.ErrNotExist)
 		if isNew {
+			// keys on a card are stored as gpg's divert-to-card stubs
+			h.store.setCards(fpr, serials)
 			var sec bytes.Buffer
 			if err := e.SerializePrivateWithoutSigning(&sec, nil); err != nil {
 				return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key: " + err.Error()}
@@ -427,6 +453,9 @@ func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
 }
 
 func (h *handler) delete(r *ipc.DeleteRequest) (ipc.Message, error) {
+	if h.store.isRef(r.Fingerprint) {
+		return nil, errKeptByGnuPG("delete it")
+	}
 	if err := h.store.lock(); err != nil {
 		return nil, err
 	}
@@ -452,4 +481,54 @@ func writeSubkeysOnly(out *bytes.Buffer, e *openpgp.Entity) error {
 	}
 	out.Write(stub)
 	return nil
+}
+
+// cardStubs records the keys of a card: each certificate's stored secret
+// key (or, if none is stored, the certificate itself) gets divert-to-card
+// stubs for the keys on the card. Real secrets are kept; a file is only
+// written when a stub is new or names another card.
+func (h *handler) cardStubs(r *ipc.CardStubsRequest) (ipc.Message, error) {
+	if len(r.AID) != 16 {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "invalid card serial number"}
+	}
+	onCard := map[string]bool{}
+	for _, f := range r.OnCard {
+		onCard[fmt.Sprintf("%X", f)] = true
+	}
+	if err := h.store.lock(); err != nil {
+		return nil, err
+	}
+	for _, cert := range r.Certs {
+		el, err := readKeyRing(cert)
+		if err != nil || len(el) != 1 {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate"}
+		}
+		primary := el[0].PrimaryKey.Fingerprint
+		if h.store.isRef(primary) {
+			// GnuPG keeps this key, card stubs included (its own
+			// shadowed files, which the listing reads): a key file of
+			// ours would hide GnuPG's secrets
+			continue
+		}
+		base := cert
+		raw, _, err := h.store.loadRaw(primary)
+		switch {
+		case err == nil:
+			base = raw
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard)
+		if err != nil {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate: " + err.Error()}
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		if err := h.store.writeFile(filepath.Base(h.store.path(primary)), stub); err != nil {
+			return nil, err
+		}
+	}
+	l, err := h.store.listing()
+	return &ipc.CardStubsResult{Listing: l}, err
 }

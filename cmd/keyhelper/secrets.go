@@ -14,7 +14,9 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/gnupg/agentkey"
 	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pgp"
 )
 
 // secretStore is the directory of secret keys: one file per primary key,
@@ -23,6 +25,17 @@ import (
 type secretStore struct {
 	dir      string
 	lockFile *os.File // the held write lock (lock)
+	// cards maps a loaded primary's upper-case hex fingerprint to the card
+	// serials of its keys on a card (pgp.ReadCardStubs). write puts them
+	// back, so a key rewritten after go-crypto parsed it (which knows only
+	// GNU dummies) keeps its divert-to-card packets.
+	cards map[string]map[string]string
+
+	// GnuPG's files of the same home (gnupg.go): private-keys-v1.d ("":
+	// none) and secring.gpg, opened before the lockdown (nil: none).
+	gnupgDir  string
+	secring   *os.File
+	gnupgKeys map[string]*agentkey.Key // hex fpr -> key file, filled by loadRef
 }
 
 const (
@@ -36,9 +49,15 @@ func (s *secretStore) path(primary []byte) string {
 }
 
 // load reads one secret key file. It is capped and must hold exactly one key
-// whose primary fingerprint matches the file name (bad input 30).
+// whose primary fingerprint matches the file name (bad input 30). A key
+// whose secrets GnuPG keeps is read from its record (loadRef).
 func (s *secretStore) load(primary []byte) (*openpgp.Entity, error) {
 	_, e, err := s.loadRaw(primary)
+	if errors.Is(err, os.ErrNotExist) {
+		if r, rerr := s.loadRef(primary); rerr == nil {
+			return r, nil
+		}
+	}
 	return e, err
 }
 
@@ -56,10 +75,15 @@ func (s *secretStore) loadRaw(primary []byte) ([]byte, *openpgp.Entity, error) {
 	if len(data) > maxSecretFile {
 		return nil, nil, fmt.Errorf("secret key file too large")
 	}
-	el, err := readKeyRing(data)
+	parseable, serials, err := pgp.ReadCardStubs(data)
 	if err != nil {
 		return nil, nil, err
 	}
+	el, err := readKeyRing(parseable)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.setCards(primary, serials)
 	if len(el) != 1 || !bytes.Equal(el[0].PrimaryKey.Fingerprint, primary) || el[0].PrivateKey == nil {
 		return nil, nil, fmt.Errorf("secret key file %x does not hold that key", primary)
 	}
@@ -77,8 +101,8 @@ func readKeyRing(data []byte) (el openpgp.EntityList, err error) {
 	return openpgp.ReadKeyRing(bytes.NewReader(data))
 }
 
-// primaries lists the fingerprints of stored keys from the file names;
-// stray names are ignored.
+// primaries lists the fingerprints of stored keys from the file names
+// (our key files and records of GnuPG's keys); stray names are ignored.
 func (s *secretStore) primaries() ([][]byte, error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -88,15 +112,21 @@ func (s *secretStore) primaries() ([][]byte, error) {
 		return nil, err
 	}
 	var out [][]byte
+	seen := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()
-		if !e.Type().IsRegular() || !strings.HasSuffix(name, keySuffix) {
+		base, ok := strings.CutSuffix(name, keySuffix)
+		if !ok {
+			base, ok = strings.CutSuffix(name, refSuffix)
+		}
+		if !e.Type().IsRegular() || !ok {
 			continue
 		}
-		fpr, err := hex.DecodeString(strings.TrimSuffix(name, keySuffix))
-		if err != nil || (len(fpr) != 20 && len(fpr) != 32) {
+		fpr, err := hex.DecodeString(base)
+		if err != nil || (len(fpr) != 20 && len(fpr) != 32) || seen[base] {
 			continue
 		}
+		seen[base] = true
 		out = append(out, fpr)
 		if len(out) >= maxSecretFiles {
 			break
@@ -126,7 +156,7 @@ func (s *secretStore) find(fpr []byte) (*openpgp.Entity, *packet.PrivateKey, err
 		if err != nil {
 			continue
 		}
-		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) {
+		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) && e.PrivateKey != nil {
 			return e, e.PrivateKey, nil
 		}
 		for _, sk := range e.Subkeys {
@@ -150,18 +180,45 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 		if err != nil {
 			continue
 		}
-		add := func(k *packet.PrivateKey) {
-			if k == nil {
-				return
+		var entries []ipc.SecretEntry
+		add := func(pub *packet.PublicKey, k *packet.PrivateKey) {
+			if k != nil {
+				entries = append(entries, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy(),
+					CardSerial: s.cardSerial(p, k.Fingerprint)})
+			} else if g := s.gnupgFile(pub.Fingerprint); g != nil && g.Protection == agentkey.Shadowed {
+				// a GnuPG card stub: the key is on the card it names
+				entries = append(entries, ipc.SecretEntry{Fingerprint: pub.Fingerprint, Primary: p, Stub: true, CardSerial: g.CardSerial})
 			}
-			out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
 		}
-		add(e.PrivateKey)
+		add(e.PrimaryKey, e.PrivateKey)
 		for _, sk := range e.Subkeys {
-			add(sk.PrivateKey)
+			add(sk.PublicKey, sk.PrivateKey)
 		}
+		if len(entries) > 0 && e.PrivateKey == nil && s.gnupgFile(p) == nil {
+			// GnuPG keeps a subkey's secret but not the primary's
+			// (--export-secret-subkeys style): a stub, as our own store
+			// lists a GNU dummy. With no secret left at all (gpg deleted
+			// it) the key is not listed.
+			entries = append([]ipc.SecretEntry{{Fingerprint: p, Primary: p, Stub: true}}, entries...)
+		}
+		out = append(out, entries...)
 	}
 	return out, nil
+}
+
+// setCards records card serials (keyed by fingerprint) for primary's
+// next write.
+func (s *secretStore) setCards(primary []byte, serials map[string]string) {
+	if s.cards == nil {
+		s.cards = map[string]map[string]string{}
+	}
+	s.cards[fmt.Sprintf("%X", primary)] = serials
+}
+
+// cardSerial is the serial of the card holding the key fpr of the loaded
+// primary, or "".
+func (s *secretStore) cardSerial(primary, fpr []byte) string {
+	return s.cards[fmt.Sprintf("%X", primary)][fmt.Sprintf("%X", fpr)]
 }
 
 // lock takes the store's write lock for the life of the process (one
@@ -185,8 +242,13 @@ func (s *secretStore) lock() error {
 	return nil
 }
 
-// write stores the secret key file of primary (writeFile).
+// write stores the secret key file of primary (writeFile), its card keys
+// as divert-to-card packets.
 func (s *secretStore) write(primary []byte, data []byte) error {
+	data, err := pgp.WriteCardStubs(data, s.cards[fmt.Sprintf("%X", primary)])
+	if err != nil {
+		return err
+	}
 	return s.writeFile(filepath.Base(s.path(primary)), data)
 }
 
