@@ -37,6 +37,11 @@ func TestRoundTrip(t *testing.T) {
 		&CardRequest{Op: CardOpSign, Serial: "0000BEEF", PIN: []byte("123456"), Data: []byte{1, 2}},
 		cardStatusSeed(),
 		&CardOutput{Data: []byte{3}},
+		&GnuPGListRequest{},
+		&GnuPGListResult{Keys: []GnuPGKey{{Keygrip: bytes.Repeat([]byte{7}, 20), Protection: GnuPGProtected}, {Keygrip: bytes.Repeat([]byte{8}, 20), Protection: GnuPGShadowed, CardSerial: "D2760001240103040005000012340000"}},
+			Secring: [][]byte{bytes.Repeat([]byte{9}, 20)}, Problems: []string{"secring.gpg: invalid key data"}},
+		&GnuPGImportRequest{Certs: []byte{0x99, 0, 1, 4}},
+		&GnuPGImportResult{Keys: []ImportedKey{{Fingerprint: []byte{1}, New: true}}, Listing: []SecretEntry{{Fingerprint: []byte{1}, Primary: []byte{1}, Protected: true}}},
 	}
 	for _, m := range msgs {
 		var buf bytes.Buffer

@@ -78,32 +78,36 @@ func (s *secretStore) gnupgKeyFile(grip string) (*agentkey.Key, error) {
 }
 
 // secringKeys reads GnuPG 1.x's secring.gpg (opened before the lockdown);
-// nil when the home has none.
-func (s *secretStore) secringKeys() (openpgp.EntityList, error) {
+// nil when the home has none. Its divert-to-card stubs (a key on a card)
+// are read as GNU dummies, their card serials by fingerprint in cards.
+func (s *secretStore) secringKeys() (el openpgp.EntityList, cards map[string]string, err error) {
 	if s.secring == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if _, err := s.secring.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(s.secring, maxSecring+1))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(data) > maxSecring {
-		return nil, fmt.Errorf("%s is larger than %d bytes", secringName, maxSecring)
+		return nil, nil, fmt.Errorf("%s is larger than %d bytes", secringName, maxSecring)
 	}
-	el, err := readKeyRing(data)
+	data, cards, err = pgp.ReadCardStubs(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %v", secringName, err)
+		return nil, nil, fmt.Errorf("%s: %v", secringName, err)
 	}
-	var out openpgp.EntityList
-	for _, e := range el {
+	all, err := readKeyRing(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %v", secringName, err)
+	}
+	for _, e := range all {
 		if e.PrivateKey != nil {
-			out = append(out, e)
+			el = append(el, e)
 		}
 	}
-	return out, nil
+	return el, cards, nil
 }
 
 // gnupgList lists GnuPG's readable key files and secring.gpg's keys.
@@ -136,7 +140,7 @@ func (s *secretStore) gnupgList() (*ipc.GnuPGListResult, error) {
 			}
 		}
 	}
-	sec, err := s.secringKeys()
+	sec, _, err := s.secringKeys()
 	if err != nil {
 		// one damaged file of GnuPG 1.x does not stop the rest
 		res.Problems = append(res.Problems, err.Error())
@@ -247,7 +251,7 @@ func (h *handler) importGnuPG(r *ipc.GnuPGImportRequest) (ipc.Message, error) {
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificates"}
 	}
-	secring, _ := h.store.secringKeys() // its problem was reported by the listing
+	secring, cards, _ := h.store.secringKeys() // its problem was reported by the listing
 	if err := h.store.lock(); err != nil {
 		return nil, err
 	}
@@ -281,6 +285,7 @@ func (h *handler) importGnuPG(r *ipc.GnuPGImportRequest) (ipc.Message, error) {
 			if err := s.SerializePrivateWithoutSigning(&sec, nil); err != nil {
 				break // a key go-crypto cannot write back (an unknown protection): left out
 			}
+			h.store.setCards(fpr, cards) // write turns their dummies back into card stubs
 			if err := h.store.write(fpr, sec.Bytes()); err != nil {
 				return nil, err
 			}

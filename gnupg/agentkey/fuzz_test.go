@@ -2,6 +2,7 @@ package agentkey
 
 import (
 	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
@@ -71,6 +72,32 @@ func (k *testKey) protectOCB(t testing.TB, pass string, count int) []byte {
 	return list(atom([]byte("protected-private-key")), list(append(k.algoHead(), prot, at)...)).canonical(nil)
 }
 
+// protectCBC protects the key as agent/protect.c does with
+// openpgp-s2k3-sha1-aes-cbc (keyLen 16) or -aes256-cbc (32): the
+// parameters and a SHA-1 over the unprotected key, padded, in CBC.
+func (k *testKey) protectCBC(t testing.TB, pass string, count, keyLen int) []byte {
+	salt, iv := []byte("saltsalt"), []byte("iv-iv-iv-16bytes")
+	key := make([]byte, keyLen)
+	s2k.Iterated(key, sha1.New(), []byte(pass), salt, count)
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := pair("protected-at", []byte("20261207T000000"))
+	mic := sha1.Sum(list(append(k.algoHead(), pair("d", k.d), at)...).canonical(nil))
+	plain := list(list(pair("d", k.d)), list(atom([]byte("hash")), atom([]byte("sha1")), atom(mic[:]))).canonical(nil)
+	plain = append(plain, make([]byte, aes.BlockSize-len(plain)%aes.BlockSize)...)
+	ct := make([]byte, len(plain))
+	cipher.NewCBCEncrypter(block, iv).CryptBlocks(ct, plain)
+	mode := "openpgp-s2k3-sha1-aes-cbc"
+	if keyLen == 32 {
+		mode = "openpgp-s2k3-sha1-aes256-cbc"
+	}
+	prot := list(atom([]byte("protected")), atom([]byte(mode)),
+		list(list(atom([]byte("sha1")), atom(salt), atom([]byte(fmt.Sprint(count)))), atom(iv)), atom(ct))
+	return list(atom([]byte("protected-private-key")), list(append(k.algoHead(), prot, at)...)).canonical(nil)
+}
+
 // extended writes a canonical key in the extended format, folded as
 // gpg-agent folds it (hex values broken over continuation lines).
 func extended(canon []byte) []byte {
@@ -134,7 +161,9 @@ func shadowed(k *testKey) []byte {
 func TestWrittenHere(t *testing.T) {
 	k := newTestKey(t)
 	prot := k.protectOCB(t, "pw", 65536)
-	for name, data := range map[string][]byte{"canonical": prot, "extended": extended(prot)} {
+	cbc, cbc256 := k.protectCBC(t, "pw", 65536, 16), k.protectCBC(t, "pw", 65536, 32)
+	for name, data := range map[string][]byte{"canonical": prot, "extended": extended(prot),
+		"cbc": cbc, "cbc-extended": extended(cbc), "aes256-cbc": cbc256} {
 		key, err := Parse(data)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
@@ -192,7 +221,7 @@ func TestWrittenHere(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	k := newTestKey(f)
 	prot := k.protectOCB(f, "pw", 65536)
-	for _, seed := range [][]byte{prot, extended(prot), k.clear(), extended(k.clear()), shadowed(k), extended(shadowed(k))} {
+	for _, seed := range [][]byte{prot, extended(prot), k.protectCBC(f, "pw", 65536, 16), k.clear(), extended(k.clear()), shadowed(k), extended(shadowed(k))} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -150,9 +150,9 @@ func validName(s string) bool {
 	return true
 }
 
-// protectInfo lists, per algorithm, the parameters of an unprotected key
-// (agent/protect.c's table); the ECC form names its curve instead of the
-// domain parameters.
+// publicParams and secretParams list, per algorithm, the parameters a key
+// file must hold (agent/protect.c's table); the ECC form names its curve
+// instead of the domain parameters.
 var publicParams = map[string][]string{
 	"rsa": {"n", "e"}, "dsa": {"p", "q", "g", "y"}, "elg": {"p", "g", "y"},
 	"ecc": {"q"}, "ecdsa": {"q"}, "ecdh": {"q"},
@@ -236,12 +236,6 @@ func fromSexp(root *sexp) (*Key, error) {
 		k.CardKeyRef = string(info.list[1].atom)
 	}
 	return k, nil
-}
-
-// PublicParam returns a public parameter of the key ("n", "e", "q", …).
-func (k *Key) PublicParam(name string) []byte {
-	v, _ := k.algoList.value(name)
-	return v
 }
 
 // protected is the parsed (protected MODE ((sha1 SALT COUNT) IV) DATA) list.
