@@ -23,10 +23,12 @@ package interop
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
-//	cardswap SERIAL|none|back
+//	cardswap SERIAL|none|back|removing N
 //	                        a new blank card with SERIAL in the reader
 //	                        instead of the script's; none: the reader
-//	                        empty; back: the script's card again.
+//	                        empty; back: the script's card again;
+//	                        removing N: the script's card, removed after
+//	                        N APDUs (from pcscd's own power-up on).
 //	cardhold DURATION       another program holds the reader exclusively
 //	                        for DURATION (in the background; cardhold
 //	                        returns once it holds it).
@@ -99,7 +101,11 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 
 // insert puts card into the reader and waits until clients see it.
 func (rc *rigCard) insert(ts *testscript.TestScript, card *cardemu.Card) {
-	s, err := cardemu.Insert(card, cardemu.VPCDAddr, cardemu.InsertOptions{}, time.Now().Add(10*time.Second))
+	rc.insertWith(ts, card, cardemu.InsertOptions{})
+}
+
+func (rc *rigCard) insertWith(ts *testscript.TestScript, card *cardemu.Card, opts cardemu.InsertOptions) {
+	s, err := cardemu.Insert(card, cardemu.VPCDAddr, opts, time.Now().Add(10*time.Second))
 	ts.Check(err)
 	rc.slot, rc.card, rc.seen = s, card, 0
 	ts.Check(s.WaitPowered(10 * time.Second))
@@ -110,8 +116,8 @@ func (rc *rigCard) insert(ts *testscript.TestScript, card *cardemu.Card) {
 // reader instead of the script's card; cardswap none leaves the reader
 // empty; cardswap back puts the script's card back.
 func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: cardswap SERIAL|none|back")
+	if neg || len(args) != 1 && !(len(args) == 2 && args[0] == "removing") {
+		ts.Fatalf("usage: cardswap SERIAL|none|back|removing N")
 	}
 	v, ok := rigCards.Load(ts)
 	if !ok {
@@ -129,6 +135,11 @@ func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(200 * time.Millisecond)
 	case "back":
 		rc.insert(ts, rc.own)
+	case "removing":
+		// the script's card, removed after it answered N more APDUs
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		rc.insertWith(ts, rc.own, cardemu.InsertOptions{RemoveAfter: n})
 	default:
 		serial, err := strconv.ParseUint(args[0], 16, 32)
 		ts.Check(err)
