@@ -103,7 +103,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenCreate:     1 * kib,
 	TypeTokenList:       64,
 	TypeTokenRevoke:     64,
-	TypeCardRequest:     2 * kib,
+	TypeCardRequest:     8 * kib, // PINs, data, up to MaxCardDOs data objects
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,
