@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,27 +26,10 @@ import (
 
 const controlDAnswer = "\x04"
 
-// openTerminal gives the session gpg's terminal: prompts and listings go
-// to /dev/tty (stderr without one), answers come from it unless there is
-// a command fd. The returned function closes it.
-func (s *editSession) openTerminal() func() {
-	s.tty = s.a.stderr
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return func() {}
-	}
-	s.tty = tty
-	if !s.a.commandFD() {
-		s.in = bufio.NewReader(tty)
-	}
-	return func() { tty.Close() }
-}
-
 type editSession struct {
+	menuIO
 	a        *app
 	k        *editKey
-	tty      io.Writer
-	in       *bufio.Reader // the terminal when there is no command fd
 	cmds     []string
 	haveCmds bool
 	selUID   map[string]bool // by user ID packet
@@ -134,9 +114,9 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 		}
 	}
-	s := &editSession{a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
+	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
-	defer s.openTerminal()()
+	defer s.openTerminal(false)()
 	s.haveSec = a.hasSecret(k.e.PrimaryKey)
 	if seckeyCheck && s.haveSec {
 		fmt.Fprintf(s.tty, "Secret key is available.\n")
@@ -144,39 +124,6 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 		fmt.Fprintf(s.tty, "Secret subkeys are available.\n")
 	}
 	return s.loop()
-}
-
-// getLine is cpr_get: the command fd, else the terminal; a cancel (end of
-// file, Ctrl-D) is Ctrl-D.
-func (s *editSession) getLine(keyword, prompt string) string {
-	if s.a.commandFD() {
-		ans, canceled := s.a.cprGet("GET_LINE", keyword)
-		if canceled {
-			return controlDAnswer
-		}
-		return ans
-	}
-	if s.in == nil {
-		if s.a.opts.has("batch") {
-			panic(errBatchInput)
-		}
-		return controlDAnswer
-	}
-	fmt.Fprint(s.tty, prompt)
-	line, err := s.in.ReadString('\n')
-	if err != nil && line == "" {
-		return controlDAnswer
-	}
-	return strings.TrimRight(line, "\r\n")
-}
-
-// askYes is cpr_get_answer_is_yes.
-func (s *editSession) askYes(keyword, prompt string) bool {
-	if s.a.commandFD() {
-		return s.a.cprGetBool(keyword)
-	}
-	ans := strings.ToLower(strings.TrimSpace(s.getLine(keyword, prompt)))
-	return ans == "y" || ans == "yes"
 }
 
 type editCmd struct {
