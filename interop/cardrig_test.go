@@ -17,11 +17,15 @@ package interop
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
+//	cardswap                the rig's card is removed and a fresh one,
+//	                        made as cardrig made it, inserted (run gpg's
+//	                        agentkill first: scdaemon caches card state)
 
 import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/frontpgp/front/card/openpgp"
@@ -53,16 +57,51 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	case flags["keys"]:
 		slots = []openpgp.Slot{openpgp.SlotSign, openpgp.SlotDecrypt, openpgp.SlotAuth}
 	}
-	card := cardemu.New(opts)
-	ts.Check(provisionCard(card, slots, flags["holder"]))
+	fresh := func() *cardemu.Card {
+		card := cardemu.New(opts)
+		ts.Check(provisionCard(card, slots, flags["holder"]))
+		return card
+	}
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
-	s, err := cardemu.Insert(card, cardemu.VPCDAddr, cardemu.InsertOptions{}, time.Now().Add(10*time.Second))
+	r := &rig{fresh: fresh}
+	r.insert(ts)
+	rigs.Store(ts, r)
+	ts.Defer(func() { rigs.Delete(ts); r.slot.Remove() })
+}
+
+// rig is the card of a script's cardrig: cardswap replaces it with a
+// fresh one made the same way, so that ours and gpg can run the same
+// commands on equal cards.
+type rig struct {
+	fresh func() *cardemu.Card
+	slot  *cardemu.Slot
+}
+
+var rigs sync.Map // *testscript.TestScript -> *rig
+
+func (r *rig) insert(ts *testscript.TestScript) {
+	s, err := cardemu.Insert(r.fresh(), cardemu.VPCDAddr, cardemu.InsertOptions{}, time.Now().Add(10*time.Second))
 	ts.Check(err)
-	ts.Defer(func() { s.Remove() })
+	r.slot = s
 	ts.Check(s.WaitPowered(10 * time.Second))
 	ts.Check(waitCardVisible())
+}
+
+// cmdCardSwap: cardswap takes the card of the script's cardrig out of its
+// reader and puts a fresh one (same serial and flags) in.
+func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: cardswap")
+	}
+	v, ok := rigs.Load(ts)
+	if !ok {
+		ts.Fatalf("cardswap: no cardrig in this script")
+	}
+	r := v.(*rig)
+	r.slot.Remove() // returns once the card has left; its error is the closed connection
+	r.insert(ts)
 }
 
 // provisionCard sets card up directly (no reader involved), as gpg

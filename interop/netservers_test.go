@@ -93,6 +93,7 @@ func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []s
 		"wkdput":     cmdWKDPut,
 		"hostilehkp": cmdHostileHKP,
 		"cardrig":    cmdCardRig,
+		"cardswap":   cmdCardSwap,
 		"sshd":       cmdSSHD,
 	}
 }

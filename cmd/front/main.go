@@ -282,6 +282,10 @@ func (a *app) dispatch() error {
 		return a.showKeysCmd(args)
 	case "card-status":
 		return a.cardStatusCmd(args)
+	case "edit-card":
+		return a.cardEditCmd(args)
+	case "change-pin":
+		return a.changePINCmd(args)
 	case "list-signatures":
 		return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 	case "check-signatures":
