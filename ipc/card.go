@@ -116,7 +116,8 @@ const (
 	maxCardPublic = 1 * kib // an RSA 4096 modulus is 512 bytes
 	// MaxCardDOs bounds one PUT DATA request: generate writes a
 	// fingerprint and a time for three slots.
-	MaxCardDOs = 8
+	MaxCardDOs  = 8
+	maxCardCert = 1 * mib // one certificate of a CardStubsRequest
 )
 
 // cardhelper's failures (wrong PIN: ErrCodeBadPassphrase).
@@ -261,3 +262,47 @@ func (m *CardPublic) decode(d *decoder) {
 
 func (m *CardOutput) encode(e *encoder) { e.bytes(m.Data) }
 func (m *CardOutput) decode(d *decoder) { m.Data = d.bytes(MaxCardData) }
+
+// CardStubsRequest asks keyhelper (write mode) to record that the keys
+// OnCard are held by the card with AID: each certificate in Certs (binary
+// transferable public keys, the ones holding those keys) gets secret-store
+// stubs in gpg's divert-to-card form. A key whose real secret is stored
+// keeps it. front sends it after --card-status read the card.
+type CardStubsRequest struct {
+	AID    []byte   // the card's 16-byte AID: gpg's serial number
+	Certs  [][]byte // one transferable public key each
+	OnCard [][]byte // fingerprints (at most the card's three)
+}
+
+// CardStubsResult is the new secret listing.
+type CardStubsResult struct{ Listing []SecretEntry }
+
+func (*CardStubsRequest) Type() MsgType { return TypeCardStubs }
+func (*CardStubsResult) Type() MsgType  { return TypeResult }
+
+func (m *CardStubsRequest) encode(e *encoder) {
+	e.bytes(m.AID)
+	e.uint(uint64(len(m.Certs)))
+	for _, c := range m.Certs {
+		e.bytes(c)
+	}
+	e.uint(uint64(len(m.OnCard)))
+	for _, f := range m.OnCard {
+		e.bytes(f)
+	}
+}
+
+func (m *CardStubsRequest) decode(d *decoder) {
+	m.AID = d.bytes(maxCardAID)
+	m.Certs = make([][]byte, d.count(3))
+	for i := range m.Certs {
+		m.Certs[i] = d.bytes(maxCardCert)
+	}
+	m.OnCard = make([][]byte, d.count(3))
+	for i := range m.OnCard {
+		m.OnCard[i] = d.bytes(maxFingerprint)
+	}
+}
+
+func (m *CardStubsResult) encode(e *encoder) { encodeListing(e, m.Listing) }
+func (m *CardStubsResult) decode(d *decoder) { m.Listing = decodeListing(d) }

@@ -65,6 +65,7 @@ const (
 	TypeTokenList       MsgType = 0x1C
 	TypeTokenRevoke     MsgType = 0x1D
 	TypeCardRequest     MsgType = 0x1E // cardhelper's only request
+	TypeCardStubs       MsgType = 0x1F // keyhelper (write): record the keys of a card
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -104,6 +105,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenList:       64,
 	TypeTokenRevoke:     64,
 	TypeCardRequest:     8 * kib, // PINs, data, up to MaxCardDOs data objects
+	TypeCardStubs:       4 * mib,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,

@@ -17,6 +17,7 @@ const (
 	maxHashState   = 1 * kib
 	maxPacket      = 60 * kib
 	maxKeyList     = 4096
+	maxSerialText  = 64 // a card serial number in hex (an OpenPGP AID is 32)
 	maxBlob        = 32*mib - 64
 )
 
@@ -154,7 +155,13 @@ type SecretEntry struct {
 	Fingerprint []byte // this key
 	Primary     []byte // its primary key
 	Protected   bool
-	Stub        bool // no secret material (gnu-dummy)
+	Stub        bool // no secret material (gnu-dummy or on a card)
+	// CardSerial is the serial number of the card holding this key, as
+	// gpg-agent records it in a shadowed key: for an OpenPGP card the AID
+	// in upper-case hex (32 digits, "D2760001240103040005000012340000");
+	// "" if the key is not on a card. A card key is a Stub too: the store
+	// has no secret for it.
+	CardSerial string
 }
 
 // InquiryKind says what the helper asks for.
@@ -314,6 +321,7 @@ func encodeListing(e *encoder, l []SecretEntry) {
 		e.bytes(s.Primary)
 		e.bool(s.Protected)
 		e.bool(s.Stub)
+		e.string(s.CardSerial)
 	}
 }
 func decodeListing(d *decoder) []SecretEntry {
@@ -323,6 +331,7 @@ func decodeListing(d *decoder) []SecretEntry {
 		l[i].Primary = d.bytes(maxFingerprint)
 		l[i].Protected = d.bool()
 		l[i].Stub = d.bool()
+		l[i].CardSerial = d.string(maxSerialText)
 	}
 	return l
 }

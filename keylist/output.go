@@ -127,15 +127,7 @@ func writeHuman(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 		if !secret || k.Secret[s.pk.KeyId] != SecretCard {
 			return
 		}
-		serial := k.CardSerial[s.pk.KeyId]
-		w.WriteString("      Card serial no. = ")
-		if len(serial) == 32 && strings.HasPrefix(serial, "D27600012401") {
-			// OpenPGP card: manufacturer and serial part only.
-			w.WriteString(serial[16:20] + " " + serial[20:28])
-		} else {
-			w.WriteString(serial)
-		}
-		w.WriteString("\n")
+		w.WriteString("      Card serial no. = " + CardNumber(k.CardSerial[s.pk.KeyId]) + "\n")
 	}
 
 	p := &m.primary
@@ -318,4 +310,13 @@ func writeColons(w *bufio.Writer, k *Key, m *merged, opt *Options) {
 			w.WriteString("grp:::::::::" + Keygrip(s.pk) + ":\n")
 		}
 	}
+}
+
+// CardNumber is how gpg shows a card serial number: for an OpenPGP card
+// (its AID in hex) the manufacturer and serial parts, else all of it.
+func CardNumber(serial string) string {
+	if len(serial) == 32 && strings.HasPrefix(serial, "D27600012401") {
+		return serial[16:20] + " " + serial[20:28]
+	}
+	return serial
 }

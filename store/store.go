@@ -25,6 +25,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/sys/unix"
@@ -672,6 +673,9 @@ type SecretInfo struct {
 	Primary   []byte
 	Protected bool
 	Stub      bool
+	// CardSerial is the serial number of the card holding the key (a
+	// Stub), "" if it is not on a card.
+	CardSerial string
 }
 
 // SecretKeys maps uppercase hex (sub)key fingerprints to what keyhelper
@@ -696,14 +700,18 @@ func (s *Store) SecretKeys(secretDir string) (m map[string]SecretInfo, ok bool) 
 	sc := bufio.NewScanner(io.LimitReader(f, maxSecretList))
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 {
+		if len(fields) != 3 && len(fields) != 4 {
 			continue
 		}
 		p, err := hex.DecodeString(fields[1])
 		if err != nil {
 			continue
 		}
-		m[strings.ToUpper(fields[0])] = SecretInfo{Primary: p, Protected: strings.Contains(fields[2], "p"), Stub: strings.Contains(fields[2], "#")}
+		info := SecretInfo{Primary: p, Protected: strings.Contains(fields[2], "p"), Stub: strings.Contains(fields[2], "#")}
+		if len(fields) == 4 {
+			info.CardSerial = fields[3]
+		}
+		m[strings.ToUpper(fields[0])] = info
 	}
 	return m, true
 }
@@ -716,7 +724,7 @@ func (s *Store) WriteSecretKeys(entries map[string]SecretInfo) error {
 	}
 	sort.Strings(keys)
 	var b bytes.Buffer
-	b.WriteString("# fingerprint primary flags (p protected, # stub, - none); written from keyhelper's answers\n")
+	b.WriteString("# fingerprint primary flags (p protected, # stub, - none) [card serial]; written from keyhelper's answers\n")
 	for _, k := range keys {
 		e := entries[k]
 		flags := ""
@@ -729,7 +737,11 @@ func (s *Store) WriteSecretKeys(entries map[string]SecretInfo) error {
 		if flags == "" {
 			flags = "-"
 		}
-		fmt.Fprintf(&b, "%s %X %s\n", k, e.Primary, flags)
+		fmt.Fprintf(&b, "%s %X %s", k, e.Primary, flags)
+		if e.CardSerial != "" && !strings.ContainsFunc(e.CardSerial, unicode.IsSpace) {
+			b.WriteString(" " + e.CardSerial)
+		}
+		b.WriteString("\n")
 	}
 	return WriteAtomic(filepath.Join(s.Home, secretListName), b.Bytes(), 0o600)
 }

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/frontpgp/front/card/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	cardpgp "github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 )
@@ -67,26 +69,146 @@ func (a *app) readCard(serial string, announce bool) (*ipc.CardStatus, error) {
 	return &st, nil
 }
 
-// printCard prints st as --card-status does: human-readable, or the
-// --with-colons records.
+// printCard prints st as --card-status does (gpg's current_card_status):
+// human-readable, or the --with-colons records; the card's keys get
+// their secret-store stubs first, as gpg's LEARN does.
 func (a *app) printCard(w io.Writer, st *ipc.CardStatus) error {
-	aid, err := openpgp.ParseAID(st.AID)
+	aid, err := cardpgp.ParseAID(st.AID)
 	if err != nil {
 		return err
 	}
-	var attrs [3]openpgp.Attributes
+	var attrs [3]cardpgp.Attributes
 	for i, k := range st.Keys {
-		if attrs[i], err = openpgp.ParseAttributes(k.Attributes); err != nil {
+		if attrs[i], err = cardpgp.ParseAttributes(k.Attributes); err != nil {
 			return err
 		}
 	}
+	// as gpg's LEARN does, the card's keys get secret-store stubs first,
+	// so the key info below already shows them on the card
+	a.learnCard(st)
 	if a.opts.has("with-colons") {
 		fmt.Fprint(w, cardColons(st, aid, attrs))
 	} else {
 		fmt.Fprint(w, cardHuman(st, aid, attrs))
+		fmt.Fprint(w, a.cardKeyInfo(st))
 	}
 	return nil
 }
+
+// learnCard records the card's keys whose certificates are in the store
+// as keys on this card (keyhelper writes the stubs). Only what is not
+// recorded yet is sent, so reading a known card writes nothing. A failure
+// is reported and does not fail --card-status.
+func (a *app) learnCard(st *ipc.CardStatus) {
+	serial := fmt.Sprintf("%X", st.AID)
+	req := &ipc.CardStubsRequest{AID: st.AID}
+	seen := map[string]bool{}
+	need := false
+	for _, k := range st.Keys {
+		if !cardFprSet(k.Fingerprint) {
+			continue
+		}
+		key := a.keyByFingerprint(k.Fingerprint)
+		if key == nil {
+			continue
+		}
+		req.OnCard = append(req.OnCard, k.Fingerprint)
+		if a.secretKeys()[fmt.Sprintf("%X", k.Fingerprint)].CardSerial != serial {
+			need = true
+		}
+		primary := key.Entity.PrimaryKey.Fingerprint
+		if seen[string(primary)] {
+			continue
+		}
+		seen[string(primary)] = true
+		raw, err := a.store.GetRaw(primary)
+		if err != nil {
+			continue
+		}
+		req.Certs = append(req.Certs, raw)
+	}
+	if !need || len(req.Certs) == 0 {
+		return
+	}
+	var res ipc.CardStubsResult
+	if err := a.callKeyhelper(true, req, &res); err != nil {
+		a.errorf("error learning the card's keys: %v", err)
+		return
+	}
+	a.recordListing(res.Listing)
+}
+
+// cardKeyInfo is gpg's "General key info" line: the certificate of the
+// card's first key if the store has it, with each of its keys marked as
+// on a card ('>', with the card number), here (' ') or missing ('#').
+func (a *app) cardKeyInfo(st *ipc.CardStatus) string {
+	var fpr []byte
+	for _, k := range st.Keys {
+		if cardFprSet(k.Fingerprint) {
+			fpr = k.Fingerprint
+			break
+		}
+	}
+	var key *openpgp.Key
+	if fpr != nil && !bytes.Equal(fpr, bytes.Repeat([]byte{0xff}, len(fpr))) {
+		key = a.keyByFingerprint(fpr)
+	}
+	if key == nil {
+		return "General key info..: [none]\n"
+	}
+	var b strings.Builder
+	kind := "sub"
+	if key.PublicKey == key.Entity.PrimaryKey {
+		kind = "pub"
+	}
+	uid := ""
+	if id := key.Entity.PrimaryIdentity(); id != nil {
+		uid = id.Name
+	}
+	fmt.Fprintf(&b, "General key info..: %s  %s/%s %s %s\n", kind, keylist.AlgoName(key.PublicKey),
+		keylist.KeyIDString(key.PublicKey.KeyId, ""), cardDate(key.PublicKey.CreationTime), uid)
+	for _, k := range allKeys(key.Entity) {
+		s, ok := a.secretKeys()[fmt.Sprintf("%X", k.PublicKey.Fingerprint)]
+		mark := byte('#')
+		switch {
+		case ok && s.CardSerial != "":
+			mark = '>'
+		case ok && !s.Stub:
+			mark = ' '
+		}
+		kind := "ssb"
+		if k.PublicKey == key.Entity.PrimaryKey {
+			kind = "sec"
+		}
+		head := fmt.Sprintf("%s%c  %s/%s  ", kind, mark, keylist.AlgoName(k.PublicKey), keylist.KeyIDString(k.PublicKey.KeyId, ""))
+		expires := "never" // gpg pads it to the width of a date
+		if life := keyLifetime(k); life != 0 {
+			expires = cardDate(k.PublicKey.CreationTime.Add(time.Duration(life) * time.Second))
+		}
+		fmt.Fprintf(&b, "%screated: %s  expires: %-10s", head, cardDate(k.PublicKey.CreationTime), expires)
+		if mark == '>' {
+			fmt.Fprintf(&b, "\n%*scard-no: %s", len(head), "", keylist.CardNumber(s.CardSerial))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// keyLifetime is a key's lifetime in seconds from its binding (0: none).
+func keyLifetime(k openpgp.Key) uint32 {
+	var sig *packet.Signature
+	if k.PublicKey == k.Entity.PrimaryKey {
+		sig, _ = k.Entity.PrimarySelfSignature()
+	} else {
+		sig = k.SelfSignature
+	}
+	if sig == nil || sig.KeyLifetimeSecs == nil {
+		return 0
+	}
+	return *sig.KeyLifetimeSecs
+}
+
+func cardDate(t time.Time) string { return t.UTC().Format("2006-01-02") }
 
 // cardHolderName is gpg's print_isoname: "Surname<<Given" with '<' as
 // spaces, given name first; ok is false when nothing is stored.
@@ -101,7 +223,7 @@ func cardHolderName(name string) (given, surname string, ok bool) {
 	return strings.ReplaceAll(given, "<", " "), strings.ReplaceAll(surname, "<", " "), true
 }
 
-func cardHuman(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes) string {
+func cardHuman(st *ipc.CardStatus, aid cardpgp.AID, attrs [3]cardpgp.Attributes) string {
 	var b strings.Builder
 	orNotSet := func(s string) string {
 		if s == "" {
@@ -140,11 +262,10 @@ func cardHuman(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes)
 			fmt.Fprintf(&b, "      created ....: %s\n", time.Unix(int64(k.Created), 0).UTC().Format("2006-01-02 15:04:05"))
 		}
 	}
-	fmt.Fprintf(&b, "General key info..: [none]\n")
 	return b.String()
 }
 
-func cardColons(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes) string {
+func cardColons(st *ipc.CardStatus, aid cardpgp.AID, attrs [3]cardpgp.Attributes) string {
 	var b strings.Builder
 	esc := func(s string) string { return colonSanitized([]byte(s)) }
 	fmt.Fprintf(&b, "Reader:%s:AID:%X:openpgp-card:\n", esc(st.Reader), st.AID)
@@ -166,7 +287,7 @@ func cardColons(st *ipc.CardStatus, aid openpgp.AID, attrs [3]openpgp.Attributes
 	fmt.Fprintf(&b, "login:%s:\n", esc(st.Login))
 	fmt.Fprintf(&b, "forcepin:%d:::\n", map[bool]int{false: 1, true: 0}[st.PW1Multiple])
 	for i, at := range attrs {
-		if at.Algo == openpgp.AlgoRSA {
+		if at.Algo == cardpgp.AlgoRSA {
 			fmt.Fprintf(&b, "keyattr:%d:1:%d:\n", i+1, at.Bits)
 			continue
 		}
@@ -207,7 +328,7 @@ func cardFprSet(fpr []byte) bool { return len(fpr) > 0 && !bytes.Equal(fpr, make
 
 // cardCurveName is the name gpg's --with-colons --card-status gives a curve
 // (its OID table's canonical name).
-func cardCurveName(at openpgp.Attributes) string {
+func cardCurveName(at cardpgp.Attributes) string {
 	if n, ok := map[string]string{
 		"ed25519": "Ed25519", "cv25519": "Curve25519",
 		"nistp256": "NIST P-256", "nistp384": "NIST P-384", "nistp521": "NIST P-521",

@@ -77,7 +77,7 @@ func (s *cardSession) read() bool {
 	st, err := s.a.readCard(s.serial, !s.announced)
 	if err != nil {
 		if !errors.Is(err, errNoCard) {
-			s.a.errorf("OpenPGP card not available: %s", cardErrorText(err))
+			s.a.errorf("OpenPGP card not available: %s", s.errorText(err))
 		}
 		s.a.exitCode = 2
 		s.st = nil
@@ -262,40 +262,30 @@ func (s *cardSession) notSupported(name string) {
 	s.a.errorf("card-edit: %s is not supported by front", name)
 }
 
-// cardError is a failed card operation with gpg's text and the argument
-// of its SC_OP_FAILURE line (1 cancelled, 2 bad PIN, none otherwise).
-type cardError struct{ text, sc string }
-
-func (e *cardError) Error() string { return e.text }
-
-var errBadPIN = &cardError{"Bad PIN", "2"}
+// errCardBadPIN is scdaemon's verdict on a PIN it refuses unsent (too
+// short, or the Admin PIN's counter at 0).
+var errCardBadPIN = &cardFailure{gpgError(srcSCD, errBadPIN), "Bad PIN"}
 
 // asCardError maps a failure to gpg's error for it.
-func asCardError(err error) *cardError {
-	var ce *cardError
+func (s *cardSession) asCardError(err error) *cardFailure {
+	var cf *cardFailure
 	var he *ipc.Error
 	switch {
-	case errors.As(err, &ce):
-		return ce
+	case errors.As(err, &cf):
+		return cf
 	case errors.Is(err, errPINCanceled):
-		return &cardError{"Operation cancelled", "1"}
+		return &cardFailure{gpgError(srcGPG, errCanceled), "Operation cancelled"}
 	case errors.Is(err, errNoPinentryPIN):
-		return &cardError{"No pinentry", ""}
-	case errors.As(err, &he):
-		switch he.Code {
-		case ipc.ErrCodeBadPassphrase:
-			return errBadPIN
-		case ipc.ErrCodePINBlocked:
-			return &cardError{"PIN blocked", ""}
-		case ipc.ErrCodeNoCard:
-			return &cardError{"No such device", ""}
+		return &cardFailure{gpgError(srcAgent, errNoPinentry), "No pinentry"}
+	case errors.As(err, &he) && s.st != nil:
+		if errors.As(s.a.cardCallFailed(err, fmt.Sprintf("%X", s.st.AID)), &cf) {
+			return cf
 		}
-		return &cardError{"Card error", ""}
 	}
-	return &cardError{err.Error(), ""}
+	return &cardFailure{gpgError(srcGPG, errGeneral), err.Error()}
 }
 
-func cardErrorText(err error) string { return asCardError(err).text }
+func (s *cardSession) errorText(err error) string { return s.asCardError(err).msg }
 
 // opStatus is write_sc_op_status.
 func (s *cardSession) opStatus(err error) {
@@ -303,11 +293,14 @@ func (s *cardSession) opStatus(err error) {
 		s.a.status.Emit("SC_OP_SUCCESS")
 		return
 	}
-	if sc := asCardError(err).sc; sc != "" {
-		s.a.status.Emit("SC_OP_FAILURE", sc)
-		return
+	switch s.asCardError(err).code & 0xFFFF {
+	case errCanceled:
+		s.a.status.Emit("SC_OP_FAILURE", "1")
+	case errBadPIN:
+		s.a.status.Emit("SC_OP_FAILURE", "2")
+	default:
+		s.a.status.Emit("SC_OP_FAILURE")
 	}
-	s.a.status.Emit("SC_OP_FAILURE")
 }
 
 // agentOp is an operation gpg hands to its agent (setattr, change_pin,
@@ -347,15 +340,15 @@ func (s *cardSession) triesLeft(i int) int {
 // when its counter is 0, and one shorter than 8 never reaches the card.
 func (s *cardSession) askAdmin() ([]byte, error) {
 	if s.triesLeft(2) == 0 {
-		return nil, errBadPIN
+		return nil, errCardBadPIN
 	}
-	pin, err := s.a.askCardPIN(pinAdmin, s.triesLeft(2))
+	pin, err := s.a.askCardSecret(pinAdmin, s.triesLeft(2))
 	if err != nil {
 		return nil, err
 	}
 	if len(pin) < openpgp.MinPW3 {
 		clear(pin)
-		return nil, errBadPIN
+		return nil, errCardBadPIN
 	}
 	return pin, nil
 }
@@ -375,7 +368,7 @@ func (s *cardSession) withAdmin(op func(pw3 []byte) error) error {
 		s.pw3 = pin
 		return nil
 	}
-	if asCardError(err) == errBadPIN {
+	if s.asCardError(err).code&0xFFFF == errBadPIN {
 		clear(pin)
 		s.pw3 = nil
 	} else if s.pw3 == nil {
@@ -397,7 +390,7 @@ func (s *cardSession) putDOs(dos ...ipc.CardDO) error {
 func (s *cardSession) setDO(what string, tag uint16, value []byte) {
 	err := s.putDOs(ipc.CardDO{Tag: tag, Value: value})
 	if err != nil {
-		s.a.errorf("error setting %s: %s", what, cardErrorText(err))
+		s.a.errorf("error setting %s: %s", what, s.errorText(err))
 	}
 	s.opStatus(err)
 }
@@ -419,13 +412,13 @@ func (s *cardSession) checkAdmin() error {
 // verifyUser is "verify": the PIN checked; gpg reports nothing either way.
 func (s *cardSession) verifyUser() {
 	s.agentOp(func() error {
-		pin, err := s.a.askCardPIN(pinUser, s.triesLeft(0))
+		pin, err := s.a.askCardSecret(pinUser, s.triesLeft(0))
 		if err != nil {
 			return err
 		}
 		defer clear(pin)
 		if len(pin) < openpgp.MinPW1 {
-			return errBadPIN
+			return errCardBadPIN
 		}
 		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(openpgp.PW1Other), PIN: pin}, nil)
 	})
@@ -463,7 +456,7 @@ func (s *cardSession) changeName() {
 	iso := strings.ReplaceAll(surname+"<<"+given, " ", "<")
 	if len(iso) > 39 {
 		fmt.Fprintf(s.tty, "Error: Combined name too long (limit is %d characters).\n", 39)
-		s.opStatus(&cardError{"Data too large", ""})
+		s.opStatus(&cardFailure{gpgError(srcGPG, errTooLarge), "Data too large"})
 		return
 	}
 	s.setDO("Name", openpgp.DOName, []byte(iso))
@@ -599,7 +592,7 @@ func (s *cardSession) toggleForceSig() {
 	}
 	err := s.putDOs(ipc.CardDO{Tag: openpgp.DOPWStatus, Value: []byte{v}})
 	if err != nil {
-		s.a.errorf("error toggling signature PIN flag: %s", cardErrorText(err))
+		s.a.errorf("error toggling signature PIN flag: %s", s.errorText(err))
 	}
 	s.opStatus(err)
 }
@@ -619,7 +612,7 @@ func (s *cardSession) changePIN(unblock, allowAdmin bool) {
 	changed := func(err error, failMsg, okMsg string) {
 		s.opStatus(err)
 		if err != nil {
-			fmt.Fprintf(s.tty, "%s: %s\n", failMsg, cardErrorText(err))
+			fmt.Fprintf(s.tty, "%s: %s\n", failMsg, s.errorText(err))
 		} else {
 			fmt.Fprintln(s.tty, okMsg)
 		}
@@ -672,18 +665,18 @@ func (s *cardSession) changeOwnPIN(ref openpgp.PIN) error {
 		s.pw3 = nil
 		ask, tries, newPIN = pinAdmin, s.triesLeft(2), pinNewAdmin
 		if tries == 0 {
-			return errBadPIN
+			return errCardBadPIN
 		}
 	}
-	old, err := s.a.askCardPIN(ask, tries)
+	old, err := s.a.askCardSecret(ask, tries)
 	if err != nil {
 		return err
 	}
 	defer clear(old)
 	if len(old) < ref.MinLen() {
-		return errBadPIN
+		return errCardBadPIN
 	}
-	pin, err := s.a.askCardPIN(newPIN, 0)
+	pin, err := s.a.askCardSecret(newPIN, 0)
 	if err != nil {
 		return err
 	}
@@ -699,7 +692,7 @@ func (s *cardSession) adminSetsPIN(op ipc.CardOp, newPIN cardPIN) error {
 	if err := s.checkAdmin(); err != nil {
 		return err
 	}
-	pin, err := s.a.askCardPIN(newPIN, 0)
+	pin, err := s.a.askCardSecret(newPIN, 0)
 	if err != nil {
 		return err
 	}
@@ -711,15 +704,15 @@ func (s *cardSession) adminSetsPIN(op ipc.CardOp, newPIN cardPIN) error {
 
 // resetWithCode is "unblock": the Reset Code, then a new PIN twice.
 func (s *cardSession) resetWithCode() error {
-	code, err := s.a.askCardPIN(pinResetCode, s.triesLeft(1))
+	code, err := s.a.askCardSecret(pinResetCode, s.triesLeft(1))
 	if err != nil {
 		return err
 	}
 	defer clear(code)
 	if len(code) < openpgp.MinResetCode {
-		return errBadPIN
+		return errCardBadPIN
 	}
-	pin, err := s.a.askCardPIN(pinNewUser, 0)
+	pin, err := s.a.askCardSecret(pinNewUser, 0)
 	if err != nil {
 		return err
 	}

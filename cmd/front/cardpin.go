@@ -4,94 +4,87 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 
-	"golang.org/x/term"
+	"github.com/frontpgp/front/ipc"
 )
 
-// cardPIN names a PIN a card operation needs; its prompt is what gpg's
-// agent shows (divert-scd.c) for the same PIN.
+// cardPIN names a PIN a card administration needs; desc is what gpg's
+// agent shows for it (scdaemon's prompt, divert-scd.c's repeat).
 type cardPIN struct {
-	desc, label string
-	repeat      string // non-empty for a new PIN: asked twice, until both match
+	desc   string
+	repeat string // non-empty for a new PIN: asked twice, until both match
+	label  string // for "… not correctly repeated"
 }
 
 var (
 	pinUser         = cardPIN{desc: "Please enter the PIN", label: "PIN"}
 	pinAdmin        = cardPIN{desc: "Please enter the Admin PIN", label: "Admin PIN"}
 	pinResetCode    = cardPIN{desc: "Please enter the Reset Code for the card", label: "Reset Code"}
-	pinNewUser      = cardPIN{desc: "New PIN", label: "PIN", repeat: "Repeat this PIN"}
-	pinNewAdmin     = cardPIN{desc: "New Admin PIN", label: "Admin PIN", repeat: "Repeat this PIN"}
-	pinNewResetCode = cardPIN{desc: "New Reset Code", label: "Reset Code", repeat: "Repeat this Reset Code"}
+	pinNewUser      = cardPIN{desc: "New PIN", repeat: "Repeat this PIN", label: "PIN"}
+	pinNewAdmin     = cardPIN{desc: "New Admin PIN", repeat: "Repeat this PIN", label: "PIN"}
+	pinNewResetCode = cardPIN{desc: "New Reset Code", repeat: "Repeat this Reset Code", label: "Reset Code"}
 )
 
-// Why a PIN could not be had, with gpg's texts.
+// Why a PIN could not be had.
 var (
 	errPINCanceled   = errors.New("Operation cancelled")
 	errNoPinentryPIN = errors.New("No pinentry")
 )
 
-// askCardPIN asks for one PIN before any card transaction starts (card.md:
-// other programs wait while one is open). The sources are those of a
-// passphrase that gpg-agent would ask for:
-//   - --pinentry-mode loopback: --passphrase* if given, else the command
-//     fd (INQUIRE_MAXLEN, GET_HIDDEN passphrase.enter), as gpg relays the
-//     agent's inquiry;
-//   - --pinentry-mode cancel or error: gpg's failures;
-//   - the terminal, with echo off, unless --batch or --no-tty.
-//
-// A new PIN is asked twice and again while the two differ (gpg-agent's
-// repeat). tries is the PIN's retry counter, shown on the terminal when
-// below 3. The caller wipes the answer.
-func (a *app) askCardPIN(p cardPIN, tries int) ([]byte, error) {
-	mode := a.opts.last("pinentry-mode")
-	if mode == "loopback" && a.agentConf().loopbackAllowed {
-		if pass, ok, err := a.fixedPassphrase(); err != nil {
-			return nil, err
-		} else if ok {
-			return bytes.Clone(pass), nil
-		}
-		if a.commandFD() {
-			return a.askPINTwice(p, func(string) ([]byte, error) {
-				a.status.Emit("INQUIRE_MAXLEN", inquireMaxLen)
-				ans, canceled := a.cprGet("GET_HIDDEN", "passphrase.enter")
-				if canceled {
-					return nil, errPINCanceled
-				}
-				return []byte(ans), nil
-			})
-		}
-	}
-	switch {
-	case mode == "cancel":
-		return nil, errPINCanceled
-	case mode == "error" || a.opts.has("batch") || a.opts.has("no-tty"):
-		return nil, errNoPinentryPIN
-	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errNoPinentryPIN
-	}
-	defer tty.Close()
+// askCardSecret asks for a PIN, Admin PIN or Reset Code before any card
+// transaction starts (card.md: other programs wait while one is open),
+// from the sources of a passphrase (answerInquiryOnce, as askCardPIN for
+// the PIN of a key): --passphrase* and the command fd in loopback mode
+// (INQUIRE_MAXLEN, GET_HIDDEN passphrase.enter, without the key hints gpg
+// has no key for), pinentry, the terminal. Nothing is cached. A new PIN is
+// asked twice and again while the two differ (gpg-agent's repeat). tries
+// is the retry counter, shown once some tries were used. The caller wipes
+// the answer.
+func (a *app) askCardSecret(p cardPIN, tries int) ([]byte, error) {
 	first := true
-	return a.askPINTwice(p, func(desc string) ([]byte, error) {
-		fmt.Fprintln(tty, desc)
+	return askPINTwice(p, func(desc string) ([]byte, error) {
 		if first && tries > 0 && tries < 3 {
-			fmt.Fprintf(tty, "Attempts left: %d\n", tries)
+			desc += fmt.Sprintf("\n\nRemaining attempts: %d", tries)
 		}
 		first = false
-		fmt.Fprintf(tty, "%s: ", p.label)
-		pin, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
-		if err != nil {
-			return nil, errPINCanceled
+		q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, Prompt: desc, Attempt: 1}
+		savedHints := a.noPassphraseHints
+		a.askingPIN, a.noPassphraseHints = true, true
+		a.fe.passFailure = nil
+		pin, ok, err := a.answerInquiryOnce(q)
+		a.askingPIN, a.noPassphraseHints = false, savedHints
+		if a.pin != nil {
+			a.pin.Close()
+			a.pin = nil
 		}
-		return pin, nil
+		switch {
+		case errors.Is(err, errNoPassphrase):
+			return nil, errNoPinentryPIN
+		case err != nil:
+			return nil, err
+		case !ok && a.fe.passFailure != nil && a.fe.passFailure.code&0xFFFF == errCanceled:
+			return nil, errPINCanceled
+		case !ok && a.fe.passFailure != nil && a.fe.passFailure.code&0xFFFF == errNoPassphraseCode:
+			return nil, errCardBadPIN // scdaemon finds an empty PIN too short
+		case !ok && a.fe.passFailure != nil:
+			return nil, &cardFailure{a.fe.passFailure.code, a.fe.passFailure.msg}
+		case !ok:
+			return nil, errCardBadPIN
+		}
+		own := bytes.Clone(pin)
+		if len(a.passphrase) == 0 || len(pin) == 0 || &pin[0] != &a.passphrase[0] {
+			clear(pin) // a fixed --passphrase* source stays for the next question
+		}
+		if len(own) > ipc.MaxCardPIN {
+			clear(own)
+			return nil, errCardBadPIN
+		}
+		return own, nil
 	})
 }
 
 // askPINTwice asks once, or for a new PIN until two answers match.
-func (a *app) askPINTwice(p cardPIN, ask func(desc string) ([]byte, error)) ([]byte, error) {
+func askPINTwice(p cardPIN, ask func(desc string) ([]byte, error)) ([]byte, error) {
 	again := ""
 	for {
 		desc := p.desc

@@ -579,10 +579,21 @@ func (a *app) pkeskSessionKey(res *sessionKeyResult, pk pgp.RawPKESK) error {
 		// before any passphrase prompt)
 		a.status.Emit("KEY_CONSIDERED", primary, "0")
 		var out ipc.DecryptResult
-		err := a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
+		var err error
+		if serial := a.cardOf(c.PublicKey); serial != "" && a.remoteSigner == "" {
+			out.Cipher, out.SessionKey, err = a.cardSessionKey(c.PublicKey, serial, pk.Raw)
+		} else {
+			err = a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
+		}
 		if errors.Is(err, errNoPassphrase) {
 			res.noPassphrase = true
 			return nil
+		}
+		var cf *cardFailure
+		if errors.As(err, &cf) {
+			r.failure, r.code = cf.msg, cf.code
+			res.pkesks = append(res.pkesks, r)
+			continue
 		}
 		if err != nil {
 			code, he := helperErrorCode(err)

@@ -54,7 +54,7 @@ func (a *app) secretKeys() map[string]store.SecretInfo {
 func listingMap(l []ipc.SecretEntry) map[string]store.SecretInfo {
 	m := map[string]store.SecretInfo{}
 	for _, e := range l {
-		m[fmt.Sprintf("%X", e.Fingerprint)] = store.SecretInfo{Primary: e.Primary, Protected: e.Protected, Stub: e.Stub}
+		m[fmt.Sprintf("%X", e.Fingerprint)] = store.SecretInfo{Primary: e.Primary, Protected: e.Protected, Stub: e.Stub, CardSerial: e.CardSerial}
 	}
 	return m
 }
@@ -66,7 +66,7 @@ func listingEntries(m map[string]store.SecretInfo) []ipc.SecretEntry {
 		if err != nil {
 			continue
 		}
-		l = append(l, ipc.SecretEntry{Fingerprint: b, Primary: s.Primary, Protected: s.Protected, Stub: s.Stub})
+		l = append(l, ipc.SecretEntry{Fingerprint: b, Primary: s.Primary, Protected: s.Protected, Stub: s.Stub, CardSerial: s.CardSerial})
 	}
 	return l
 }
@@ -80,9 +80,43 @@ func (a *app) recordListing(l []ipc.SecretEntry) map[string]store.SecretInfo {
 	return m
 }
 
+// hasSecret: pk's secret is here or on a card.
 func (a *app) hasSecret(pk *packet.PublicKey) bool {
 	s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.Fingerprint)]
-	return ok && !s.Stub
+	return ok && (!s.Stub || s.CardSerial != "")
+}
+
+// cardOf is the serial of the card holding pk's secret, or "".
+func (a *app) cardOf(pk *packet.PublicKey) string {
+	return a.secretKeys()[fmt.Sprintf("%X", pk.Fingerprint)].CardSerial
+}
+
+// markSecrets fills k.Secret (and k.CardSerial) from the secret listing.
+func (a *app) markSecrets(k *keylist.Key) {
+	for _, pk := range allKeys(k.Entity) {
+		s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]
+		if !ok {
+			continue
+		}
+		k.Secret[pk.PublicKey.KeyId] = secretState(s)
+		if s.CardSerial != "" {
+			if k.CardSerial == nil {
+				k.CardSerial = map[uint64]string{}
+			}
+			k.CardSerial[pk.PublicKey.KeyId] = s.CardSerial
+		}
+	}
+}
+
+// secretState is how a listing marks a key with secret info s.
+func secretState(s store.SecretInfo) keylist.SecretState {
+	switch {
+	case s.CardSerial != "":
+		return keylist.SecretCard
+	case s.Stub:
+		return keylist.SecretStub
+	}
+	return keylist.SecretPresent
 }
 
 func (a *app) isOwn(e *openpgp.Entity) bool {
@@ -780,15 +814,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, h
 				k.Revokers = a.revokersOf(raw)
 			}
 		}
-		for _, pk := range allKeys(e) {
-			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
-				st := keylist.SecretPresent
-				if s.Stub {
-					st = keylist.SecretStub
-				}
-				k.Secret[pk.PublicKey.KeyId] = st
-			}
-		}
+		a.markSecrets(&k)
 		if secret && len(k.Secret) == 0 {
 			continue
 		}

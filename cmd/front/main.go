@@ -54,6 +54,7 @@ type app struct {
 	// the store.
 	keyringCerts openpgp.EntityList
 	secrets      map[string]store.SecretInfo
+	askingPIN    bool // the question being asked is a card's PIN (not cached)
 	prestarted   *helperProc
 	termLine     *termLine     // progress line on a terminal stderr (progress.go)
 	fe           frontendState // --command-fd and status-protocol state (commandfd.go)

@@ -140,7 +140,7 @@ func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 			return pass, true, nil
 		}
 	}
-	if pass, ok := a.cachedPassphrase(q); ok {
+	if pass, ok := a.cachedPassphrase(q); ok && !a.askingPIN {
 		return pass, true, nil
 	}
 	var pass []byte
@@ -168,7 +168,7 @@ func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 	default:
 		// gpg announces a passphrase request only when it will really ask;
 		// with a fixed --passphrase* source it prints nothing.
-		if q.Kind == ipc.InquirePassphrase {
+		if q.Kind == ipc.InquirePassphrase && !a.askingPIN {
 			if q.Attempt > 1 {
 				a.status.Emit("BAD_PASSPHRASE", a.hintKeyID(q))
 			}
@@ -176,7 +176,7 @@ func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 		}
 		pass, ok, err = a.promptTTY(q)
 	}
-	if err == nil && ok && q.Kind == ipc.InquirePassphrase {
+	if err == nil && ok && q.Kind == ipc.InquirePassphrase && !a.askingPIN {
 		a.pending = &pendingAnswer{q: *q, pass: append([]byte{}, pass...)}
 	}
 	return pass, ok, err
@@ -214,8 +214,12 @@ func (a *app) promptTTY(q *ipc.Inquiry) ([]byte, bool, error) {
 		return nil, false, errNoPassphrase
 	}
 	defer tty.Close()
+	label := "Passphrase: "
+	if a.askingPIN {
+		label = "PIN: "
+	}
 	read := func(prompt string) ([]byte, error) {
-		fmt.Fprintf(tty, "%s\nPassphrase: ", prompt)
+		fmt.Fprintf(tty, "%s\n%s", prompt, label)
 		p, err := term.ReadPassword(int(tty.Fd()))
 		fmt.Fprintln(tty)
 		return p, err
@@ -373,6 +377,9 @@ func (a *app) askPinentry(q *ipc.Inquiry, conf *agentConfig) ([]byte, bool, erro
 		return nil, false, err
 	}
 	req := pinentry.Request{Desc: q.Prompt, Prompt: "Passphrase:"}
+	if a.askingPIN {
+		req.Prompt = "PIN" // gpg-agent's prompt for a card PIN
+	}
 	if k := a.keyByFingerprint(q.KeyFingerprint); k != nil {
 		req.KeyInfo = "n/" + keylist.Keygrip(k.PublicKey)
 	}

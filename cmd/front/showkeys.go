@@ -298,15 +298,7 @@ func (a *app) listSigsCmd(args []string, check, secret bool) error {
 	for _, e := range ents {
 		k := keylist.Key{Entity: e, Validity: '-', Ownertrust: '-', Secret: map[uint64]keylist.SecretState{}}
 		a.listingTrust(&k)
-		for _, pk := range allKeys(e) {
-			if s, ok := a.secretKeys()[fmt.Sprintf("%X", pk.PublicKey.Fingerprint)]; ok {
-				st := keylist.SecretPresent
-				if s.Stub {
-					st = keylist.SecretStub
-				}
-				k.Secret[pk.PublicKey.KeyId] = st
-			}
-		}
+		a.markSecrets(&k)
 		if secret && len(k.Secret) == 0 {
 			continue
 		}

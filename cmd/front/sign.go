@@ -193,6 +193,9 @@ func (a *app) signKeyFor(pk *packet.PublicKey) pgp.SignKey {
 
 // remoteSign is the pgp.SignFunc that asks keyhelper.
 func (a *app) remoteSign(key *packet.PublicKey, req *ipc.SignRequest) (*packet.Signature, error) {
+	if serial := a.cardOf(key); serial != "" && a.remoteSigner == "" {
+		return a.cardSign(key, serial, req)
+	}
 	var res ipc.SignResult
 	if err := a.callKeyhelper(false, req, &res); err != nil {
 		return nil, err
@@ -210,6 +213,9 @@ func (a *app) remoteSign(key *packet.PublicKey, req *ipc.SignRequest) (*packet.S
 
 // signFailed reports a signing failure as gpg does.
 func (a *app) signFailed(err error) error {
+	if cf := a.cardFailed(err, a.failureLocation()); cf != nil {
+		return &exitError{2, "signing failed: " + cf.msg}
+	}
 	code, he := helperErrorCode(err)
 	if a.badPassphrase {
 		code = gpgError(srcAgent, errBadPassphrase)

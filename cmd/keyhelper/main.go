@@ -99,6 +99,7 @@ func run() int {
 			ipc.TypePasswdRequest:   func() ipc.Message { return new(ipc.PasswdRequest) },
 			ipc.TypeTokenCreate:     func() ipc.Message { return new(ipc.TokenCreateRequest) },
 			ipc.TypeTokenRevoke:     func() ipc.Message { return new(ipc.TokenRevokeRequest) },
+			ipc.TypeCardStubs:       func() ipc.Message { return new(ipc.CardStubsRequest) },
 		}
 	case "restricted":
 		// Only what a signing or decrypting client needs: no export, no
@@ -167,6 +168,8 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.listTokens(r)
 	case *ipc.TokenRevokeRequest:
 		return h.revokeToken(r)
+	case *ipc.CardStubsRequest:
+		return h.cardStubs(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -200,13 +203,7 @@ func (h *handler) unlockWith(e *openpgp.Entity, priv *packet.PrivateKey, known [
 		}
 	}
 	uid := primaryUID(e)
-	bits, _ := priv.PublicKey.BitLength()
-	prompt := fmt.Sprintf("Please enter the passphrase to unlock the OpenPGP secret key:\n\"%s\"\n%d-bit %s key, ID %016X,\ncreated %s",
-		uid, bits, algoWord(priv.PubKeyAlgo), priv.KeyId, priv.CreationTime.UTC().Format("2006-01-02"))
-	if priv.KeyId != e.PrimaryKey.KeyId {
-		prompt += fmt.Sprintf(" (main key ID %016X)", e.PrimaryKey.KeyId)
-	}
-	prompt += "."
+	prompt := pgp.UnlockPrompt(uid, &priv.PublicKey, e.PrimaryKey.KeyId)
 	for attempt := 1; attempt <= maxUnlockAttempts; attempt++ {
 		pass, token, err := h.conn.InquireUnlock(&ipc.Inquiry{
 			Kind: ipc.InquirePassphrase, KeyFingerprint: priv.Fingerprint,
@@ -230,20 +227,6 @@ func primaryUID(e *openpgp.Entity) string {
 		return id.Name
 	}
 	return "[?]"
-}
-
-func algoWord(a packet.PublicKeyAlgorithm) string {
-	switch a {
-	case packet.PubKeyAlgoRSA, packet.PubKeyAlgoRSASignOnly, packet.PubKeyAlgoRSAEncryptOnly:
-		return "RSA"
-	case packet.PubKeyAlgoEdDSA, packet.PubKeyAlgoEd25519, packet.PubKeyAlgoEd448:
-		return "EDDSA"
-	case packet.PubKeyAlgoECDSA:
-		return "ECDSA"
-	case packet.PubKeyAlgoECDH, packet.PubKeyAlgoX25519, packet.PubKeyAlgoX448:
-		return "ECDH"
-	}
-	return "unknown"
 }
 
 // canSign reports whether priv may make data signatures: the primary key
@@ -337,15 +320,20 @@ func (h *handler) export(r *ipc.ExportRequest) (ipc.Message, error) {
 		if err != nil {
 			return nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: fmt.Sprintf("no secret key for %X", fpr)}
 		}
+		var one bytes.Buffer
 		if r.SubkeysOnly {
-			if err := writeSubkeysOnly(&out, e); err != nil {
+			if err := writeSubkeysOnly(&one, e); err != nil {
 				return nil, err
 			}
-			continue
-		}
-		if err := e.SerializePrivateWithoutSigning(&out, nil); err != nil {
+		} else if err := e.SerializePrivateWithoutSigning(&one, nil); err != nil {
 			return nil, err
 		}
+		// card keys leave as gpg exports them: divert-to-card stubs
+		data, err := pgp.WriteCardStubs(one.Bytes(), h.store.cards[fmt.Sprintf("%X", fpr)])
+		if err != nil {
+			return nil, err
+		}
+		out.Write(data)
 	}
 	return &ipc.ExportResult{Data: out.Bytes()}, nil
 }
@@ -391,7 +379,11 @@ func (h *handler) generate(r *ipc.GenerateRequest) (ipc.Message, error) {
 var s2kConfig = &packet.Config{DefaultCipher: packet.CipherAES256, S2KCount: 16777216}
 
 func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
-	el, err := readKeyRing(r.Data)
+	parseable, serials, err := pgp.ReadCardStubs(r.Data)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key data"}
+	}
+	el, err := readKeyRing(parseable)
 	if err != nil {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key data"}
 	}
@@ -411,6 +403,8 @@ func (h *handler) importKeys(r *ipc.ImportRequest) (ipc.Message, error) {
 		_, statErr := os.Stat(h.store.path(fpr))
 		isNew := errors.Is(statErr, os.ErrNotExist)
 		if isNew {
+			// keys on a card are stored as gpg's divert-to-card stubs
+			h.store.setCards(fpr, serials)
 			var sec bytes.Buffer
 			if err := e.SerializePrivateWithoutSigning(&sec, nil); err != nil {
 				return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid secret key: " + err.Error()}
@@ -452,4 +446,48 @@ func writeSubkeysOnly(out *bytes.Buffer, e *openpgp.Entity) error {
 	}
 	out.Write(stub)
 	return nil
+}
+
+// cardStubs records the keys of a card: each certificate's stored secret
+// key (or, if none is stored, the certificate itself) gets divert-to-card
+// stubs for the keys on the card. Real secrets are kept; a file is only
+// written when a stub is new or names another card.
+func (h *handler) cardStubs(r *ipc.CardStubsRequest) (ipc.Message, error) {
+	if len(r.AID) != 16 {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "invalid card serial number"}
+	}
+	onCard := map[string]bool{}
+	for _, f := range r.OnCard {
+		onCard[fmt.Sprintf("%X", f)] = true
+	}
+	if err := h.store.lock(); err != nil {
+		return nil, err
+	}
+	for _, cert := range r.Certs {
+		el, err := readKeyRing(cert)
+		if err != nil || len(el) != 1 {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate"}
+		}
+		primary := el[0].PrimaryKey.Fingerprint
+		base := cert
+		raw, _, err := h.store.loadRaw(primary)
+		switch {
+		case err == nil:
+			base = raw
+		case !errors.Is(err, os.ErrNotExist):
+			return nil, err
+		}
+		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard)
+		if err != nil {
+			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate: " + err.Error()}
+		}
+		if len(changed) == 0 {
+			continue
+		}
+		if err := h.store.writeFile(filepath.Base(h.store.path(primary)), stub); err != nil {
+			return nil, err
+		}
+	}
+	l, err := h.store.listing()
+	return &ipc.CardStubsResult{Listing: l}, err
 }

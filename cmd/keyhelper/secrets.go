@@ -15,6 +15,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/frontpgp/front/ipc"
+	"github.com/frontpgp/front/pgp"
 )
 
 // secretStore is the directory of secret keys: one file per primary key,
@@ -23,6 +24,11 @@ import (
 type secretStore struct {
 	dir      string
 	lockFile *os.File // the held write lock (lock)
+	// cards maps a loaded primary's upper-case hex fingerprint to the card
+	// serials of its keys on a card (pgp.ReadCardStubs). write puts them
+	// back, so a key rewritten after go-crypto parsed it (which knows only
+	// GNU dummies) keeps its divert-to-card packets.
+	cards map[string]map[string]string
 }
 
 const (
@@ -56,10 +62,15 @@ func (s *secretStore) loadRaw(primary []byte) ([]byte, *openpgp.Entity, error) {
 	if len(data) > maxSecretFile {
 		return nil, nil, fmt.Errorf("secret key file too large")
 	}
-	el, err := readKeyRing(data)
+	parseable, serials, err := pgp.ReadCardStubs(data)
 	if err != nil {
 		return nil, nil, err
 	}
+	el, err := readKeyRing(parseable)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.setCards(primary, serials)
 	if len(el) != 1 || !bytes.Equal(el[0].PrimaryKey.Fingerprint, primary) || el[0].PrivateKey == nil {
 		return nil, nil, fmt.Errorf("secret key file %x does not hold that key", primary)
 	}
@@ -145,7 +156,8 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 			if k == nil {
 				return
 			}
-			out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy()})
+			out = append(out, ipc.SecretEntry{Fingerprint: k.Fingerprint, Primary: p, Protected: k.Encrypted, Stub: k.Dummy(),
+				CardSerial: s.cardSerial(p, k.Fingerprint)})
 		}
 		add(e.PrivateKey)
 		for _, sk := range e.Subkeys {
@@ -153,6 +165,21 @@ func (s *secretStore) listing() ([]ipc.SecretEntry, error) {
 		}
 	}
 	return out, nil
+}
+
+// setCards records card serials (keyed by fingerprint) for primary's
+// next write.
+func (s *secretStore) setCards(primary []byte, serials map[string]string) {
+	if s.cards == nil {
+		s.cards = map[string]map[string]string{}
+	}
+	s.cards[fmt.Sprintf("%X", primary)] = serials
+}
+
+// cardSerial is the serial of the card holding the key fpr of the loaded
+// primary, or "".
+func (s *secretStore) cardSerial(primary, fpr []byte) string {
+	return s.cards[fmt.Sprintf("%X", primary)][fmt.Sprintf("%X", fpr)]
 }
 
 // lock takes the store's write lock for the life of the process (one
@@ -176,8 +203,13 @@ func (s *secretStore) lock() error {
 	return nil
 }
 
-// write stores the secret key file of primary (writeFile).
+// write stores the secret key file of primary (writeFile), its card keys
+// as divert-to-card packets.
 func (s *secretStore) write(primary []byte, data []byte) error {
+	data, err := pgp.WriteCardStubs(data, s.cards[fmt.Sprintf("%X", primary)])
+	if err != nil {
+		return err
+	}
 	return s.writeFile(filepath.Base(s.path(primary)), data)
 }
 
