@@ -243,6 +243,14 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 		return &exitError{2, "key generation returned an invalid key"}
 	}
 	e := el[0]
+	return a.keyGenerated(e, nil, func() { a.storeRevocation(e) })
+}
+
+// keyGenerated stores the public key of a new key e and does what gpg
+// does after generating one: ultimate ownertrust, the revocation
+// certificate (revoke), KEY_CREATED and the listing. stored runs once the
+// key is in the store (a card's keys get their stubs there).
+func (a *app) keyGenerated(e *openpgp.Entity, stored, revoke func()) error {
 	unlock, err := a.store.Lock()
 	if err != nil {
 		return err
@@ -253,6 +261,9 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 		return err
 	}
 	a.certs = append(a.certs, e)
+	if stored != nil {
+		stored()
+	}
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	// gpg marks a key it generates ultimately trusted in its trustdb
 	if err := a.updateOwnertrust(fpr, trust.Ultimate); err != nil {
@@ -260,7 +271,7 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 	}
 	a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
 	a.status.Emit("KEY_CONSIDERED", fpr, "0")
-	a.storeRevocation(e)
+	revoke()
 	kind := "P"
 	if len(e.Subkeys) > 0 {
 		kind = "B"

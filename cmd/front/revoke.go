@@ -64,7 +64,6 @@ func armorRevocation(w io.Writer, sig []byte) error {
 // revocation certificate (reason 0) goes to openpgp-revocs.d/FPR.rev,
 // after a text that explains it, with a colon before its armor.
 func (a *app) storeRevocation(e *openpgp.Entity) {
-	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint)
 	if err != nil {
 		a.infof("no revocation certificate made: %v", err)
@@ -81,6 +80,13 @@ func (a *app) storeRevocation(e *openpgp.Entity) {
 		a.infof("Note: no revocation certificate made: %v", err)
 		return
 	}
+	a.writeRevocation(e, sig)
+}
+
+// writeRevocation stores sig, the revocation of e, as gen_standard_revoke
+// does.
+func (a *app) writeRevocation(e *openpgp.Entity, sig []byte) {
+	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	var b bytes.Buffer
 	b.WriteString("This is a revocation certificate for the OpenPGP key:\n\n")
 	b.WriteString(revocationKeyLine(e, a))
