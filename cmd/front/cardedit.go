@@ -238,7 +238,9 @@ func (s *cardSession) loop(cmds []string) error {
 			s.changePIN(false, s.admin)
 		case "unblock":
 			s.changePIN(true, s.admin)
-		case "fetch", "generate", "key-attr", "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
+		case "generate":
+			s.generate()
+		case "fetch", "key-attr", "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
 			s.notSupported(cmd.name)
 		case "quit", "q":
 			return nil

@@ -765,6 +765,19 @@ func (s *editSession) setDisabled(disable bool) error {
 
 // askUserID is keygen.c's ask_user_id(1, 1, keyblock); "" when canceled.
 func (s *editSession) askUserID() string {
+	return s.askNewUserID(func(uid string) bool {
+		for _, u := range s.uids() {
+			if !u.Attribute && u.Text == uid {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// askNewUserID is keygen.c's ask_user_id; exists says whether the key has
+// the user ID already (nil for a new key); "" when canceled.
+func (s *menuIO) askNewUserID(exists func(uid string) bool) string {
 	w := s.tty
 	var name, mail, comment string
 	haveName, haveMail, haveComment := false, false, false
@@ -824,13 +837,9 @@ func (s *editSession) askUserID() string {
 			fail = true
 			fmt.Fprintf(w, "Please don't put the email address into the real name or the comment\n")
 		}
-		if !fail {
-			for _, u := range s.uids() {
-				if !u.Attribute && u.Text == uid {
-					fmt.Fprintf(w, "Such a user ID already exists on this key!\n")
-					fail = true
-				}
-			}
+		if !fail && exists != nil && exists(uid) {
+			fmt.Fprintf(w, "Such a user ID already exists on this key!\n")
+			fail = true
 		}
 		for {
 			var ans string
@@ -934,7 +943,7 @@ func (s *editSession) delUID() bool {
 }
 
 // askExpire is ask_expiredate: the absolute expiry (0: never).
-func (s *editSession) askExpire() (int64, bool) {
+func (s *menuIO) askExpire() (int64, bool) {
 	w := s.tty
 	fmt.Fprintf(w, "Please specify how long the key should be valid.\n"+
 		"         0 = key does not expire\n"+

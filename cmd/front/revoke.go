@@ -80,12 +80,13 @@ func (a *app) storeRevocation(e *openpgp.Entity) {
 		a.infof("Note: no revocation certificate made: %v", err)
 		return
 	}
-	a.writeRevocation(e, sig)
+	a.writeRevocation(e, sig, false)
 }
 
 // writeRevocation stores sig, the revocation of e, as gen_standard_revoke
-// does.
-func (a *app) writeRevocation(e *openpgp.Entity, sig []byte) {
+// does; with considered, KEY_CONSIDERED comes where gpg's lookup of the
+// key emits it, after the directory is made.
+func (a *app) writeRevocation(e *openpgp.Entity, sig []byte, considered bool) {
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	var b bytes.Buffer
 	b.WriteString("This is a revocation certificate for the OpenPGP key:\n\n")
@@ -114,6 +115,9 @@ func (a *app) writeRevocation(e *openpgp.Entity, sig []byte) {
 			return
 		}
 		a.infof("directory '%s' created", dir)
+	}
+	if considered {
+		a.status.Emit("KEY_CONSIDERED", fpr, "0")
 	}
 	name := filepath.Join(dir, fpr+".rev")
 	if err := store.WriteAtomic(name, b.Bytes(), 0o600); err != nil {
