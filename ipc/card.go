@@ -98,6 +98,9 @@ type CardStatus struct {
 	PINTries     [3]uint8
 	Keys         [3]CardKey
 	ExtendedAPDU bool
+	// AttrsChangeable: the card lets PUT DATA change the algorithm
+	// attributes (extended capabilities, C0).
+	AttrsChangeable bool
 }
 
 // CardOutput answers CardOpSign and CardOpDecipher: the card's response
@@ -217,6 +220,7 @@ func (m *CardStatus) encode(e *encoder) {
 		}
 	}
 	e.bool(m.ExtendedAPDU)
+	e.bool(m.AttrsChangeable)
 }
 
 func (m *CardStatus) decode(d *decoder) {
@@ -244,6 +248,7 @@ func (m *CardStatus) decode(d *decoder) {
 		}
 	}
 	m.ExtendedAPDU = d.bool()
+	m.AttrsChangeable = d.bool()
 }
 
 func (m *CardPublic) encode(e *encoder) {

@@ -221,7 +221,8 @@ func operate(card *pcsc.Conn, ref openpgp.PIN, pin []byte, op func(*openpgp.Card
 // status reads the data objects gpg --card-status shows.
 func status(c *openpgp.Card) (*ipc.CardStatus, error) {
 	d := c.Data
-	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength}
+	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength,
+		AttrsChangeable: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x04 != 0}
 	for i := range 3 {
 		st.PINMaxLen[i] = uint8(d.PW.MaxLen[i])
 		st.PINTries[i] = uint8(d.PW.Tries[i])

@@ -23,10 +23,11 @@ import (
 // cardSession is one --card-edit or --change-pin run.
 type cardSession struct {
 	menuIO
-	st        *ipc.CardStatus // as last read; nil without a card
-	serial    string          // the card first found: every request names it
-	admin     bool
-	announced bool
+	st         *ipc.CardStatus // as last read; nil without a card
+	serial     string          // the card first found: every request names it
+	admin      bool
+	announced  bool
+	sizeWarned bool // show_keysize_warning's note, once
 	// pw3 is the Admin PIN once the card has accepted it: scdaemon keeps
 	// CHV3 verified for the rest of its session and gpg does not ask
 	// again; neither do we within this process. Wiped by close.
@@ -240,7 +241,9 @@ func (s *cardSession) loop(cmds []string) error {
 			s.changePIN(true, s.admin)
 		case "generate":
 			s.generate()
-		case "fetch", "key-attr", "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
+		case "key-attr":
+			s.keyAttr()
+		case "fetch", "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
 			s.notSupported(cmd.name)
 		case "quit", "q":
 			return nil
