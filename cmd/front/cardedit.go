@@ -243,7 +243,9 @@ func (s *cardSession) loop(cmds []string) error {
 			s.generate()
 		case "key-attr":
 			s.keyAttr()
-		case "fetch", "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
+		case "fetch":
+			s.fetchCardKey()
+		case "factory-reset", "kdf-setup", "privatedo", "readcert", "writecert":
 			s.notSupported(cmd.name)
 		case "quit", "q":
 			return nil
