@@ -153,3 +153,33 @@ func AttributesFor(s Slot, name string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("openpgp: unknown curve %q", name)
 }
+
+// ParseCAFingerprint reads a CA fingerprint as gpg's change_cafpr does:
+// 20 hex byte pairs, each optionally preceded by blanks and one colon,
+// nothing after them.
+func ParseCAFingerprint(v string) ([]byte, bool) {
+	var fpr []byte
+	i := 0
+	skip := func() {
+		for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
+			i++
+		}
+	}
+	for len(fpr) < 20 && i < len(v) {
+		skip()
+		if i < len(v) && v[i] == ':' {
+			i++
+		}
+		skip()
+		if i+2 > len(v) {
+			break
+		}
+		b, err := strconv.ParseUint(v[i:i+2], 16, 8)
+		if err != nil {
+			break
+		}
+		fpr = append(fpr, byte(b))
+		i += 2
+	}
+	return fpr, len(fpr) == 20 && i == len(v)
+}

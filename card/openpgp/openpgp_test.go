@@ -188,6 +188,9 @@ func FuzzParseAppData(f *testing.F) {
 		ParseCardholder(b)
 		ParsePublicKey(b)
 		historicalExtended(b)
+		if fpr, ok := ParseCAFingerprint(string(b)); ok && len(fpr) != 20 {
+			t.Fatalf("%q: %d bytes accepted", b, len(fpr))
+		}
 	})
 }
 
@@ -281,6 +284,22 @@ func TestCheckAdminDOAndAttributes(t *testing.T) {
 	}{{SlotSign, "cv25519"}, {SlotDecrypt, "ed25519"}, {SlotSign, "rsa1024"}, {SlotSign, "secp256k1"}} {
 		if _, err := AttributesFor(tc.s, tc.name); err == nil {
 			t.Errorf("%s in slot %d accepted", tc.name, tc.s)
+		}
+	}
+}
+
+func TestParseCAFingerprint(t *testing.T) {
+	want := []byte{0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x12, 0x34, 0x56, 0x78}
+	for _, in := range []string{"123456789ABCDEF0123456789ABCDEF012345678", "12:34:56:78:9a:bc:de:f0:12:34:56:78:9A:BC:DE:F0:12:34:56:78",
+		"1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678"} {
+		if got, ok := ParseCAFingerprint(in); !ok || !bytes.Equal(got, want) {
+			t.Errorf("%q: %X %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "123456789ABCDEF0123456789ABCDEF0123456", "123456789ABCDEF0123456789ABCDEF012345678 ",
+		"123456789ABCDEF0123456789ABCDEF01234567890", "123456789ABCDEF0123456789ABCDEF01234567G", "::12"} {
+		if _, ok := ParseCAFingerprint(in); ok {
+			t.Errorf("%q accepted", in)
 		}
 	}
 }

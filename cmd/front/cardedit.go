@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/frontpgp/front/card/openpgp"
+	cardpgp "github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/ipc"
 )
 
@@ -86,7 +86,7 @@ func (s *cardSession) read() bool {
 	}
 	s.announced = true
 	s.st = st
-	if aid, err := openpgp.ParseAID(st.AID); err == nil {
+	if aid, err := cardpgp.ParseAID(st.AID); err == nil {
 		s.serial = aid.SerialString()
 	}
 	return true
@@ -220,7 +220,7 @@ func (s *cardSession) loop(cmds []string) error {
 		case "name":
 			s.changeName()
 		case "url":
-			s.changeText("cardedit.change_url", "URL to retrieve public key: ", "URL", openpgp.DOURL)
+			s.changeText("cardedit.change_url", "URL to retrieve public key: ", "URL", cardpgp.DOURL)
 		case "login":
 			s.changeLogin(arg)
 		case "lang":
@@ -353,7 +353,7 @@ func (s *cardSession) askAdmin() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(pin) < openpgp.MinPW3 {
+	if len(pin) < cardpgp.MinPW3 {
 		clear(pin)
 		return nil, errCardBadPIN
 	}
@@ -412,7 +412,7 @@ func (s *cardSession) checkAdmin() error {
 	clear(s.pw3)
 	s.pw3 = nil
 	return s.withAdmin(func(pw3 []byte) error {
-		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(openpgp.PW3), PIN: pw3}, nil)
+		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(cardpgp.PW3), PIN: pw3}, nil)
 	})
 }
 
@@ -424,10 +424,10 @@ func (s *cardSession) verifyUser() {
 			return err
 		}
 		defer clear(pin)
-		if len(pin) < openpgp.MinPW1 {
+		if len(pin) < cardpgp.MinPW1 {
 			return errCardBadPIN
 		}
-		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(openpgp.PW1Other), PIN: pin}, nil)
+		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(cardpgp.PW1Other), PIN: pin}, nil)
 	})
 }
 
@@ -466,7 +466,7 @@ func (s *cardSession) changeName() {
 		s.opStatus(&cardFailure{gpgError(srcGPG, errTooLarge), "Data too large"})
 		return
 	}
-	s.setDO("Name", openpgp.DOName, []byte(iso))
+	s.setDO("Name", cardpgp.DOName, []byte(iso))
 }
 
 // askText is cpr_get with gpg's trim; ok is false on a cancel.
@@ -489,7 +489,7 @@ const maxDataFile = 16384
 func (s *cardSession) changeLogin(arg string) {
 	name, fromFile := strings.CutPrefix(arg, "<")
 	if !fromFile {
-		s.changeText("cardedit.change_login", "Login data (account name): ", "login data", openpgp.DOLogin)
+		s.changeText("cardedit.change_login", "Login data (account name): ", "login data", cardpgp.DOLogin)
 		return
 	}
 	name = strings.TrimSpace(name)
@@ -505,7 +505,7 @@ func (s *cardSession) changeLogin(arg string) {
 		fmt.Fprintf(s.tty, "error reading '%s': %s\n", name, errText(err))
 		return
 	}
-	s.setDO("login data", openpgp.DOLogin, data[:n])
+	s.setDO("login data", cardpgp.DOLogin, data[:n])
 }
 
 func (s *cardSession) changeLang() {
@@ -521,7 +521,7 @@ func (s *cardSession) changeLang() {
 		fmt.Fprintln(s.tty, "Error: invalid characters in preference string.")
 		return
 	}
-	s.setDO("lang", openpgp.DOLang, []byte(v))
+	s.setDO("lang", cardpgp.DOLang, []byte(v))
 }
 
 func (s *cardSession) changeSex() {
@@ -541,7 +541,7 @@ func (s *cardSession) changeSex() {
 		fmt.Fprintln(s.tty, "Error: invalid response.")
 		return
 	}
-	s.setDO("salutation", openpgp.DOSex, []byte(code))
+	s.setDO("salutation", cardpgp.DOSex, []byte(code))
 }
 
 func (s *cardSession) changeCAFpr(n int) {
@@ -549,41 +549,12 @@ func (s *cardSession) changeCAFpr(n int) {
 	if !ok {
 		return
 	}
-	fpr, ok := parseCAFpr(v)
+	fpr, ok := cardpgp.ParseCAFingerprint(v)
 	if !ok {
 		fmt.Fprintln(s.tty, "Error: invalid formatted fingerprint.")
 		return
 	}
-	s.setDO("cafpr", openpgp.DOCAFpr+uint16(n-1), fpr)
-}
-
-// parseCAFpr reads 20 hex byte pairs, each optionally preceded by spaces
-// and one colon, as gpg's change_cafpr.
-func parseCAFpr(v string) ([]byte, bool) {
-	var fpr []byte
-	i := 0
-	skip := func() {
-		for i < len(v) && (v[i] == ' ' || v[i] == '\t') {
-			i++
-		}
-	}
-	for len(fpr) < 20 && i < len(v) {
-		skip()
-		if i < len(v) && v[i] == ':' {
-			i++
-		}
-		skip()
-		if i+2 > len(v) {
-			break
-		}
-		b, err := strconv.ParseUint(v[i:i+2], 16, 8)
-		if err != nil {
-			break
-		}
-		fpr = append(fpr, byte(b))
-		i += 2
-	}
-	return fpr, len(fpr) == 20 && i == len(v)
+	s.setDO("cafpr", cardpgp.DOCAFpr+uint16(n-1), fpr)
 }
 
 func (s *cardSession) toggleForceSig() {
@@ -597,7 +568,7 @@ func (s *cardSession) toggleForceSig() {
 	if s.st.PW1Multiple {
 		v = 0
 	}
-	err := s.putDOs(ipc.CardDO{Tag: openpgp.DOPWStatus, Value: []byte{v}})
+	err := s.putDOs(ipc.CardDO{Tag: cardpgp.DOPWStatus, Value: []byte{v}})
 	if err != nil {
 		s.a.errorf("error toggling signature PIN flag: %s", s.errorText(err))
 	}
@@ -632,7 +603,7 @@ func (s *cardSession) changePIN(unblock, allowAdmin bool) {
 		changed(s.agentOp(s.resetWithCode), "Error changing the PIN", "PIN changed.")
 		return
 	case !allowAdmin:
-		changed(s.agentOp(func() error { return s.changeOwnPIN(openpgp.PW1Sign) }), "Error changing the PIN", "PIN changed.")
+		changed(s.agentOp(func() error { return s.changeOwnPIN(cardpgp.PW1Sign) }), "Error changing the PIN", "PIN changed.")
 		return
 	}
 	for {
@@ -646,12 +617,12 @@ func (s *cardSession) changePIN(unblock, allowAdmin bool) {
 		}
 		switch ans[0] {
 		case '1':
-			changed(s.agentOp(func() error { return s.changeOwnPIN(openpgp.PW1Sign) }), "Error changing the PIN", "PIN changed.")
+			changed(s.agentOp(func() error { return s.changeOwnPIN(cardpgp.PW1Sign) }), "Error changing the PIN", "PIN changed.")
 		case '2':
 			changed(s.agentOp(func() error { return s.adminSetsPIN(ipc.CardOpUnblockPIN, pinNewUser) }),
 				"Error unblocking the PIN", "PIN unblocked and new PIN set.")
 		case '3':
-			changed(s.agentOp(func() error { return s.changeOwnPIN(openpgp.PW3) }), "Error changing the PIN", "PIN changed.")
+			changed(s.agentOp(func() error { return s.changeOwnPIN(cardpgp.PW3) }), "Error changing the PIN", "PIN changed.")
 		case '4':
 			changed(s.agentOp(func() error { return s.adminSetsPIN(ipc.CardOpSetResetCode, pinNewResetCode) }),
 				"Error setting the Reset Code", "Reset Code set.")
@@ -663,10 +634,10 @@ func (s *cardSession) changePIN(unblock, allowAdmin bool) {
 
 // changeOwnPIN is CHANGE REFERENCE DATA: the old PIN (refused unasked
 // when too short, as scdaemon does), then the new one twice.
-func (s *cardSession) changeOwnPIN(ref openpgp.PIN) error {
+func (s *cardSession) changeOwnPIN(ref cardpgp.PIN) error {
 	ask, tries := pinUser, s.triesLeft(0)
 	newPIN := pinNewUser
-	if ref == openpgp.PW3 {
+	if ref == cardpgp.PW3 {
 		// scdaemon forgets the verified Admin PIN before changing it
 		clear(s.pw3)
 		s.pw3 = nil
@@ -716,7 +687,7 @@ func (s *cardSession) resetWithCode() error {
 		return err
 	}
 	defer clear(code)
-	if len(code) < openpgp.MinResetCode {
+	if len(code) < cardpgp.MinResetCode {
 		return errCardBadPIN
 	}
 	pin, err := s.a.askCardSecret(pinNewUser, 0)
