@@ -29,8 +29,8 @@ import (
 	"time"
 
 	"github.com/frontpgp/front/card/openpgp"
-	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/pcscwait"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -86,7 +86,7 @@ func (r *rig) insert(ts *testscript.TestScript) {
 	ts.Check(err)
 	r.slot = s
 	ts.Check(s.WaitPowered(10 * time.Second))
-	ts.Check(waitCardVisible())
+	ts.Check(pcscwait.WaitVisible(10 * time.Second))
 }
 
 // cmdCardSwap: cardswap takes the card of the script's cardrig out of its
@@ -133,23 +133,4 @@ func provisionCard(card *cardemu.Card, slots []openpgp.Slot, holder bool) error 
 		}
 	}
 	return nil
-}
-
-// waitCardVisible waits until a PC/SC client sees the card: pcscd lists
-// it a moment after reading its ATR.
-func waitCardVisible() error {
-	ctx, err := pcsc.Establish()
-	if err != nil {
-		return err
-	}
-	defer ctx.Release()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		conn, err := ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil })
-		if err == nil {
-			return conn.Close()
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-	}
 }

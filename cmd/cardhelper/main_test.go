@@ -19,6 +19,7 @@ import (
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/pcscwait"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
@@ -122,14 +123,12 @@ func provision(t *testing.T) (sig, dec openpgp.PublicKey, fpr []byte) {
 		t.Fatal(err)
 	}
 	defer ctx.Release()
-	var conn *pcsc.Conn
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if conn, err = ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil }); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil })
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer conn.Close()
 	fpr = bytes.Repeat([]byte{0xA5}, 20)
@@ -231,6 +230,9 @@ func TestLive(t *testing.T) {
 // GENERATE (the public key answered is the one the card reports).
 func TestLiveAdmin(t *testing.T) {
 	rig := cardemu.StartRig(t, cardemu.New(cardemu.Options{Serial: serial}), cardemu.InsertOptions{})
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	pw3 := []byte(cardemu.DefaultPW3)
 	var out ipc.CardOutput
 	put := &ipc.CardRequest{Op: ipc.CardOpPutData, PIN: pw3, DOs: []ipc.CardDO{

@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/pcscwait"
 )
 
 // TestCardEditTerminal: --card-edit on a terminal (no command fd, no
@@ -19,6 +21,9 @@ import (
 // repeat); quit ends with exit 0.
 func TestCardEditTerminal(t *testing.T) {
 	rig := cardemu.StartRig(t, cardemu.New(cardemu.Options{Serial: 0x0C0FFEE8}), cardemu.InsertOptions{})
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
 	gpg := buildBinaries(t)
 	if out, err := exec.Command("go", "build", "-o", filepath.Dir(gpg), "../cardhelper").CombinedOutput(); err != nil {
 		t.Fatalf("build cardhelper: %v\n%s", err, out)
