@@ -65,6 +65,7 @@ func run() int {
 	}
 	req := m.(*ipc.CardRequest)
 	defer clear(req.PIN)
+	defer clear(req.NewPIN)
 	if ctxErr != nil {
 		return fail(cardError(ctxErr))
 	}
