@@ -11,6 +11,7 @@
 #   make bench     sign/verify timing, ours vs gpg; then bench-net
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
+#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -62,7 +63,7 @@ HELPERS := $(notdir $(wildcard cmd/*helper))
 STATIC_HELPERS := $(filter-out cardhelper,$(HELPERS))
 
 .PHONY: all deps check-go build install demo test vet fmt-check unit fuzz \
-	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote clean
+	interop interop-gpg difftest bench bench-store bench-stream bench-net bench-remote bench-card clean
 
 all: build
 
@@ -126,6 +127,7 @@ fuzz: check-go
 	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./pgp -run '^$$' -fuzz 'FuzzReadCardStubs$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
 
@@ -158,6 +160,10 @@ bench-net: build
 # (needs root) vs a local one, medians (a few seconds).
 bench-remote: build
 	bash bench/remote.sh
+
+# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold
+bench-card: build
+	bash bench/card.sh
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's

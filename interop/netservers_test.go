@@ -88,13 +88,16 @@ import (
 
 func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
 	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
-		"sks":        cmdSKS,
-		"wkdserver":  cmdWKDServer,
-		"wkdput":     cmdWKDPut,
-		"hostilehkp": cmdHostileHKP,
-		"cardrig":    cmdCardRig,
-		"cardswap":   cmdCardSwap,
-		"sshd":       cmdSSHD,
+		"sks":           cmdSKS,
+		"wkdserver":     cmdWKDServer,
+		"wkdput":        cmdWKDPut,
+		"hostilehkp":    cmdHostileHKP,
+		"cardrig":       cmdCardRig,
+		"cardlog":       cmdCardLog,
+		"cardswap":      cmdCardSwap,
+		"cardhold":      cmdCardHold,
+		"cardinterfere": cmdCardInterfere,
+		"sshd":          cmdSSHD,
 	}
 }
 

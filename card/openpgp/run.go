@@ -24,26 +24,47 @@ type Transport interface {
 //     op, VERIFY FF, End;
 //   - a blocked PIN (counter 0) gets no VERIFY: ErrBlocked;
 //   - a wrong PIN is returned (*WrongPINError), never retried;
-//   - if another program resets the card, Run reconnects and starts over
-//     once, verifying again with the same PIN: the card never judged it.
+//   - if another program resets the card, Run reconnects and starts over,
+//     verifying again with the same PIN: after a reset that came once the
+//     PIN was sent, only once (the PIN state was lost, the PIN is right
+//     or the card would have said so); before, up to maxResets times
+//     (nothing of ours happened yet).
 //
 // pin is not wiped here: the caller owns it and wipes it after Run.
 func Run(t Transport, ref PIN, pin []byte, op func(*Card) error) error {
-	err := runOnce(t, ref, pin, op)
-	if !errors.Is(err, apdu.ErrReset) {
-		return err
+	afterVerify := 0
+	for resets := 0; ; resets++ {
+		verified, err := runOnce(t, ref, pin, op)
+		if sw, ok := apdu.SW(err); ok && sw == 0x6D00 {
+			// our application was deselected under us (a reset that
+			// was not reported to us, another applet selected): as
+			// after a reset, the card's PIN state is gone
+			err = fmt.Errorf("%w (%v)", apdu.ErrReset, err)
+		}
+		if !errors.Is(err, apdu.ErrReset) {
+			return err
+		}
+		if verified {
+			afterVerify++
+		}
+		if afterVerify > 1 || resets == maxResets {
+			return err
+		}
+		if err := t.Reconnect(); err != nil {
+			return fmt.Errorf("reconnecting after a card reset: %w", err)
+		}
 	}
-	if err := t.Reconnect(); err != nil {
-		return fmt.Errorf("reconnecting after a card reset: %w", err)
-	}
-	return runOnce(t, ref, pin, op)
 }
+
+// maxResets bounds the resets by other programs Run tolerates in a row.
+const maxResets = 5
 
 // runOnce is one transaction. A reset during op means op's answer was
 // lost (the card's PIN state with it), so Run may repeat the whole thing.
-func runOnce(t Transport, ref PIN, pin []byte, op func(*Card) error) (err error) {
+// verified reports that the PIN was sent in it.
+func runOnce(t Transport, ref PIN, pin []byte, op func(*Card) error) (verified bool, err error) {
 	if err := t.Begin(); err != nil {
-		return err
+		return false, err
 	}
 	defer func() {
 		if endErr := t.End(); err == nil && endErr != nil && !errors.Is(endErr, apdu.ErrReset) {
@@ -52,24 +73,26 @@ func runOnce(t Transport, ref PIN, pin []byte, op func(*Card) error) (err error)
 	}()
 	c, err := Select(t)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if ref != 0 {
 		if c.Data.PW.Tries[ref.triesIndex()] == 0 {
-			return ErrBlocked
+			return false, ErrBlocked
 		}
 		if err := c.Verify(ref, pin); err != nil {
-			return err
+			// a reset during VERIFY counts as after it: the card may
+			// have judged the PIN
+			return errors.Is(err, apdu.ErrReset), err
 		}
 	}
 	if err := op(c); err != nil {
 		if !errors.Is(err, apdu.ErrReset) {
 			c.resetVerification(ref)
 		}
-		return err
+		return ref != 0, err
 	}
 	c.resetVerification(ref)
-	return nil
+	return ref != 0, nil
 }
 
 // resetVerification ends a verified session. Its failure is not the

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
@@ -82,13 +83,20 @@ func run() int {
 
 // do finds the card and performs the request in one transaction.
 func do(ctx *pcsc.Context, req *ipc.CardRequest) (ipc.Message, error) {
-	card, err := ctx.Find(func(c *pcsc.Conn) (bool, error) {
-		sel, err := openpgp.Select(c)
+	match := func(c *pcsc.Conn) (bool, error) {
+		aid, err := readAID(c)
 		if err != nil {
 			return false, err
 		}
-		return req.Serial == "" || sel.Data.AID.SerialString() == req.Serial, nil
-	})
+		return req.Serial == "" || aid.SerialString() == req.Serial, nil
+	}
+	card, err := ctx.Find(match)
+	// A card another program has just reset is briefly unpowered, and
+	// its reader looks empty: look again before saying there is none.
+	for i := 0; errors.Is(err, pcsc.ErrNoCard) && i < len(noCardRetries); i++ {
+		time.Sleep(noCardRetries[i])
+		card, err = ctx.Find(match)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -200,6 +208,21 @@ func checkPINs(req *ipc.CardRequest) error {
 		return old
 	}
 	return new
+}
+
+// noCardRetries are the pauses before looking for the card again.
+var noCardRetries = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
+
+// readAID selects the OpenPGP application and reads its AID in one
+// transaction (openpgp.Run), so another program cannot select its own
+// applet in between (a YubiKey's PIV, say).
+func readAID(c *pcsc.Conn) (openpgp.AID, error) {
+	var aid openpgp.AID
+	err := openpgp.Run(c, 0, nil, func(card *openpgp.Card) error {
+		aid = card.Data.AID
+		return nil
+	})
+	return aid, err
 }
 
 // operate runs one PIN-protected operation whose answer is the card's

@@ -21,6 +21,11 @@ func cardCall(req *ipc.CardRequest, res ipc.Message) error {
 	if err != nil {
 		return err
 	}
+	return cardSession(h, req, res)
+}
+
+// cardSession runs req on the started cardhelper h.
+func cardSession(h *helperProc, req *ipc.CardRequest, res ipc.Message) error {
 	return h.session(ipc.RoleCard, req, res, func(*ipc.Inquiry) ([]byte, bool, error) {
 		return nil, false, errors.New("cardhelper asks nothing")
 	})

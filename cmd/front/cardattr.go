@@ -15,7 +15,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 )
 
-func (s *cardSession) keyAttr() {
+func (s *cardEditSession) keyAttr() {
 	a := s.a
 	if !s.read() {
 		return
@@ -51,7 +51,7 @@ func (s *cardSession) keyAttr() {
 
 // askKeyAttr is ask_card_keyattr: the new attributes for slot, ok false
 // to keep cur.
-func (s *cardSession) askKeyAttr(slot cardpgp.Slot, cur cardpgp.Attributes) ([]byte, bool) {
+func (s *cardEditSession) askKeyAttr(slot cardpgp.Slot, cur cardpgp.Attributes) ([]byte, bool) {
 	w := s.tty
 	fmt.Fprintf(w, "Changing card key attribute for: %s\n", []string{"Signature key", "Encryption key", "Authentication key"}[slot])
 	fmt.Fprint(w, "Please select what kind of key you want:\n   (1) RSA\n   (2) ECC\n")
@@ -116,7 +116,7 @@ func (s *cardSession) askKeyAttr(slot cardpgp.Slot, cur cardpgp.Attributes) ([]b
 }
 
 // askCardRSASize is ask_card_rsa_keysize: 0 keeps nbits.
-func (s *cardSession) askCardRSASize(nbits int) (int, bool) {
+func (s *cardEditSession) askCardRSASize(nbits int) (int, bool) {
 	for {
 		ans := strings.TrimSpace(s.getLine("cardedit.genkeys.size", fmt.Sprintf("What keysize do you want? (%d) ", nbits)))
 		if ans == controlDAnswer {
@@ -161,7 +161,7 @@ var cardCurves = []struct {
 
 // askCurve is ask_curve for one card slot; with hasCurrent an empty answer
 // keeps the current curve (ok false).
-func (s *cardSession) askCurve(slot cardpgp.Slot, hasCurrent bool) (string, bool) {
+func (s *cardEditSession) askCurve(slot cardpgp.Slot, hasCurrent bool) (string, bool) {
 	expert := s.a.opts.has("expert")
 	offered := func(i int) bool {
 		return i != 1 && (expert || !cardCurves[i].expertOnly)

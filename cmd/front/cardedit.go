@@ -20,8 +20,8 @@ import (
 	"github.com/frontpgp/front/ipc"
 )
 
-// cardSession is one --card-edit or --change-pin run.
-type cardSession struct {
+// cardEditSession is one --card-edit or --change-pin run.
+type cardEditSession struct {
 	menuIO
 	st         *ipc.CardStatus // as last read; nil without a card
 	serial     string          // the card first found: every request names it
@@ -34,8 +34,8 @@ type cardSession struct {
 	pw3 []byte
 }
 
-func (a *app) newCardSession() (*cardSession, func()) {
-	s := &cardSession{menuIO: menuIO{a: a}}
+func (a *app) newCardSession() (*cardEditSession, func()) {
+	s := &cardEditSession{menuIO: menuIO{a: a}}
 	closeTTY := s.openTerminal(true)
 	return s, func() {
 		clear(s.pw3)
@@ -74,7 +74,7 @@ func (a *app) changePINCmd(args []string) (err error) {
 }
 
 // read refreshes s.st; without a card it reports as gpg and returns false.
-func (s *cardSession) read() bool {
+func (s *cardEditSession) read() bool {
 	st, err := s.a.readCard(s.serial, !s.announced)
 	if err != nil {
 		if !errors.Is(err, errNoCard) {
@@ -94,7 +94,7 @@ func (s *cardSession) read() bool {
 
 // show is current_card_status: the colon records on stdout with
 // --with-colons, else the human listing on the terminal.
-func (s *cardSession) show() {
+func (s *cardEditSession) show() {
 	if !s.read() {
 		if s.a.opts.has("with-colons") {
 			fmt.Fprint(s.a.stdout, "AID:::\n")
@@ -139,7 +139,7 @@ var cardCmds = []cardCmd{
 	{"privatedo", false, ""}, {"readcert", false, ""}, {"writecert", true, ""},
 }
 
-func (s *cardSession) loop(cmds []string) error {
+func (s *cardEditSession) loop(cmds []string) error {
 	a := s.a
 	haveCmds := len(cmds) > 0
 	redisplay := true
@@ -265,7 +265,7 @@ func leadingDigits(s string) string {
 }
 
 // notSupported is a gpg command front does not have.
-func (s *cardSession) notSupported(name string) {
+func (s *cardEditSession) notSupported(name string) {
 	s.a.errorf("card-edit: %s is not supported by front", name)
 }
 
@@ -274,28 +274,26 @@ func (s *cardSession) notSupported(name string) {
 var errCardBadPIN = &cardFailure{gpgError(srcSCD, errBadPIN), "Bad PIN"}
 
 // asCardError maps a failure to gpg's error for it.
-func (s *cardSession) asCardError(err error) *cardFailure {
+func (s *cardEditSession) asCardError(err error) *cardFailure {
 	var cf *cardFailure
 	var he *ipc.Error
 	switch {
 	case errors.As(err, &cf):
 		return cf
-	case errors.Is(err, errPINCanceled):
-		return &cardFailure{gpgError(srcGPG, errCanceled), "Operation cancelled"}
-	case errors.Is(err, errNoPinentryPIN):
+	case errors.Is(err, errNoPassphrase):
 		return &cardFailure{gpgError(srcAgent, errNoPinentry), "No pinentry"}
-	case errors.As(err, &he) && s.st != nil:
-		if errors.As(s.a.cardCallFailed(err, fmt.Sprintf("%X", s.st.AID)), &cf) {
+	case errors.As(err, &he):
+		if errors.As(s.a.cardCallFailed(err), &cf) {
 			return cf
 		}
 	}
 	return &cardFailure{gpgError(srcGPG, errGeneral), err.Error()}
 }
 
-func (s *cardSession) errorText(err error) string { return s.asCardError(err).msg }
+func (s *cardEditSession) errorText(err error) string { return s.asCardError(err).msg }
 
 // opStatus is write_sc_op_status.
-func (s *cardSession) opStatus(err error) {
+func (s *cardEditSession) opStatus(err error) {
 	if err == nil {
 		s.a.status.Emit("SC_OP_SUCCESS")
 		return
@@ -313,7 +311,7 @@ func (s *cardSession) opStatus(err error) {
 // agentOp is an operation gpg hands to its agent (setattr, change_pin,
 // checkpin, genkey): on failure gpg's call-agent.c reports it with its own
 // SC_OP_FAILURE line, before card-util.c reports it again.
-func (s *cardSession) agentOp(op func() error) error {
+func (s *cardEditSession) agentOp(op func() error) error {
 	err := op()
 	if err != nil {
 		s.opStatus(err)
@@ -322,7 +320,7 @@ func (s *cardSession) agentOp(op func() error) error {
 }
 
 // call runs one request on the session's card.
-func (s *cardSession) call(req *ipc.CardRequest, res ipc.Message) error {
+func (s *cardEditSession) call(req *ipc.CardRequest, res ipc.Message) error {
 	req.Serial = s.serial
 	if res == nil {
 		res = new(ipc.CardOutput)
@@ -336,7 +334,7 @@ func (s *cardSession) call(req *ipc.CardRequest, res ipc.Message) error {
 }
 
 // triesLeft is the retry counter of PW1 (0), the Reset Code (1) or PW3 (2).
-func (s *cardSession) triesLeft(i int) int {
+func (s *cardEditSession) triesLeft(i int) int {
 	if s.st == nil {
 		return 3
 	}
@@ -345,7 +343,7 @@ func (s *cardSession) triesLeft(i int) int {
 
 // askAdmin asks for the Admin PIN as scdaemon's verify_chv3: not at all
 // when its counter is 0, and one shorter than 8 never reaches the card.
-func (s *cardSession) askAdmin() ([]byte, error) {
+func (s *cardEditSession) askAdmin() ([]byte, error) {
 	if s.triesLeft(2) == 0 {
 		return nil, errCardBadPIN
 	}
@@ -362,7 +360,7 @@ func (s *cardSession) askAdmin() ([]byte, error) {
 
 // withAdmin runs op with the Admin PIN, asked unless the card accepted it
 // before in this session; a PIN the card accepts is kept for the session.
-func (s *cardSession) withAdmin(op func(pw3 []byte) error) error {
+func (s *cardEditSession) withAdmin(op func(pw3 []byte) error) error {
 	pin := s.pw3
 	if pin == nil {
 		var err error
@@ -385,7 +383,7 @@ func (s *cardSession) withAdmin(op func(pw3 []byte) error) error {
 }
 
 // putDOs writes data objects with the Admin PIN.
-func (s *cardSession) putDOs(dos ...ipc.CardDO) error {
+func (s *cardEditSession) putDOs(dos ...ipc.CardDO) error {
 	return s.agentOp(func() error {
 		return s.withAdmin(func(pw3 []byte) error {
 			return s.call(&ipc.CardRequest{Op: ipc.CardOpPutData, PIN: pw3, DOs: dos}, nil)
@@ -394,7 +392,7 @@ func (s *cardSession) putDOs(dos ...ipc.CardDO) error {
 }
 
 // setDO is agent_scd_setattr of one DO with gpg's error line.
-func (s *cardSession) setDO(what string, tag uint16, value []byte) {
+func (s *cardEditSession) setDO(what string, tag uint16, value []byte) {
 	err := s.putDOs(ipc.CardDO{Tag: tag, Value: value})
 	if err != nil {
 		s.a.errorf("error setting %s: %s", what, s.errorText(err))
@@ -403,12 +401,12 @@ func (s *cardSession) setDO(what string, tag uint16, value []byte) {
 }
 
 // verifyAdmin is "admin verify": the Admin PIN asked and checked now.
-func (s *cardSession) verifyAdmin() bool {
+func (s *cardEditSession) verifyAdmin() bool {
 	return s.agentOp(s.checkAdmin) == nil
 }
 
 // checkAdmin asks for the Admin PIN and has the card check it.
-func (s *cardSession) checkAdmin() error {
+func (s *cardEditSession) checkAdmin() error {
 	clear(s.pw3)
 	s.pw3 = nil
 	return s.withAdmin(func(pw3 []byte) error {
@@ -417,7 +415,7 @@ func (s *cardSession) checkAdmin() error {
 }
 
 // verifyUser is "verify": the PIN checked; gpg reports nothing either way.
-func (s *cardSession) verifyUser() {
+func (s *cardEditSession) verifyUser() {
 	s.agentOp(func() error {
 		pin, err := s.a.askCardSecret(pinUser, s.triesLeft(0))
 		if err != nil {
@@ -433,7 +431,7 @@ func (s *cardSession) verifyUser() {
 
 // getOneName asks for a part of the cardholder's name until it is plain
 // ASCII without '<' and double spaces; ok is false on a cancel.
-func (s *cardSession) getOneName(keyword, prompt string) (string, bool) {
+func (s *cardEditSession) getOneName(keyword, prompt string) (string, bool) {
 	for {
 		ans := s.getLine(keyword, prompt)
 		if ans == controlDAnswer {
@@ -453,11 +451,11 @@ func (s *cardSession) getOneName(keyword, prompt string) (string, bool) {
 	}
 }
 
-func (s *cardSession) changeName() {
+func (s *cardEditSession) changeName() {
 	surname, ok1 := s.getOneName("keygen.smartcard.surname", "Cardholder's surname: ")
 	given, ok2 := s.getOneName("keygen.smartcard.givenname", "Cardholder's given name: ")
 	if !ok1 || !ok2 || surname == "" && given == "" {
-		s.opStatus(errPINCanceled)
+		s.opStatus(&cardFailure{gpgError(srcGPG, errCanceled), "Operation cancelled"})
 		return
 	}
 	iso := strings.ReplaceAll(surname+"<<"+given, " ", "<")
@@ -470,12 +468,12 @@ func (s *cardSession) changeName() {
 }
 
 // askText is cpr_get with gpg's trim; ok is false on a cancel.
-func (s *cardSession) askText(keyword, prompt string) (string, bool) {
+func (s *cardEditSession) askText(keyword, prompt string) (string, bool) {
 	ans := s.getLine(keyword, prompt)
 	return strings.TrimSpace(ans), ans != controlDAnswer
 }
 
-func (s *cardSession) changeText(keyword, prompt, what string, tag uint16) {
+func (s *cardEditSession) changeText(keyword, prompt, what string, tag uint16) {
 	v, ok := s.askText(keyword, prompt)
 	if !ok {
 		return
@@ -486,7 +484,7 @@ func (s *cardSession) changeText(keyword, prompt, what string, tag uint16) {
 // maxDataFile is what gpg reads of a "login < FILE" file.
 const maxDataFile = 16384
 
-func (s *cardSession) changeLogin(arg string) {
+func (s *cardEditSession) changeLogin(arg string) {
 	name, fromFile := strings.CutPrefix(arg, "<")
 	if !fromFile {
 		s.changeText("cardedit.change_login", "Login data (account name): ", "login data", cardpgp.DOLogin)
@@ -508,7 +506,7 @@ func (s *cardSession) changeLogin(arg string) {
 	s.setDO("login data", cardpgp.DOLogin, data[:n])
 }
 
-func (s *cardSession) changeLang() {
+func (s *cardEditSession) changeLang() {
 	v, ok := s.askText("cardedit.change_lang", "Language preferences: ")
 	if !ok {
 		return
@@ -524,7 +522,7 @@ func (s *cardSession) changeLang() {
 	s.setDO("lang", cardpgp.DOLang, []byte(v))
 }
 
-func (s *cardSession) changeSex() {
+func (s *cardEditSession) changeSex() {
 	v, ok := s.askText("cardedit.change_sex", "Salutation (M = Mr., F = Ms., or space): ")
 	if !ok {
 		return
@@ -544,7 +542,7 @@ func (s *cardSession) changeSex() {
 	s.setDO("salutation", cardpgp.DOSex, []byte(code))
 }
 
-func (s *cardSession) changeCAFpr(n int) {
+func (s *cardEditSession) changeCAFpr(n int) {
 	v, ok := s.askText("cardedit.change_cafpr", "CA fingerprint: ")
 	if !ok {
 		return
@@ -557,7 +555,7 @@ func (s *cardSession) changeCAFpr(n int) {
 	s.setDO("cafpr", cardpgp.DOCAFpr+uint16(n-1), fpr)
 }
 
-func (s *cardSession) toggleForceSig() {
+func (s *cardEditSession) toggleForceSig() {
 	if !s.read() {
 		s.a.errorf("error getting current status: %s", "No such device")
 		return
@@ -577,7 +575,7 @@ func (s *cardSession) toggleForceSig() {
 
 // changePIN is gpg's change_pin: unblock with the Reset Code, change PW1
 // (no admin), or the menu of PIN changes (admin).
-func (s *cardSession) changePIN(unblock, allowAdmin bool) {
+func (s *cardEditSession) changePIN(unblock, allowAdmin bool) {
 	a := s.a
 	if !s.read() {
 		return
@@ -634,7 +632,7 @@ func (s *cardSession) changePIN(unblock, allowAdmin bool) {
 
 // changeOwnPIN is CHANGE REFERENCE DATA: the old PIN (refused unasked
 // when too short, as scdaemon does), then the new one twice.
-func (s *cardSession) changeOwnPIN(ref cardpgp.PIN) error {
+func (s *cardEditSession) changeOwnPIN(ref cardpgp.PIN) error {
 	ask, tries := pinUser, s.triesLeft(0)
 	newPIN := pinNewUser
 	if ref == cardpgp.PW3 {
@@ -666,7 +664,7 @@ func (s *cardSession) changeOwnPIN(ref cardpgp.PIN) error {
 // for the Admin PIN again each time and verifies it before it asks for
 // the new PIN; so do we (a wrong one ends the dialog there, as in gpg),
 // then the operation verifies it once more in its own transaction.
-func (s *cardSession) adminSetsPIN(op ipc.CardOp, newPIN cardPIN) error {
+func (s *cardEditSession) adminSetsPIN(op ipc.CardOp, newPIN cardPIN) error {
 	if err := s.checkAdmin(); err != nil {
 		return err
 	}
@@ -681,7 +679,7 @@ func (s *cardSession) adminSetsPIN(op ipc.CardOp, newPIN cardPIN) error {
 }
 
 // resetWithCode is "unblock": the Reset Code, then a new PIN twice.
-func (s *cardSession) resetWithCode() error {
+func (s *cardEditSession) resetWithCode() error {
 	code, err := s.a.askCardSecret(pinResetCode, s.triesLeft(1))
 	if err != nil {
 		return err

@@ -10,7 +10,7 @@ import (
 // fetchCardKey is --card-edit's fetch (gpg's fetch_url): the key at the
 // card's URL, else the signature key by its fingerprint from the
 // keyserver; both through nethelper, imported as keys from the network.
-func (s *cardSession) fetchCardKey() {
+func (s *cardEditSession) fetchCardKey() {
 	a := s.a
 	if !s.read() {
 		return

@@ -20,7 +20,7 @@ import (
 	"github.com/frontpgp/front/pgp"
 )
 
-func (s *cardSession) generate() {
+func (s *cardEditSession) generate() {
 	a := s.a
 	if !s.read() {
 		return
@@ -102,7 +102,7 @@ func (s *cardSession) generate() {
 // order, all created now. The PIN for the self-signatures is asked once,
 // before the first (gpg-agent asks then, for the new key), and wiped at
 // the end.
-func (s *cardSession) generateKeys(uid string, expireAt int64) error {
+func (s *cardEditSession) generateKeys(uid string, expireAt int64) error {
 	created := s.a.nowSecs()
 	var lifetime uint32
 	if expireAt != 0 {
@@ -169,7 +169,7 @@ func (s *cardSession) generateKeys(uid string, expireAt int64) error {
 // generateSlot is gen_card_key: GENERATE with the Admin PIN, the key
 // packet built from the card's answer, and its fingerprint and creation
 // time written to the card.
-func (s *cardSession) generateSlot(slot cardpgp.Slot, created uint32) (*pgp.CardKey, error) {
+func (s *cardEditSession) generateSlot(slot cardpgp.Slot, created uint32) (*pgp.CardKey, error) {
 	at, err := cardpgp.ParseAttributes(s.st.Keys[slot].Attributes)
 	if err != nil {
 		return nil, err
@@ -196,7 +196,7 @@ func (s *cardSession) generateSlot(slot cardpgp.Slot, created uint32) (*pgp.Card
 // signPIN asks for the PIN of the new signature key as gpg-agent does for
 // its first self-signature; the key is in no keyring yet, so its user ID
 // hint is "[?]".
-func (s *cardSession) signPIN(primary *pgp.CardKey) ([]byte, error) {
+func (s *cardEditSession) signPIN(primary *pgp.CardKey) ([]byte, error) {
 	a := s.a
 	if a.loopbackPrompt() {
 		keyID := fmt.Sprintf("%016X", primary.Key.KeyId)

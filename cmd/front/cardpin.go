@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 
 	"github.com/frontpgp/front/ipc"
@@ -25,12 +24,6 @@ var (
 	pinNewResetCode = cardPIN{desc: "New Reset Code", repeat: "Repeat this Reset Code", label: "Reset Code"}
 )
 
-// Why a PIN could not be had.
-var (
-	errPINCanceled   = errors.New("Operation cancelled")
-	errNoPinentryPIN = errors.New("No pinentry")
-)
-
 // askCardSecret asks for a PIN, Admin PIN or Reset Code before any card
 // transaction starts (card.md: other programs wait while one is open),
 // from the sources of a passphrase (answerInquiryOnce, as askCardPIN for
@@ -48,38 +41,12 @@ func (a *app) askCardSecret(p cardPIN, tries int) ([]byte, error) {
 		}
 		first = false
 		q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, Prompt: desc, Attempt: 1}
-		savedHints := a.noPassphraseHints
-		a.askingPIN, a.noPassphraseHints = true, true
+		// gpg relays no key hints for these: there is no key
+		saved := a.noPassphraseHints
+		a.noPassphraseHints = true
 		a.fe.passFailure = nil
-		pin, ok, err := a.answerInquiryOnce(q)
-		a.askingPIN, a.noPassphraseHints = false, savedHints
-		if a.pin != nil {
-			a.pin.Close()
-			a.pin = nil
-		}
-		switch {
-		case errors.Is(err, errNoPassphrase):
-			return nil, errNoPinentryPIN
-		case err != nil:
-			return nil, err
-		case !ok && a.fe.passFailure != nil && a.fe.passFailure.code&0xFFFF == errCanceled:
-			return nil, errPINCanceled
-		case !ok && a.fe.passFailure != nil && a.fe.passFailure.code&0xFFFF == errNoPassphraseCode:
-			return nil, errCardBadPIN // scdaemon finds an empty PIN too short
-		case !ok && a.fe.passFailure != nil:
-			return nil, &cardFailure{a.fe.passFailure.code, a.fe.passFailure.msg}
-		case !ok:
-			return nil, errCardBadPIN
-		}
-		own := bytes.Clone(pin)
-		if len(a.passphrase) == 0 || len(pin) == 0 || &pin[0] != &a.passphrase[0] {
-			clear(pin) // a fixed --passphrase* source stays for the next question
-		}
-		if len(own) > ipc.MaxCardPIN {
-			clear(own)
-			return nil, errCardBadPIN
-		}
-		return own, nil
+		defer func() { a.noPassphraseHints = saved }()
+		return a.askPINInquiry(q)
 	})
 }
 

@@ -10,12 +10,13 @@ import (
 // gpg-agent's note after a mismatch; a PIN without repeat is asked once;
 // a cancel ends the dialog.
 func TestAskPINTwice(t *testing.T) {
+	canceled := errors.New("canceled")
 	answers := []string{"111111", "222222", "333333", "333333"}
 	var descs []string
 	ask := func(desc string) ([]byte, error) {
 		descs = append(descs, desc)
 		if len(answers) == 0 {
-			return nil, errPINCanceled
+			return nil, canceled
 		}
 		a := answers[0]
 		answers = answers[1:]
@@ -33,7 +34,7 @@ func TestAskPINTwice(t *testing.T) {
 		t.Fatalf("admin PIN: %q %v %q", pin, err, descs)
 	}
 	answers = []string{"abcdefgh"}
-	if _, err := askPINTwice(pinNewResetCode, ask); !errors.Is(err, errPINCanceled) {
+	if _, err := askPINTwice(pinNewResetCode, ask); !errors.Is(err, canceled) {
 		t.Fatalf("cancel at the repetition: %v", err)
 	}
 }

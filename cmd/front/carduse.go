@@ -13,6 +13,7 @@ import (
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 	"github.com/frontpgp/front/pgp"
+	"github.com/frontpgp/front/pinentry"
 )
 
 // Using a key on a card: front reads the card's status (no PIN), checks
@@ -95,12 +96,22 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 	if len(serial) == 32 {
 		short = serial[20:28]
 	}
-	var st ipc.CardStatus
-	if err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus, Serial: short}, &st); err != nil {
-		return nil, a.cardCallFailed(err, serial)
+	// The helper for the operation starts now: its process start and
+	// lockdown overlap with the status read and the PIN question. It
+	// touches no card until it gets its request.
+	h, err := startHelper("cardhelper", nil)
+	if err != nil {
+		return nil, err
 	}
-	if fmt.Sprintf("%X", st.AID) != serial {
-		return nil, a.cardCallFailed(&ipc.Error{Code: ipc.ErrCodeNoCard, Message: "another card"}, serial)
+	used := false
+	defer func() {
+		if !used {
+			h.abandon()
+		}
+	}()
+	st, err := a.findCard(serial, short)
+	if err != nil {
+		return nil, err
 	}
 	if !bytes.Equal(st.Keys[slot].Fingerprint, key.Fingerprint) {
 		return nil, &cardFailure{gpgError(srcSCD, errCard), "the card holds another key than " + fmt.Sprintf("%X", key.Fingerprint)}
@@ -109,7 +120,7 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 		// no VERIFY, no prompt: the card would only refuse
 		return nil, &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
 	}
-	pin, err := a.askCardPIN(key, &st, slot)
+	pin, err := a.askCardPIN(key, st, slot)
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +130,63 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 		op = ipc.CardOpDecipher
 	}
 	var out ipc.CardOutput
-	if err := cardCall(&ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
-		return nil, a.cardCallFailed(err, serial)
+	used = true
+	if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
+		return nil, a.cardCallFailed(err)
 	}
 	return out.Data, nil
 }
 
+// findCard reads the status of the card with serial. If it is not in a
+// reader, gpg-agent's dialog follows: with a pinentry (ask mode) the user
+// is asked to insert it (or to swap the current card for it) and confirm,
+// as often as needed; without one it is "Card not present".
+func (a *app) findCard(serial, short string) (*ipc.CardStatus, error) {
+	for {
+		var st ipc.CardStatus
+		err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus, Serial: short}, &st)
+		if err == nil && fmt.Sprintf("%X", st.AID) == serial {
+			return &st, nil
+		}
+		var e *ipc.Error
+		if err != nil && (!errors.As(err, &e) || e.Code != ipc.ErrCodeNoCard) {
+			return nil, a.cardCallFailed(err)
+		}
+		conf := a.agentConf()
+		if a.opts.last("pinentry-mode") == "loopback" && conf.loopbackAllowed || !a.pinentryUsable(conf) {
+			return nil, &cardFailure{gpgError(srcAgent, errCardNotPresent), "Card not present"}
+		}
+		// is another OpenPGP card there?
+		other := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus}, new(ipc.CardStatus)) == nil
+		what := "Please insert the card with serial number"
+		if other {
+			what = "Please remove the current card and insert the one with serial number"
+		}
+		if err := a.startPinentry(conf); err != nil {
+			return nil, err
+		}
+		if a.pin == nil {
+			return nil, a.pinFailure()
+		}
+		err = a.pin.Confirm(pinentry.Request{Desc: what + ":\n\n  " + keylist.CardNumber(serial) + "\n  "})
+		if err != nil {
+			a.pinentryFailed(err)
+			return nil, a.pinFailure()
+		}
+	}
+}
+
+// pinFailure is the pinentry failure pinentryFailed recorded, as a card
+// operation's failure.
+func (a *app) pinFailure() error {
+	if pf := a.fe.passFailure; pf != nil {
+		return &cardFailure{pf.code, pf.msg}
+	}
+	return &cardFailure{gpgError(srcAgent, errCanceled), "Operation cancelled"}
+}
+
 // cardCallFailed turns cardhelper's errors into gpg's.
-func (a *app) cardCallFailed(err error, serial string) error {
+func (a *app) cardCallFailed(err error) error {
 	var e *ipc.Error
 	if !errors.As(err, &e) {
 		return err
@@ -137,7 +197,6 @@ func (a *app) cardCallFailed(err error, serial string) error {
 	case ipc.ErrCodePINBlocked:
 		return &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
 	case ipc.ErrCodeNoCard:
-		a.infof("card with serial number %s not present", keylist.CardNumber(serial))
 		return &cardFailure{gpgError(srcSCD, errCardNotPresent), "Card not present"}
 	case ipc.ErrCodeCardBusy:
 		return &cardFailure{gpgError(srcSCD, errCard), "Card error: the reader is used exclusively by another program"}
@@ -150,23 +209,18 @@ func (a *app) cardCallFailed(err error, serial string) error {
 	return err
 }
 
-// cardPINPrompt is the pinentry description gpg-agent shows for a card
-// PIN: the key's description, then what scdaemon composes (card number,
-// holder, for the signature PIN the signature counter, and the tries left
-// once some were used).
-func cardPINPrompt(keyDesc string, st *ipc.CardStatus, slot cardpgp.Slot) string {
-	aid := fmt.Sprintf("%X", st.AID)
+// cardPINPrompt is the pinentry description gpg-agent shows for a card's
+// user PIN, as scdaemon composes it: the card number, the holder, for the
+// signature PIN the signature counter, and the tries left once some were
+// used. scdaemon marks the fields with \x1e and \x1f for alignment;
+// gpg-agent hands the pinentry the text without them, and so do we.
+func cardPINPrompt(st *ipc.CardStatus, slot cardpgp.Slot) string {
 	given, surname, _ := cardHolderName(st.Name)
-	holder := strings.TrimSpace(given + " " + surname)
 	var b strings.Builder
-	b.WriteString(keyDesc)
-	if !strings.HasSuffix(keyDesc, "\n") {
-		b.WriteString("\n")
-	}
-	b.WriteString("\nPlease unlock the card\n\n")
-	fmt.Fprintf(&b, "\x1eNumber\x1f: %s\nHolder\x1f: %s", keylist.CardNumber(aid), holder)
+	fmt.Fprintf(&b, "Please unlock the card\n\nNumber: %s\nHolder: %s",
+		keylist.CardNumber(fmt.Sprintf("%X", st.AID)), strings.TrimSpace(given+" "+surname))
 	if slot == cardpgp.SlotSign {
-		fmt.Fprintf(&b, "\nCounter\x1f: %d", st.SigCounter)
+		fmt.Fprintf(&b, "\nCounter: %d", st.SigCounter)
 	}
 	if tries := st.PINTries[0]; tries < 3 {
 		fmt.Fprintf(&b, "\n\nRemaining attempts: %d", tries)
@@ -177,16 +231,21 @@ func cardPINPrompt(keyDesc string, st *ipc.CardStatus, slot cardpgp.Slot) string
 // askCardPIN asks for the user PIN from the sources a passphrase comes
 // from (answerInquiryOnce), without the cache: a PIN is not cached.
 func (a *app) askCardPIN(key *packet.PublicKey, st *ipc.CardStatus, slot cardpgp.Slot) ([]byte, error) {
-	desc := ""
 	uid := "[?]"
 	if k := a.keyByFingerprint(key.Fingerprint); k != nil {
 		if id := k.Entity.PrimaryIdentity(); id != nil {
 			uid = id.Name
 		}
-		desc = pgp.UnlockPrompt(uid, key, k.Entity.PrimaryKey.KeyId)
 	}
 	q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, KeyFingerprint: key.Fingerprint,
-		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(desc, st, slot), Attempt: 1}
+		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(st, slot), Attempt: 1}
+	return a.askPINInquiry(q)
+}
+
+// askPINInquiry asks q, a card's PIN (or Admin PIN, Reset Code), from
+// the sources of a passphrase without the cache; the answer is a copy the
+// caller wipes.
+func (a *app) askPINInquiry(q *ipc.Inquiry) ([]byte, error) {
 	a.askingPIN = true
 	pin, ok, err := a.answerInquiryOnce(q)
 	a.askingPIN = false

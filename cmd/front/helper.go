@@ -128,12 +128,28 @@ func (h *helperProc) abandon() {
 // before front does its own work, so the helper's process start and
 // lockdown overlap with front's key lookup and hashing.
 func (a *app) prestartKeyhelper() {
-	if a.remoteSigner != "" {
+	if a.remoteSigner != "" || a.onlyCardSecrets() {
 		return
 	}
 	if h, err := a.startKeyhelper(helperMode(&ipc.SignRequest{})); err == nil {
 		a.prestarted = h
 	}
+}
+
+// onlyCardSecrets: every secret here is on a card (or there is none), so
+// a signing needs no keyhelper. Only the recorded list is read; when it
+// is missing or stale the answer is false (a keyhelper is started anyway).
+func (a *app) onlyCardSecrets() bool {
+	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
+	if !ok {
+		return false
+	}
+	for _, s := range m {
+		if !s.Stub {
+			return false
+		}
+	}
+	return true
 }
 
 // releasePrestarted ends an unused prestarted helper.

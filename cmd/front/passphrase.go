@@ -377,11 +377,12 @@ func (a *app) askPinentry(q *ipc.Inquiry, conf *agentConfig) ([]byte, bool, erro
 		return nil, false, err
 	}
 	req := pinentry.Request{Desc: q.Prompt, Prompt: "Passphrase:"}
-	if a.askingPIN {
-		req.Prompt = "PIN" // gpg-agent's prompt for a card PIN
-	}
 	if k := a.keyByFingerprint(q.KeyFingerprint); k != nil {
 		req.KeyInfo = "n/" + keylist.Keygrip(k.PublicKey)
+	}
+	if a.askingPIN {
+		// gpg-agent's prompt for a card PIN, naming no key
+		req.Prompt, req.KeyInfo = "PIN", "--clear"
 	}
 	if q.Kind == ipc.InquireNewPassphrase {
 		req.Repeat, req.RepeatError = "Repeat:", "does not match - try again"

@@ -82,6 +82,9 @@ func TestModesRefuseOtherRequests(t *testing.T) {
 		{"read", &ipc.TokenCreateRequest{Primary: make([]byte, 20), App: "a", Ops: 1}},
 		{"read", &ipc.TokenRevokeRequest{ID: make([]byte, 8)}},
 		{"write", &ipc.TokenListRequest{}},
+		// card stubs are written in write mode only
+		{"read", &ipc.CardStubsRequest{AID: make([]byte, 16)}},
+		{"restricted", &ipc.CardStubsRequest{AID: make([]byte, 16)}},
 	}
 	for _, c := range cases {
 		conn, cmd, _ := session(t, bin, home, c.mode)

@@ -8,6 +8,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // VPCDAddr is where vsmartcard-vpcd (loaded by pcscd from
@@ -73,6 +75,7 @@ func (s *Slot) serve(removeAfter int) {
 	buf := make([]byte, maxVPCDMessage)
 	apdus := 0
 	for {
+		quickAck(s.conn)
 		if _, err := io.ReadFull(s.conn, hdr[:]); err != nil {
 			s.finish(err)
 			return
@@ -106,6 +109,21 @@ func (s *Slot) serve(removeAfter int) {
 			s.finish(nil)
 			return
 		}
+	}
+}
+
+// quickAck makes the kernel acknowledge the next data at once. vpcd sends
+// a message's length and its body in two writes with Nagle's algorithm
+// on, so its body waits for our ACK of the length, which Linux would
+// delay by up to 40 ms: every APDU would take that long. Linux leaves
+// quick-ACK mode by itself, so it is set again before each message.
+func quickAck(c net.Conn) {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if raw, err := tc.SyscallConn(); err == nil {
+		raw.Control(func(fd uintptr) { unix.SetsockoptInt(int(fd), unix.IPPROTO_TCP, unix.TCP_QUICKACK, 1) })
 	}
 }
 
