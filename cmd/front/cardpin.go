@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 
 	"github.com/frontpgp/front/ipc"
@@ -46,7 +47,13 @@ func (a *app) askCardSecret(p cardPIN, tries int) ([]byte, error) {
 		a.noPassphraseHints = true
 		a.fe.passFailure = nil
 		defer func() { a.noPassphraseHints = saved }()
-		return a.askPINInquiry(q)
+		pin, err := a.askPINInquiry(q)
+		var cf *cardFailure
+		if errors.As(err, &cf) && cf.code&0xFFFF == errNoPassphraseCode {
+			// an empty answer reaches scdaemon, which finds it too short
+			return nil, errCardBadPIN
+		}
+		return pin, err
 	})
 }
 
