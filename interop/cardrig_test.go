@@ -19,6 +19,8 @@ package interop
 //	                        selected at power-on, as on a YubiKey.
 //	                        blank: no key is generated (with rsa: RSA 2048
 //	                        attributes, empty slots), for gpg --card-edit.
+//	                        claimki: the card claims key import (C0) that
+//	                        it does not do, for generate's backup question.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
@@ -65,12 +67,12 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" {
+		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
 	}
-	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"]}
+	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"]}
 	var slots []openpgp.Slot
 	switch {
 	case flags["rsa"]:

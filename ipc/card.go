@@ -101,6 +101,8 @@ type CardStatus struct {
 	// AttrsChangeable: the card lets PUT DATA change the algorithm
 	// attributes (extended capabilities, C0).
 	AttrsChangeable bool
+	// KeyImport: the card announces key import (C0).
+	KeyImport bool
 }
 
 // CardOutput answers CardOpSign and CardOpDecipher: the card's response
@@ -221,6 +223,7 @@ func (m *CardStatus) encode(e *encoder) {
 	}
 	e.bool(m.ExtendedAPDU)
 	e.bool(m.AttrsChangeable)
+	e.bool(m.KeyImport)
 }
 
 func (m *CardStatus) decode(d *decoder) {
@@ -249,6 +252,7 @@ func (m *CardStatus) decode(d *decoder) {
 	}
 	m.ExtendedAPDU = d.bool()
 	m.AttrsChangeable = d.bool()
+	m.KeyImport = d.bool()
 }
 
 func (m *CardPublic) encode(e *encoder) {

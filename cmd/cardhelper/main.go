@@ -246,7 +246,7 @@ func operate(card *pcsc.Conn, ref openpgp.PIN, pin []byte, op func(*openpgp.Card
 func status(c *openpgp.Card) (*ipc.CardStatus, error) {
 	d := c.Data
 	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength,
-		AttrsChangeable: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x04 != 0}
+		AttrsChangeable: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x04 != 0, KeyImport: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x20 != 0}
 	for i := range 3 {
 		st.PINMaxLen[i] = uint8(d.PW.MaxLen[i])
 		st.PINTries[i] = uint8(d.PW.Tries[i])

@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	cardpgp "github.com/frontpgp/front/card/openpgp"
@@ -24,6 +25,19 @@ func (s *cardEditSession) generate() {
 	a := s.a
 	if !s.read() {
 		return
+	}
+	if s.st.KeyImport {
+		// gpg asks with cpr_get (GET_LINE); all but no is yes
+		ans := strings.TrimSpace(s.getLine("cardedit.genkeys.backup_enc", "Make off-card backup of encryption key? (Y/n) "))
+		if ans == controlDAnswer {
+			return
+		}
+		if !strings.EqualFold(ans, "n") && !strings.EqualFold(ans, "no") {
+			// the backup means an encryption key made here and imported:
+			// keys travel to a card only through keytocard, not done
+			a.errorf("an off-card backup of the encryption key is not supported by front")
+			return
+		}
 	}
 	for _, k := range s.st.Keys {
 		if cardFprSet(k.Fingerprint) {
