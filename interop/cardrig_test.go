@@ -19,16 +19,22 @@ package interop
 //	                        selected at power-on, as on a YubiKey.
 //	                        blank: no key is generated (with rsa: RSA 2048
 //	                        attributes, empty slots), for gpg --card-edit.
+//	                        claimki: the card claims key import (C0) that
+//	                        it does not do, for generate's backup question.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
-//	cardswap SERIAL|none|back|removing N
+//	cardswap SERIAL|none|back|fresh|removing N
 //	                        a new blank card with SERIAL in the reader
 //	                        instead of the script's; none: the reader
-//	                        empty; back: the script's card again;
-//	                        removing N: the script's card, removed after
-//	                        N APDUs (from pcscd's own power-up on).
+//	                        empty; back: the script's card again; fresh:
+//	                        a new card made as cardrig made the script's
+//	                        (ours and gpg run the same commands on equal
+//	                        cards; kill gpg's agent first, scdaemon caches
+//	                        card state); removing N: the script's card,
+//	                        removed after N APDUs (from pcscd's own
+//	                        power-up on).
 //	cardhold DURATION       another program holds the reader exclusively
 //	                        for DURATION (in the background; cardhold
 //	                        returns once it holds it).
@@ -50,8 +56,8 @@ import (
 
 	"github.com/ebfe/scard"
 	"github.com/frontpgp/front/card/openpgp"
-	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/pcscwait"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -63,12 +69,12 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" {
+		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
 	}
-	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"]}
+	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"]}
 	var slots []openpgp.Slot
 	switch {
 	case flags["rsa"]:
@@ -83,12 +89,16 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	if flags["blank"] {
 		slots = nil
 	}
-	card := cardemu.New(opts)
-	ts.Check(provisionCard(card, slots, flags["holder"]))
+	fresh := func() *cardemu.Card {
+		card := cardemu.New(opts)
+		ts.Check(provisionCard(card, slots, flags["holder"]))
+		return card
+	}
+	card := fresh()
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
-	rc := &rigCard{card: card, own: card}
+	rc := &rigCard{card: card, own: card, fresh: fresh}
 	rigCards.Store(ts, rc)
 	ts.Defer(func() {
 		rigCards.Delete(ts)
@@ -109,15 +119,17 @@ func (rc *rigCard) insertWith(ts *testscript.TestScript, card *cardemu.Card, opt
 	ts.Check(err)
 	rc.slot, rc.card, rc.seen = s, card, 0
 	ts.Check(s.WaitPowered(10 * time.Second))
-	ts.Check(waitCardVisible())
+	ts.Check(pcscwait.WaitVisible(10 * time.Second))
 }
 
 // cmdCardSwap: cardswap SERIAL puts a new blank card with SERIAL into the
 // reader instead of the script's card; cardswap none leaves the reader
-// empty; cardswap back puts the script's card back.
+// empty; cardswap back puts the script's card back; cardswap fresh puts a
+// new card made as cardrig made the script's; cardswap removing N puts the
+// script's card back, to be removed after N APDUs.
 func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 && !(len(args) == 2 && args[0] == "removing") {
-		ts.Fatalf("usage: cardswap SERIAL|none|back|removing N")
+		ts.Fatalf("usage: cardswap SERIAL|none|back|fresh|removing N")
 	}
 	v, ok := rigCards.Load(ts)
 	if !ok {
@@ -135,6 +147,8 @@ func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(200 * time.Millisecond)
 	case "back":
 		rc.insert(ts, rc.own)
+	case "fresh":
+		rc.insert(ts, rc.fresh())
 	case "removing":
 		// the script's card, removed after it answered N more APDUs
 		n, err := strconv.Atoi(args[1])
@@ -178,31 +192,13 @@ func provisionCard(card *cardemu.Card, slots []openpgp.Slot, holder bool) error 
 	return nil
 }
 
-// waitCardVisible waits until a PC/SC client sees the card: pcscd lists
-// it a moment after reading its ATR.
-func waitCardVisible() error {
-	ctx, err := pcsc.Establish()
-	if err != nil {
-		return err
-	}
-	defer ctx.Release()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		conn, err := ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil })
-		if err == nil {
-			return conn.Close()
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-	}
-}
-
 // rigCard is a script's card (own), the card in the reader and its slot
 // (nil: none), and how much of its log cardlog has shown.
 type rigCard struct {
 	own, card *cardemu.Card
 	slot      *cardemu.Slot
 	seen      int
+	fresh     func() *cardemu.Card // a new card made as cardrig made own
 }
 
 // rigCards maps a running script to its card.

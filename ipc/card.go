@@ -13,6 +13,34 @@ const (
 	// ciphertext, or the ephemeral ECDH point (X25519 without the 0x40
 	// prefix); the answer is the plaintext or the shared secret.
 	CardOpDecipher CardOp = 3
+
+	// The administration of --card-edit and --change-pin. Each one is a
+	// single transaction; a blocked PIN gets no command (ErrCodePINBlocked).
+
+	// CardOpCheckPIN is VERIFY of PIN against Ref (0x82 PW1, 0x83 PW3),
+	// then reset: gpg's "verify" (and "admin verify").
+	CardOpCheckPIN CardOp = 4
+	// CardOpPutData writes DOs (PUT DATA each, in order) with PIN as PW3.
+	CardOpPutData CardOp = 5
+	// CardOpChangePIN is CHANGE REFERENCE DATA of Ref (0x81 PW1, 0x83
+	// PW3): PIN is the old one, NewPIN the new one.
+	CardOpChangePIN CardOp = 6
+	// CardOpUnblockPIN sets PW1 to NewPIN and resets its counter after
+	// VERIFY of PIN as PW3 (RESET RETRY COUNTER P1=02).
+	CardOpUnblockPIN CardOp = 7
+	// CardOpResetWithCode sets PW1 to NewPIN with PIN as the resetting
+	// code (RESET RETRY COUNTER P1=00).
+	CardOpResetWithCode CardOp = 8
+	// CardOpSetResetCode writes NewPIN as the resetting code (D3) after
+	// VERIFY of PIN as PW3.
+	CardOpSetResetCode CardOp = 9
+	// CardOpGenerate generates a key pair in Slot (0 signature, 1
+	// decryption, 2 authentication) after VERIFY of PIN as PW3; the
+	// answer is CardPublic. Fingerprint and time are written afterwards
+	// with CardOpPutData, once front has built the key packet.
+	CardOpGenerate CardOp = 10
+
+	maxCardOp = CardOpGenerate
 )
 
 // CardRequest is cardhelper's only request: one card operation inside one
@@ -25,7 +53,22 @@ type CardRequest struct {
 	Serial string
 	PIN    []byte // empty for CardOpStatus
 	Data   []byte // the operation's input; empty for CardOpStatus
+	Ref    uint8  // the PIN of CardOpCheckPIN and CardOpChangePIN
+	NewPIN []byte // the new PIN or resetting code
+	Slot   uint8  // CardOpGenerate's key slot
+	DOs    []CardDO
 }
+
+// CardDO is one data object for PUT DATA; cardhelper writes only the
+// closed set card/openpgp.CheckAdminDO admits.
+type CardDO struct {
+	Tag   uint16
+	Value []byte
+}
+
+// CardPublic answers CardOpGenerate: the new key as the card returns it
+// (RSA modulus and exponent, or the ECC point).
+type CardPublic struct{ Public [][]byte }
 
 // CardKey is one key slot of the card (signature, decryption,
 // authentication, in that order).
@@ -55,6 +98,11 @@ type CardStatus struct {
 	PINTries     [3]uint8
 	Keys         [3]CardKey
 	ExtendedAPDU bool
+	// AttrsChangeable: the card lets PUT DATA change the algorithm
+	// attributes (extended capabilities, C0).
+	AttrsChangeable bool
+	// KeyImport: the card announces key import (C0).
+	KeyImport bool
 }
 
 // CardOutput answers CardOpSign and CardOpDecipher: the card's response
@@ -71,7 +119,10 @@ const (
 	maxCardAttrs  = 32
 	maxCardAID    = 16
 	maxCardPublic = 1 * kib // an RSA 4096 modulus is 512 bytes
-	maxCardCert   = 1 * mib // one certificate of a CardStubsRequest
+	// MaxCardDOs bounds one PUT DATA request: generate writes a
+	// fingerprint and a time for three slots.
+	MaxCardDOs  = 8
+	maxCardCert = 1 * mib // one certificate of a CardStubsRequest
 )
 
 // cardhelper's failures (wrong PIN: ErrCodeBadPassphrase).
@@ -85,22 +136,65 @@ const (
 func (*CardRequest) Type() MsgType { return TypeCardRequest }
 func (*CardStatus) Type() MsgType  { return TypeResult }
 func (*CardOutput) Type() MsgType  { return TypeResult }
+func (*CardPublic) Type() MsgType  { return TypeResult }
 
 func (m *CardRequest) encode(e *encoder) {
 	e.uint(uint64(m.Op))
 	e.string(m.Serial)
 	e.bytes(m.PIN)
 	e.bytes(m.Data)
+	e.uint(uint64(m.Ref))
+	e.bytes(m.NewPIN)
+	e.uint(uint64(m.Slot))
+	e.uint(uint64(len(m.DOs)))
+	for _, o := range m.DOs {
+		e.uint(uint64(o.Tag))
+		e.bytes(o.Value)
+	}
 }
 
 func (m *CardRequest) decode(d *decoder) {
 	m.Op = CardOp(d.uint8())
-	if m.Op < CardOpStatus || m.Op > CardOpDecipher {
+	if m.Op < CardOpStatus || m.Op > maxCardOp {
 		d.err = ErrMalformed
 	}
 	m.Serial = d.string(MaxCardSerial)
 	m.PIN = d.bytes(MaxCardPIN)
 	m.Data = d.bytes(MaxCardData)
+	m.Ref = d.uint8()
+	m.NewPIN = d.bytes(MaxCardPIN)
+	m.Slot = d.uint8()
+	m.DOs = make([]CardDO, d.count(MaxCardDOs))
+	for i := range m.DOs {
+		m.DOs[i].Tag = d.uint16()
+		m.DOs[i].Value = d.bytes(maxCardText)
+	}
+	if d.err == nil && !m.wellFormed() {
+		d.err = ErrMalformed
+	}
+}
+
+// wellFormed checks the fields each operation needs and admits: the PIN
+// reference, the slot, a new PIN, DOs only where they belong.
+func (m *CardRequest) wellFormed() bool {
+	refOK := m.Ref == 0
+	needNew := false
+	switch m.Op {
+	case CardOpCheckPIN:
+		refOK = m.Ref == 0x82 || m.Ref == 0x83
+	case CardOpChangePIN:
+		refOK = m.Ref == 0x81 || m.Ref == 0x83
+		needNew = true
+	case CardOpUnblockPIN, CardOpResetWithCode, CardOpSetResetCode:
+		needNew = true
+	}
+	switch {
+	case !refOK, needNew != (len(m.NewPIN) > 0), m.Slot > 2, m.Slot != 0 && m.Op != CardOpGenerate:
+		return false
+	case (m.Op == CardOpPutData) != (len(m.DOs) > 0):
+		return false
+	}
+	return true
 }
 
 func (m *CardStatus) encode(e *encoder) {
@@ -128,6 +222,8 @@ func (m *CardStatus) encode(e *encoder) {
 		}
 	}
 	e.bool(m.ExtendedAPDU)
+	e.bool(m.AttrsChangeable)
+	e.bool(m.KeyImport)
 }
 
 func (m *CardStatus) decode(d *decoder) {
@@ -155,6 +251,22 @@ func (m *CardStatus) decode(d *decoder) {
 		}
 	}
 	m.ExtendedAPDU = d.bool()
+	m.AttrsChangeable = d.bool()
+	m.KeyImport = d.bool()
+}
+
+func (m *CardPublic) encode(e *encoder) {
+	e.uint(uint64(len(m.Public)))
+	for _, p := range m.Public {
+		e.bytes(p)
+	}
+}
+
+func (m *CardPublic) decode(d *decoder) {
+	m.Public = make([][]byte, d.count(2))
+	for i := range m.Public {
+		m.Public[i] = d.bytes(maxCardPublic)
+	}
 }
 
 func (m *CardOutput) encode(e *encoder) { e.bytes(m.Data) }

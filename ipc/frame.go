@@ -104,7 +104,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenCreate:     1 * kib,
 	TypeTokenList:       64,
 	TypeTokenRevoke:     64,
-	TypeCardRequest:     2 * kib,
+	TypeCardRequest:     8 * kib, // PINs, data, up to MaxCardDOs data objects
 	TypeCardStubs:       4 * mib,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,

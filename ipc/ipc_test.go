@@ -42,6 +42,10 @@ func TestRoundTrip(t *testing.T) {
 			Secring: [][]byte{bytes.Repeat([]byte{9}, 20)}, Problems: []string{"secring.gpg: invalid key data"}},
 		&GnuPGImportRequest{Certs: []byte{0x99, 0, 1, 4}},
 		&GnuPGImportResult{Keys: []ImportedKey{{Fingerprint: []byte{1}, New: true}}, Listing: []SecretEntry{{Fingerprint: []byte{1}, Primary: []byte{1}, Protected: true}}},
+		&CardRequest{Op: CardOpPutData, PIN: []byte("12345678"), DOs: []CardDO{{Tag: 0x5B, Value: []byte("Doe<<Jo")}, {Tag: 0xC4, Value: []byte{1}}}},
+		&CardRequest{Op: CardOpChangePIN, Ref: 0x83, PIN: []byte("12345678"), NewPIN: []byte("87654321")},
+		&CardRequest{Op: CardOpGenerate, Slot: 2, PIN: []byte("12345678")},
+		&CardPublic{Public: [][]byte{{1, 2}, {3}}},
 	}
 	for _, m := range msgs {
 		var buf bytes.Buffer
@@ -145,6 +149,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frame(TypeCertifyRequest, Marshal(&CertifyRequest{Signer: []byte{1}, Items: []CertifyItem{{Class: 0x10, Hashed: []byte{1}}}})))
 	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpDecipher, Data: bytes.Repeat([]byte{0x42}, 32)})))
 	f.Add(frame(TypeResult, Marshal(cardStatusSeed())))
+	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpPutData, PIN: []byte("12345678"), DOs: []CardDO{{Tag: 0x5F2D, Value: []byte("de")}}})))
+	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpResetWithCode, PIN: []byte("abcdefgh"), NewPIN: []byte("123456")})))
+	f.Add(frame(TypeResult, Marshal(&CardPublic{Public: [][]byte{make([]byte, 32)}})))
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
@@ -167,7 +174,7 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(TokenRevokeRequest) }, func() Message { return new(TokenRevokeResult) },
 		func() Message { return new(InquiryToken) },
 		func() Message { return new(CardRequest) }, func() Message { return new(CardStatus) },
-		func() Message { return new(CardOutput) },
+		func() Message { return new(CardOutput) }, func() Message { return new(CardPublic) },
 		func() Message { return new(GnuPGListRequest) }, func() Message { return new(GnuPGListResult) },
 		func() Message { return new(GnuPGImportRequest) }, func() Message { return new(GnuPGImportResult) },
 	}
@@ -266,13 +273,33 @@ func cardStatusSeed() *CardStatus {
 // operation or an over-long field is refused.
 func TestCardLimits(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("x", n) }
-	req := &CardRequest{Op: CardOpDecipher, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData)}
-	var buf bytes.Buffer
-	if err := NewConn(&buf, &buf).Write(req); err != nil {
-		t.Fatalf("card request at its limits: %v", err)
+	dos := make([]CardDO, MaxCardDOs)
+	for i := range dos {
+		dos[i] = CardDO{Tag: 0x5F50, Value: make([]byte, maxCardText)}
+	}
+	for _, req := range []*CardRequest{
+		{Op: CardOpDecipher, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData)},
+		{Op: CardOpPutData, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData), DOs: dos},
+		{Op: CardOpChangePIN, Ref: 0x83, PIN: make([]byte, MaxCardPIN), NewPIN: make([]byte, MaxCardPIN)},
+	} {
+		var buf bytes.Buffer
+		if err := NewConn(&buf, &buf).Write(req); err != nil {
+			t.Fatalf("card request at its limits: %v", err)
+		}
+		var m CardRequest
+		if err := Unmarshal(TypeCardRequest, Marshal(req), &m); err != nil {
+			t.Fatalf("%v: %v", req.Op, err)
+		}
 	}
 	for _, bad := range []*CardRequest{
-		{Op: 0}, {Op: CardOpDecipher + 1},
+		{Op: 0}, {Op: maxCardOp + 1},
+		{Op: CardOpPutData, DOs: append(dos, CardDO{})},
+		{Op: CardOpPutData, DOs: []CardDO{{Value: make([]byte, maxCardText+1)}}},
+		{Op: CardOpSign, DOs: []CardDO{{Tag: 0x5B}}}, {Op: CardOpPutData},
+		{Op: CardOpCheckPIN, Ref: 0x81}, {Op: CardOpChangePIN, Ref: 0x82, NewPIN: []byte("1")},
+		{Op: CardOpChangePIN, Ref: 0x81}, {Op: CardOpSign, Ref: 0x81},
+		{Op: CardOpUnblockPIN}, {Op: CardOpSign, NewPIN: []byte("1")},
+		{Op: CardOpGenerate, Slot: 3}, {Op: CardOpSign, Slot: 1},
 		{Op: CardOpStatus, Serial: long(MaxCardSerial + 1)},
 		{Op: CardOpSign, PIN: make([]byte, MaxCardPIN+1)},
 		{Op: CardOpSign, Data: make([]byte, MaxCardData+1)},

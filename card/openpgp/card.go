@@ -170,10 +170,14 @@ func pinError(err error) error {
 	return err
 }
 
-// ChangePIN is CHANGE REFERENCE DATA (PW1 or PW3): old ‖ new.
+// ChangePIN is CHANGE REFERENCE DATA (PW1 or PW3): old ‖ new. A blocked
+// PIN (counter 0 in c.Data) gets no command: ErrBlocked.
 func (c *Card) ChangePIN(ref PIN, old, new []byte) error {
 	if ref == PW1Other {
 		ref = PW1Sign
+	}
+	if c.TriesLeft(ref) == 0 {
+		return ErrBlocked
 	}
 	data := append(append([]byte{}, old...), new...)
 	defer clear(data)

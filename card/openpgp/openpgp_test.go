@@ -188,5 +188,118 @@ func FuzzParseAppData(f *testing.F) {
 		ParseCardholder(b)
 		ParsePublicKey(b)
 		historicalExtended(b)
+		if fpr, ok := ParseCAFingerprint(string(b)); ok && len(fpr) != 20 {
+			t.Fatalf("%q: %d bytes accepted", b, len(fpr))
+		}
 	})
+}
+
+// TestAdminOperations: the reset code unblocks PW1 (and is refused
+// without a command when not set), PUT DATA of the admin DOs lands on the
+// card, a blocked PW3 gets no CHANGE REFERENCE DATA.
+func TestAdminOperations(t *testing.T) {
+	card, _ := generated(t, cardemu.Options{})
+	m := &memT{card: card}
+	n := m.n
+	err := Run(m, 0, nil, func(c *Card) error { return c.ResetWithCode([]byte("12345678"), []byte("222222")) })
+	if !errors.Is(err, ErrBlocked) || m.n != n+2 { // SELECT and GET DATA only
+		t.Fatalf("no reset code: %v after %d APDUs", err, m.n-n)
+	}
+	attrs, err := AttributesFor(SlotSign, "rsa2048")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dos := map[uint16][]byte{DOName: []byte("Doe<<Jo"), DOLang: []byte("deen"), DOSex: []byte("2"),
+		DOURL: []byte("https://example.org/k"), DOLogin: []byte("jo"), DOPWStatus: {1}, DOAttrs: attrs}
+	err = Run(m, PW3, []byte(cardemu.DefaultPW3), func(c *Card) error {
+		for tag, v := range dos {
+			if err := CheckAdminDO(tag, v); err != nil {
+				return err
+			}
+			if err := c.PutData(tag, v); err != nil {
+				return err
+			}
+		}
+		return c.SetResetCode([]byte("abcdefgh"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Select(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.Cardholder()
+	if err != nil || ch.Name != "Doe<<Jo" || ch.Lang != "deen" || ch.Sex != '2' {
+		t.Fatalf("cardholder %+v, %v", ch, err)
+	}
+	if !c.Data.PW.PW1Multiple || c.Data.Attrs[0].Name() != "rsa2048" || c.Data.PW.Tries[1] != 3 {
+		t.Fatalf("PW %+v attrs %s", c.Data.PW, c.Data.Attrs[0].Name())
+	}
+	if err := Run(m, 0, nil, func(c *Card) error { return c.ResetWithCode([]byte("abcdefgh"), []byte("222222")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(m, PW1Sign, []byte("222222"), func(*Card) error { return nil }); err != nil {
+		t.Fatalf("new PW1 after reset code: %v", err)
+	}
+	for range 3 {
+		Run(m, PW3, []byte("87654321"), func(*Card) error { return nil })
+	}
+	n = m.n
+	err = Run(m, 0, nil, func(c *Card) error { return c.ChangePIN(PW3, []byte(cardemu.DefaultPW3), []byte("87654321")) })
+	if !errors.Is(err, ErrBlocked) || m.n != n+2 {
+		t.Fatalf("blocked PW3: %v after %d APDUs", err, m.n-n)
+	}
+}
+
+func TestCheckAdminDOAndAttributes(t *testing.T) {
+	for _, bad := range []struct {
+		tag uint16
+		v   string
+	}{{DOName, "a\x01"}, {DOName, string(bytes.Repeat([]byte{'a'}, 40))}, {DOLang, "d"}, {DOLang, "DE"},
+		{DOSex, "3"}, {DOPWStatus, "\x02"}, {DOAttrs, "\x99"}, {DOFingerprint, "short"}, {DOCreated + 2, "12345"},
+		{0xD3, "abcdefgh"}, {0x7F21, "x"}} {
+		if CheckAdminDO(bad.tag, []byte(bad.v)) == nil {
+			t.Errorf("DO %X %q accepted", bad.tag, bad.v)
+		}
+	}
+	for _, tc := range []struct {
+		s    Slot
+		name string
+		want string
+	}{{SlotSign, "ed25519", "ed25519"}, {SlotDecrypt, "cv25519", "cv25519"}, {SlotAuth, "nistp256", "nistp256"},
+		{SlotDecrypt, "rsa4096", "rsa4096"}} {
+		b, err := AttributesFor(tc.s, tc.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ParseAttributes(b)
+		if err != nil || a.Name() != tc.want {
+			t.Fatalf("%s in slot %d: %X %v", tc.name, tc.s, b, err)
+		}
+	}
+	for _, tc := range []struct {
+		s    Slot
+		name string
+	}{{SlotSign, "cv25519"}, {SlotDecrypt, "ed25519"}, {SlotSign, "rsa1024"}, {SlotSign, "secp256k1"}} {
+		if _, err := AttributesFor(tc.s, tc.name); err == nil {
+			t.Errorf("%s in slot %d accepted", tc.name, tc.s)
+		}
+	}
+}
+
+func TestParseCAFingerprint(t *testing.T) {
+	want := []byte{0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x12, 0x34, 0x56, 0x78, 0x9A, 0xBC, 0xDE, 0xF0, 0x12, 0x34, 0x56, 0x78}
+	for _, in := range []string{"123456789ABCDEF0123456789ABCDEF012345678", "12:34:56:78:9a:bc:de:f0:12:34:56:78:9A:BC:DE:F0:12:34:56:78",
+		"1234 5678 9ABC DEF0 1234  5678 9ABC DEF0 1234 5678"} {
+		if got, ok := ParseCAFingerprint(in); !ok || !bytes.Equal(got, want) {
+			t.Errorf("%q: %X %v", in, got, ok)
+		}
+	}
+	for _, in := range []string{"", "123456789ABCDEF0123456789ABCDEF0123456", "123456789ABCDEF0123456789ABCDEF012345678 ",
+		"123456789ABCDEF0123456789ABCDEF01234567890", "123456789ABCDEF0123456789ABCDEF01234567G", "::12"} {
+		if _, ok := ParseCAFingerprint(in); ok {
+			t.Errorf("%q accepted", in)
+		}
+	}
 }

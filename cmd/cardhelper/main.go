@@ -66,6 +66,7 @@ func run() int {
 	}
 	req := m.(*ipc.CardRequest)
 	defer clear(req.PIN)
+	defer clear(req.NewPIN)
 	if ctxErr != nil {
 		return fail(cardError(ctxErr))
 	}
@@ -114,7 +115,7 @@ func do(ctx *pcsc.Context, req *ipc.CardRequest) (ipc.Message, error) {
 		return st, nil
 	case ipc.CardOpSign:
 		return operate(card, openpgp.PW1Sign, req.PIN, func(c *openpgp.Card) ([]byte, error) { return c.Sign(req.Data) })
-	default: // ipc.CardOpDecipher: the decoder admits no other op
+	case ipc.CardOpDecipher:
 		return operate(card, openpgp.PW1Other, req.PIN, func(c *openpgp.Card) ([]byte, error) {
 			if c.Data.Attrs[openpgp.SlotDecrypt].Algo == openpgp.AlgoRSA {
 				return c.DecipherRSA(req.Data)
@@ -122,6 +123,91 @@ func do(ctx *pcsc.Context, req *ipc.CardRequest) (ipc.Message, error) {
 			return c.DecipherECDH(req.Data)
 		})
 	}
+	return administer(card, req)
+}
+
+// administer does the operations of --card-edit and --change-pin. The
+// PINs came with the request (front asked before it started us); each
+// operation is one transaction, and a PIN is sent to the card once.
+func administer(card *pcsc.Conn, req *ipc.CardRequest) (ipc.Message, error) {
+	if err := checkPINs(req); err != nil {
+		return nil, err
+	}
+	done := new(ipc.CardOutput)
+	switch req.Op {
+	case ipc.CardOpCheckPIN:
+		return done, openpgp.Run(card, openpgp.PIN(req.Ref), req.PIN, func(*openpgp.Card) error { return nil })
+	case ipc.CardOpPutData:
+		for _, o := range req.DOs {
+			if err := openpgp.CheckAdminDO(o.Tag, o.Value); err != nil {
+				return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: err.Error()}
+			}
+		}
+		return done, openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error {
+			for _, o := range req.DOs {
+				if err := c.PutData(o.Tag, o.Value); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	case ipc.CardOpChangePIN:
+		return done, openpgp.Run(card, 0, nil, func(c *openpgp.Card) error {
+			return c.ChangePIN(openpgp.PIN(req.Ref), req.PIN, req.NewPIN)
+		})
+	case ipc.CardOpUnblockPIN:
+		return done, openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error { return c.UnblockPIN(req.NewPIN) })
+	case ipc.CardOpResetWithCode:
+		return done, openpgp.Run(card, 0, nil, func(c *openpgp.Card) error { return c.ResetWithCode(req.PIN, req.NewPIN) })
+	case ipc.CardOpSetResetCode:
+		return done, openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error { return c.SetResetCode(req.NewPIN) })
+	default: // ipc.CardOpGenerate: the decoder admits no other op
+		out := new(ipc.CardPublic)
+		err := openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error {
+			pk, err := c.Generate(openpgp.Slot(req.Slot))
+			if err != nil {
+				return err
+			}
+			out.Public = publicParts(pk)
+			return nil
+		})
+		return out, err
+	}
+}
+
+// checkPINs refuses PINs shorter than the specification's minimum before
+// any of them reaches the card, where a short one would cost a try (a bad
+// PIN to the caller, as scdaemon reports it).
+func checkPINs(req *ipc.CardRequest) error {
+	short := func(what string, pin []byte, min int) error {
+		if len(pin) < min {
+			return &ipc.Error{Code: ipc.ErrCodeBadPassphrase, Message: fmt.Sprintf("%s shorter than %d characters", what, min)}
+		}
+		return nil
+	}
+	var old, new error
+	switch req.Op {
+	case ipc.CardOpCheckPIN, ipc.CardOpChangePIN:
+		old = short("PIN", req.PIN, openpgp.PIN(req.Ref).MinLen())
+		if req.Op == ipc.CardOpChangePIN {
+			new = short("new PIN", req.NewPIN, openpgp.PIN(req.Ref).MinLen())
+		}
+	case ipc.CardOpPutData, ipc.CardOpUnblockPIN, ipc.CardOpSetResetCode, ipc.CardOpGenerate:
+		old = short("Admin PIN", req.PIN, openpgp.MinPW3)
+		switch req.Op {
+		case ipc.CardOpUnblockPIN:
+			new = short("new PIN", req.NewPIN, openpgp.MinPW1)
+		case ipc.CardOpSetResetCode:
+			new = short("Reset Code", req.NewPIN, openpgp.MinResetCode)
+		}
+	case ipc.CardOpResetWithCode:
+		old = short("Reset Code", req.PIN, openpgp.MinResetCode)
+		new = short("new PIN", req.NewPIN, openpgp.MinPW1)
+	}
+	if old != nil {
+		return old
+	}
+	return new
 }
 
 // noCardRetries are the pauses before looking for the card again.
@@ -159,7 +245,8 @@ func operate(card *pcsc.Conn, ref openpgp.PIN, pin []byte, op func(*openpgp.Card
 // status reads the data objects gpg --card-status shows.
 func status(c *openpgp.Card) (*ipc.CardStatus, error) {
 	d := c.Data
-	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength}
+	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength,
+		AttrsChangeable: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x04 != 0, KeyImport: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x20 != 0}
 	for i := range 3 {
 		st.PINMaxLen[i] = uint8(d.PW.MaxLen[i])
 		st.PINTries[i] = uint8(d.PW.Tries[i])
@@ -200,10 +287,16 @@ func publicKey(c *openpgp.Card, s openpgp.Slot) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return publicParts(pk), nil
+}
+
+// publicParts is a public key as ipc carries it: the ECC point, or RSA
+// modulus and exponent.
+func publicParts(pk openpgp.PublicKey) [][]byte {
 	if pk.Point != nil {
-		return [][]byte{pk.Point}, nil
+		return [][]byte{pk.Point}
 	}
-	return [][]byte{pk.N, pk.E}, nil
+	return [][]byte{pk.N, pk.E}
 }
 
 // cardError gives the card failures their codes; a wrong PIN is a bad

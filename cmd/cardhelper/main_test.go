@@ -19,6 +19,7 @@ import (
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/pcscwait"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
@@ -122,14 +123,12 @@ func provision(t *testing.T) (sig, dec openpgp.PublicKey, fpr []byte) {
 		t.Fatal(err)
 	}
 	defer ctx.Release()
-	var conn *pcsc.Conn
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if conn, err = ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil }); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := ctx.Find(func(*pcsc.Conn) (bool, error) { return true, nil })
+	if err != nil {
+		t.Fatal(err)
 	}
 	defer conn.Close()
 	fpr = bytes.Repeat([]byte{0xA5}, 20)
@@ -221,5 +220,83 @@ func TestLive(t *testing.T) {
 
 	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus, Serial: "DEADBEEF"}, &st); e == nil || e.Code != ipc.ErrCodeNoCard {
 		t.Fatalf("unknown serial: %v", e)
+	}
+}
+
+// TestLiveAdmin drives the administration requests through the sandboxed
+// cardhelper and pcscd: PUT DATA of named DOs, a wrong Admin PIN (one
+// VERIFY, nothing written), a too short PIN (no VERIFY at all), a DO outside
+// the closed set, PIN change, reset code set and used, unblock with PW3,
+// GENERATE (the public key answered is the one the card reports).
+func TestLiveAdmin(t *testing.T) {
+	rig := cardemu.StartRig(t, cardemu.New(cardemu.Options{Serial: serial}), cardemu.InsertOptions{})
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pw3 := []byte(cardemu.DefaultPW3)
+	var out ipc.CardOutput
+	put := &ipc.CardRequest{Op: ipc.CardOpPutData, PIN: pw3, DOs: []ipc.CardDO{
+		{Tag: openpgp.DOName, Value: []byte("Doe<<Jo")}, {Tag: openpgp.DOPWStatus, Value: []byte{1}}}}
+	if e := call(t, put, &out); e != nil {
+		t.Fatalf("put data: %v", e)
+	}
+	var st ipc.CardStatus
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus}, &st); e != nil || st.Name != "Doe<<Jo" || !st.PW1Multiple {
+		t.Fatalf("status after put data: %+v %v", st, e)
+	}
+
+	before := len(rig.Card.Log())
+	put.PIN, put.DOs[0].Value = []byte("87654321"), []byte("X<<Y")
+	if e := call(t, put, &out); e == nil || e.Code != ipc.ErrCodeBadPassphrase {
+		t.Fatalf("wrong admin PIN: %v", e)
+	}
+	if n := verifies(rig.Card.Log()[before:]); n != 1 || rig.Card.Tries()[2] != 2 {
+		t.Fatalf("wrong admin PIN: %d VERIFYs, tries %v", n, rig.Card.Tries())
+	}
+	before = len(rig.Card.Log())
+	put.PIN = []byte("1234567")
+	if e := call(t, put, &out); e == nil || e.Code != ipc.ErrCodeBadPassphrase || verifies(rig.Card.Log()[before:]) != 0 {
+		t.Fatalf("short admin PIN: %v", e)
+	}
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpPutData, PIN: pw3, DOs: []ipc.CardDO{{Tag: 0xD3, Value: []byte("abcdefgh")}}}, &out); e == nil || e.Code != ipc.ErrCodeBadRequest {
+		t.Fatalf("reset code through PUT DATA: %v", e)
+	}
+
+	steps := []struct {
+		name string
+		req  ipc.CardRequest
+	}{
+		{"change PW3", ipc.CardRequest{Op: ipc.CardOpChangePIN, Ref: 0x83, PIN: pw3, NewPIN: []byte("87654321")}},
+		{"set reset code", ipc.CardRequest{Op: ipc.CardOpSetResetCode, PIN: []byte("87654321"), NewPIN: []byte("abcdefgh")}},
+		{"reset with code", ipc.CardRequest{Op: ipc.CardOpResetWithCode, PIN: []byte("abcdefgh"), NewPIN: []byte("222222")}},
+		{"change PW1", ipc.CardRequest{Op: ipc.CardOpChangePIN, Ref: 0x81, PIN: []byte("222222"), NewPIN: []byte("333333")}},
+		{"unblock", ipc.CardRequest{Op: ipc.CardOpUnblockPIN, PIN: []byte("87654321"), NewPIN: []byte("444444")}},
+		{"verify PW1", ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: 0x82, PIN: []byte("444444")}},
+	}
+	for _, s := range steps {
+		if e := call(t, &s.req, &out); e != nil {
+			t.Fatalf("%s: %v", s.name, e)
+		}
+	}
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: 0x82, PIN: []byte("333333")}, &out); e == nil || e.Code != ipc.ErrCodeBadPassphrase {
+		t.Fatalf("old PW1 still accepted: %v", e)
+	}
+
+	var pub ipc.CardPublic
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpGenerate, Slot: 2, PIN: []byte("87654321")}, &pub); e != nil {
+		t.Fatalf("generate: %v", e)
+	}
+	fpr := bytes.Repeat([]byte{0xC7}, 20)
+	meta := &ipc.CardRequest{Op: ipc.CardOpPutData, PIN: []byte("87654321"), DOs: []ipc.CardDO{
+		{Tag: openpgp.DOFingerprint + 2, Value: fpr}, {Tag: openpgp.DOCreated + 2, Value: openpgp.EncodeTime(1700000000)}}}
+	if e := call(t, meta, &out); e != nil {
+		t.Fatalf("key meta: %v", e)
+	}
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus}, &st); e != nil {
+		t.Fatal(e)
+	}
+	k := st.Keys[2]
+	if len(pub.Public) != 1 || len(k.Public) != 1 || !bytes.Equal(k.Public[0], pub.Public[0]) || !bytes.Equal(k.Fingerprint, fpr) || k.Created != 1700000000 {
+		t.Fatalf("generated %X, card has %+v", pub.Public, k)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -36,17 +37,47 @@ func (a *app) cardStatusCmd(args []string) error {
 	if len(args) != 0 {
 		return &usageError{"usage: gpg [options] --card-status"}
 	}
-	var st ipc.CardStatus
-	if err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus}, &st); err != nil {
-		var e *ipc.Error
-		if errors.As(err, &e) && e.Code == ipc.ErrCodeNoCard {
-			fmt.Fprintln(a.stderr, "gpg: selecting card failed: No such device")
-			fmt.Fprintln(a.stderr, "gpg: OpenPGP card not available: No such device")
+	st, err := a.readCard("", true)
+	if err != nil {
+		if errors.Is(err, errNoCard) {
 			a.exitCode = 2
 			return nil
 		}
 		return err
 	}
+	return a.printCard(a.stdout, st)
+}
+
+// errNoCard is a card status read that found no card (already reported).
+var errNoCard = errors.New("no card")
+
+// readCard reads the status of the card with serial ("" any); without a
+// card it prints gpg's two lines and returns errNoCard. With announce, it
+// emits CARDCTRL as gpg's first card access does (3 and the AID, or 4).
+func (a *app) readCard(serial string, announce bool) (*ipc.CardStatus, error) {
+	var st ipc.CardStatus
+	if err := cardCall(&ipc.CardRequest{Op: ipc.CardOpStatus, Serial: serial}, &st); err != nil {
+		var e *ipc.Error
+		if errors.As(err, &e) && e.Code == ipc.ErrCodeNoCard {
+			if announce {
+				a.status.Emit("CARDCTRL", "4")
+			}
+			fmt.Fprintln(a.stderr, "gpg: selecting card failed: No such device")
+			fmt.Fprintln(a.stderr, "gpg: OpenPGP card not available: No such device")
+			return nil, errNoCard
+		}
+		return nil, err
+	}
+	if announce {
+		a.status.Emit("CARDCTRL", "3", fmt.Sprintf("%X", st.AID))
+	}
+	return &st, nil
+}
+
+// printCard prints st as --card-status does (gpg's current_card_status):
+// human-readable, or the --with-colons records; the card's keys get
+// their secret-store stubs first, as gpg's LEARN does.
+func (a *app) printCard(w io.Writer, st *ipc.CardStatus) error {
 	aid, err := cardpgp.ParseAID(st.AID)
 	if err != nil {
 		return err
@@ -59,12 +90,12 @@ func (a *app) cardStatusCmd(args []string) error {
 	}
 	// as gpg's LEARN does, the card's keys get secret-store stubs first,
 	// so the key info below already shows them on the card
-	a.learnCard(&st)
+	a.learnCard(st)
 	if a.opts.has("with-colons") {
-		fmt.Fprint(a.stdout, cardColons(&st, aid, attrs))
+		fmt.Fprint(w, cardColons(st, aid, attrs))
 	} else {
-		fmt.Fprint(a.stdout, cardHuman(&st, aid, attrs))
-		fmt.Fprint(a.stdout, a.cardKeyInfo(&st))
+		fmt.Fprint(w, cardHuman(st, aid, attrs))
+		fmt.Fprint(w, a.cardKeyInfo(st))
 	}
 	return nil
 }

@@ -301,6 +301,13 @@ func (a *app) askCardPIN(key *packet.PublicKey, st *ipc.CardStatus, slot cardpgp
 	}
 	q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, KeyFingerprint: key.Fingerprint,
 		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(st, slot), Attempt: 1}
+	return a.askPINInquiry(q)
+}
+
+// askPINInquiry asks q, a card's PIN (or Admin PIN, Reset Code), from
+// the sources of a passphrase without the cache; the answer is a copy the
+// caller wipes.
+func (a *app) askPINInquiry(q *ipc.Inquiry) ([]byte, error) {
 	a.askingPIN = true
 	pin, ok, err := a.answerInquiryOnce(q)
 	a.askingPIN = false

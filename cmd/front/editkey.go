@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,27 +26,10 @@ import (
 
 const controlDAnswer = "\x04"
 
-// openTerminal gives the session gpg's terminal: prompts and listings go
-// to /dev/tty (stderr without one), answers come from it unless there is
-// a command fd. The returned function closes it.
-func (s *editSession) openTerminal() func() {
-	s.tty = s.a.stderr
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return func() {}
-	}
-	s.tty = tty
-	if !s.a.commandFD() {
-		s.in = bufio.NewReader(tty)
-	}
-	return func() { tty.Close() }
-}
-
 type editSession struct {
+	menuIO
 	a        *app
 	k        *editKey
-	tty      io.Writer
-	in       *bufio.Reader // the terminal when there is no command fd
 	cmds     []string
 	haveCmds bool
 	selUID   map[string]bool // by user ID packet
@@ -134,9 +114,9 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 			a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 		}
 	}
-	s := &editSession{a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
+	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
-	defer s.openTerminal()()
+	defer s.openTerminal(false)()
 	s.haveSec = a.hasSecret(k.e.PrimaryKey)
 	if seckeyCheck && s.haveSec {
 		fmt.Fprintf(s.tty, "Secret key is available.\n")
@@ -144,39 +124,6 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 		fmt.Fprintf(s.tty, "Secret subkeys are available.\n")
 	}
 	return s.loop()
-}
-
-// getLine is cpr_get: the command fd, else the terminal; a cancel (end of
-// file, Ctrl-D) is Ctrl-D.
-func (s *editSession) getLine(keyword, prompt string) string {
-	if s.a.commandFD() {
-		ans, canceled := s.a.cprGet("GET_LINE", keyword)
-		if canceled {
-			return controlDAnswer
-		}
-		return ans
-	}
-	if s.in == nil {
-		if s.a.opts.has("batch") {
-			panic(errBatchInput)
-		}
-		return controlDAnswer
-	}
-	fmt.Fprint(s.tty, prompt)
-	line, err := s.in.ReadString('\n')
-	if err != nil && line == "" {
-		return controlDAnswer
-	}
-	return strings.TrimRight(line, "\r\n")
-}
-
-// askYes is cpr_get_answer_is_yes.
-func (s *editSession) askYes(keyword, prompt string) bool {
-	if s.a.commandFD() {
-		return s.a.cprGetBool(keyword)
-	}
-	ans := strings.ToLower(strings.TrimSpace(s.getLine(keyword, prompt)))
-	return ans == "y" || ans == "yes"
 }
 
 type editCmd struct {
@@ -818,6 +765,19 @@ func (s *editSession) setDisabled(disable bool) error {
 
 // askUserID is keygen.c's ask_user_id(1, 1, keyblock); "" when canceled.
 func (s *editSession) askUserID() string {
+	return s.askNewUserID(func(uid string) bool {
+		for _, u := range s.uids() {
+			if !u.Attribute && u.Text == uid {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// askNewUserID is keygen.c's ask_user_id; exists says whether the key has
+// the user ID already (nil for a new key); "" when canceled.
+func (s *menuIO) askNewUserID(exists func(uid string) bool) string {
 	w := s.tty
 	var name, mail, comment string
 	haveName, haveMail, haveComment := false, false, false
@@ -877,13 +837,9 @@ func (s *editSession) askUserID() string {
 			fail = true
 			fmt.Fprintf(w, "Please don't put the email address into the real name or the comment\n")
 		}
-		if !fail {
-			for _, u := range s.uids() {
-				if !u.Attribute && u.Text == uid {
-					fmt.Fprintf(w, "Such a user ID already exists on this key!\n")
-					fail = true
-				}
-			}
+		if !fail && exists != nil && exists(uid) {
+			fmt.Fprintf(w, "Such a user ID already exists on this key!\n")
+			fail = true
 		}
 		for {
 			var ans string
@@ -987,7 +943,7 @@ func (s *editSession) delUID() bool {
 }
 
 // askExpire is ask_expiredate: the absolute expiry (0: never).
-func (s *editSession) askExpire() (int64, bool) {
+func (s *menuIO) askExpire() (int64, bool) {
 	w := s.tty
 	fmt.Fprintf(w, "Please specify how long the key should be valid.\n"+
 		"         0 = key does not expire\n"+

@@ -213,6 +213,7 @@ const (
 	errNotProcessed      = 52
 	errWrongKeyUsage     = 125
 	errForbidden         = 251
+	errTooLarge          = 67
 )
 
 func gpgError(source, code int) int { return source<<24 | code }

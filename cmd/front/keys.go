@@ -245,6 +245,25 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 		return &exitError{2, "key generation returned an invalid key"}
 	}
 	e := el[0]
+	return a.keyGenerated(&newKey{e: e})
+}
+
+// newKey is a key just generated, by keyhelper or on a card.
+type newKey struct {
+	e *openpgp.Entity
+	// onCard: the keys are on a card; stored runs once the public key is
+	// in the store (the stubs are written there) and revocation is the
+	// card's revocation signature (nil if the card made none).
+	onCard     bool
+	stored     func()
+	revocation []byte
+}
+
+// keyGenerated stores the public key of a new key and does what gpg does
+// after generating one: ultimate ownertrust, the revocation certificate,
+// KEY_CREATED and the listing.
+func (a *app) keyGenerated(nk *newKey) error {
+	e := nk.e
 	unlock, err := a.store.Lock()
 	if err != nil {
 		return err
@@ -255,20 +274,38 @@ func (a *app) generate(req *ipc.GenerateRequest) error {
 		return err
 	}
 	a.certs = append(a.certs, e)
+	if nk.stored != nil {
+		nk.stored()
+	}
 	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	// gpg marks a key it generates ultimately trusted in its trustdb
 	if err := a.updateOwnertrust(fpr, trust.Ultimate); err != nil {
 		return err
 	}
-	a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
-	a.status.Emit("KEY_CONSIDERED", fpr, "0")
-	a.storeRevocation(e)
+	switch {
+	case !nk.onCard:
+		a.infof("key %016X marked as ultimately trusted", e.PrimaryKey.KeyId)
+		a.status.Emit("KEY_CONSIDERED", fpr, "0")
+		a.storeRevocation(e)
+	case nk.revocation != nil:
+		// gpg's trustdb says nothing: the agent learns the card's keys
+		// only later, so gpg does not count the key as its own yet
+		a.writeRevocation(e, nk.revocation, true)
+	}
 	kind := "P"
 	if len(e.Subkeys) > 0 {
 		kind = "B"
 	}
 	a.status.Emit("KEY_CREATED", kind, fpr)
-	if !a.opts.has("batch") {
+	switch {
+	case a.opts.has("batch"):
+	case nk.onCard:
+		// gpg lists it before its trustdb counts it as its own key: no
+		// trustdb check, no validity
+		a.listNoValidity = true
+		defer func() { a.listNoValidity = false }()
+		return a.writeListing([]*openpgp.Entity{e}, false, "", nil)
+	default:
 		hdr := a.listingPrologue()
 		return a.writeListing([]*openpgp.Entity{e}, false, "", &hdr)
 	}
@@ -836,6 +873,7 @@ func (a *app) writeListing(ents []*openpgp.Entity, secret bool, header string, h
 		FastList: a.opts.has("fast-list-mode"), WithKeyOrigin: a.opts.has("with-key-origin"),
 		ShowUnusableUIDs: lo&listShowUnusableUIDs != 0, ShowUnusableSubkeys: lo&listShowUnusableSubkeys != 0,
 		HideUsage: lo&listShowUsage == 0, HideUIDValidity: lo&listShowUIDValidity == 0,
+		NoValidity: a.listNoValidity,
 	}
 	if hdr != nil {
 		opt.Trust = *hdr

@@ -55,9 +55,11 @@ type app struct {
 	keyringCerts openpgp.EntityList
 	secrets      map[string]store.SecretInfo
 	askingPIN    bool // the question being asked is a card's PIN (not cached)
-	prestarted   *helperProc
-	termLine     *termLine     // progress line on a terminal stderr (progress.go)
-	fe           frontendState // --command-fd and status-protocol state (commandfd.go)
+	// listNoValidity lists without validity (a key just generated on a card)
+	listNoValidity bool
+	prestarted     *helperProc
+	termLine       *termLine     // progress line on a terminal stderr (progress.go)
+	fe             frontendState // --command-fd and status-protocol state (commandfd.go)
 	// gpgv is set when invoked as gpgv (gpgv.go): only the --keyring
 	// certificates, no store, no TRUST_ lines, no FAILURE lines.
 	gpgv             bool
@@ -284,6 +286,10 @@ func (a *app) dispatch() error {
 		return a.showKeysCmd(args)
 	case "card-status":
 		return a.cardStatusCmd(args)
+	case "edit-card":
+		return a.cardEditCmd(args)
+	case "change-pin":
+		return a.changePINCmd(args)
 	case "list-signatures":
 		return a.listSigsCmd(args, a.opts.has("with-sig-check"), false)
 	case "check-signatures":

@@ -64,7 +64,6 @@ func armorRevocation(w io.Writer, sig []byte) error {
 // revocation certificate (reason 0) goes to openpgp-revocs.d/FPR.rev,
 // after a text that explains it, with a colon before its armor.
 func (a *app) storeRevocation(e *openpgp.Entity) {
-	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	raw, err := a.store.GetRaw(e.PrimaryKey.Fingerprint)
 	if err != nil {
 		a.infof("no revocation certificate made: %v", err)
@@ -81,6 +80,14 @@ func (a *app) storeRevocation(e *openpgp.Entity) {
 		a.infof("Note: no revocation certificate made: %v", err)
 		return
 	}
+	a.writeRevocation(e, sig, false)
+}
+
+// writeRevocation stores sig, the revocation of e, as gen_standard_revoke
+// does; with considered, KEY_CONSIDERED comes where gpg's lookup of the
+// key emits it, after the directory is made.
+func (a *app) writeRevocation(e *openpgp.Entity, sig []byte, considered bool) {
+	fpr := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	var b bytes.Buffer
 	b.WriteString("This is a revocation certificate for the OpenPGP key:\n\n")
 	b.WriteString(revocationKeyLine(e, a))
@@ -108,6 +115,9 @@ func (a *app) storeRevocation(e *openpgp.Entity) {
 			return
 		}
 		a.infof("directory '%s' created", dir)
+	}
+	if considered {
+		a.status.Emit("KEY_CONSIDERED", fpr, "0")
 	}
 	name := filepath.Join(dir, fpr+".rev")
 	if err := store.WriteAtomic(name, b.Bytes(), 0o600); err != nil {
@@ -151,8 +161,8 @@ func (a *app) genRevokeCmd(args []string) (err error) {
 	}
 	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 	e := k.e
-	s := &editSession{a: a, k: k}
-	defer s.openTerminal()()
+	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k}
+	defer s.openTerminal(false)()
 	w := s.tty
 	fmt.Fprintf(w, "\nsec  %s/%016X %s %s\n", keylist.AlgoName(e.PrimaryKey), e.PrimaryKey.KeyId, e.PrimaryKey.CreationTime.UTC().Format("2006-01-02"), printable(primaryUserID(e)))
 	fmt.Fprintln(w)

@@ -82,6 +82,10 @@ type Options struct {
 	// Decoy adds a second applet (DecoyAID) that is selected at power-on
 	// and whose selection deselects OpenPGP and clears its PIN state.
 	Decoy bool
+	// ClaimKeyImport sets the "key import" bit of the extended
+	// capabilities (C0), which makes gpg's generate ask about an off-card
+	// backup. The card imports no keys all the same: for dialog tests.
+	ClaimKeyImport bool
 }
 
 // Command is one command APDU header as the card received it.

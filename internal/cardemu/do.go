@@ -82,10 +82,15 @@ func (c *Card) appRelated() []byte {
 }
 
 // extCaps is C0: GET CHALLENGE, PW status changeable, algorithm attributes
-// changeable; no secure messaging, no key import, no private DOs, no KDF;
-// challenge ≤ 255, certificate ≤ 2048, special DOs ≤ 255 bytes.
+// changeable; no secure messaging, no key import (unless claimed), no
+// private DOs, no KDF; challenge ≤ 255, certificate ≤ 2048, special DOs ≤
+// 255 bytes.
 func (c *Card) extCaps() []byte {
-	return []byte{0x40 | 0x10 | 0x04, 0x00, 0x00, 0xFF, 0x08, 0x00, 0x00, 0xFF, 0x00, 0x00}
+	caps := byte(0x40 | 0x10 | 0x04)
+	if c.opts.ClaimKeyImport {
+		caps |= 0x20
+	}
+	return []byte{caps, 0x00, 0x00, 0xFF, 0x08, 0x00, 0x00, 0xFF, 0x00, 0x00}
 }
 
 func (c *Card) extLengthInfo() []byte {
