@@ -149,6 +149,7 @@ fuzz: check-go
 	$(GO) test ./pgp -run '^$$' -fuzz 'FuzzReadCardStubs$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrderJournal$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/keybox -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/trustdb -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./gnupg/agentkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)

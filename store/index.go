@@ -857,6 +857,9 @@ func refresh(certDir string, d *indexData, cleanTemps bool, order ...[]byte) (bo
 		d.rejected = append(d.rejected, oldRej[ds.name]...)
 	}
 	sort.Slice(d.certs, func(i, j int) bool { return bytes.Compare(d.certs[i].fpr, d.certs[j].fpr) < 0 })
+	if len(order) == 0 {
+		order = readOrderJournal(certDir)
+	}
 	d.numberNew(order)
 	ino, mtime, err := statDir(certDir)
 	if err != nil {
@@ -867,8 +870,9 @@ func refresh(certDir string, d *indexData, cleanTemps bool, order ...[]byte) (bo
 }
 
 // numberNew gives certificates without a sequence number the next ones:
-// first those in order (a writer's own insertion order), then the rest by
-// file time, so a rebuilt index keeps the order certificates came in.
+// first those in order (a writer's own insertion order, or the journal a
+// killed writer left: orderjournal.go), then the rest by file time, so a
+// rebuilt index keeps the order certificates came in.
 func (d *indexData) numberNew(order [][]byte) {
 	var max uint64
 	var fresh []*certRecord

@@ -567,6 +567,9 @@ func (b *Batch) Commit() error {
 		}
 		files = append(files, staged{tmp, final})
 	}
+	if err := writeOrderJournal(s.certDir(), b.order); err != nil {
+		return err
+	}
 	// Many files: one syncfs for all of them instead of an fsync each.
 	if !syncEach {
 		if err := syncFS(s.certDir()); err != nil {
@@ -608,7 +611,11 @@ func (b *Batch) Commit() error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.saveIndex(d)
+	if err := s.saveIndex(d); err != nil {
+		return err
+	}
+	os.Remove(orderJournalPath(s.certDir()))
+	return nil
 }
 
 // writeTemp writes data to a new temp file in dir (fsync'ed if sync).
