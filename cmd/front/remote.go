@@ -234,7 +234,7 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 	}
 	if fpr != nil && err == nil {
 		a.remoteHost = host
-		err = a.callKeyhelper(false, req, res)
+		err = a.serveRemoteKey(req, res, fpr)
 		a.remoteHost = ""
 	}
 	a.logRemoteUse(host, req.Type(), fpr, err)
@@ -242,6 +242,71 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 		err = &ipc.Error{Code: ipc.ErrCodeCanceled, Message: "no passphrase given on the signing machine"}
 	}
 	return res, err
+}
+
+// remotePrompt is prompt, for a request served for a remote machine,
+// headed by the host that asks and what for.
+func (a *app) remotePrompt(prompt string) string {
+	if a.remoteHost == "" {
+		return prompt
+	}
+	return fmt.Sprintf("%s asks over front ssh to %s.\n%s", a.remoteHost, opName(a.keyhelperOp), prompt)
+}
+
+// serveRemoteKey does a forwarded sign or decrypt request with the key
+// fpr: on its card as a local card operation does (the card matched by
+// serial, the PIN asked here, never retried), else with a fresh
+// restricted keyhelper. res is the request's result.
+func (a *app) serveRemoteKey(req, res ipc.Message, fpr []byte) error {
+	k := a.keyByFingerprint(fpr)
+	serial := ""
+	if k != nil {
+		serial = a.cardOf(k.PublicKey)
+	}
+	if serial == "" {
+		return a.callKeyhelper(false, req, res)
+	}
+	// what an earlier request left is not this one's failure
+	a.fe.passFailure, a.badPassphrase = nil, false
+	a.keyhelperOp = req.Type()
+	var err error
+	switch r := req.(type) {
+	case *ipc.SignRequest:
+		out := res.(*ipc.SignResult)
+		out.Signature, err = a.cardSignature(k.PublicKey, serial, r)
+	case *ipc.DecryptRequest:
+		out := res.(*ipc.DecryptResult)
+		out.Cipher, out.SessionKey, err = a.cardSessionKey(k.PublicKey, serial, r.PKESK)
+	}
+	return remoteCardError(err)
+}
+
+// remoteCardError is a local card failure as the answer to a remote
+// request: the ipc code from which the remote front's cardCallFailed
+// gives the same gpg error as a local card operation (Bad PIN, PIN
+// blocked, Card not present, Card removed, Card error); a PIN that was not
+// given is a cancelled request, as for a passphrase.
+func remoteCardError(err error) error {
+	var cf *cardFailure
+	if !errors.As(err, &cf) {
+		return err
+	}
+	e := &ipc.Error{Code: ipc.ErrCodeCanceled, Message: cf.msg}
+	switch cf.code & 0xffff {
+	case errBadPIN, errBadPassphrase:
+		e.Code = ipc.ErrCodeBadPassphrase
+	case errPINBlocked:
+		e.Code = ipc.ErrCodePINBlocked
+	case errCardNotPresent:
+		e.Code = ipc.ErrCodeNoCard
+	case errCardRemoved:
+		e.Code = ipc.ErrCodeCardError
+	case errCard:
+		e.Code, e.Message = ipc.ErrCodeCardError, strings.TrimPrefix(cf.msg, "Card error: ")
+	case errBadData:
+		e.Code = ipc.ErrCodeBadData
+	}
+	return e
 }
 
 // logRemoteUse appends one line to the remote use log of this home.
