@@ -229,18 +229,27 @@ func (a *app) findCard(serial, short string) (*ipc.CardStatus, error) {
 		if other {
 			what = "Please remove the current card and insert the one with serial number"
 		}
-		if err := a.startPinentry(conf); err != nil {
+		if err := a.askForCard(conf, what+":\n\n  "+keylist.CardNumber(serial)+"\n  "); err != nil {
 			return nil, err
 		}
-		if a.pin == nil {
-			return nil, a.pinFailure()
-		}
-		err = a.pin.Confirm(pinentry.Request{Desc: what + ":\n\n  " + keylist.CardNumber(serial) + "\n  "})
-		if err != nil {
-			a.pinentryFailed(err)
-			return nil, a.pinFailure()
-		}
 	}
+}
+
+// askForCard puts findCard's dialog desc to the pinentry; an error (a
+// cancel among them) ends the search.
+func (a *app) askForCard(conf *agentConfig, desc string) error {
+	defer a.holdSSH()()
+	if err := a.startPinentry(conf); err != nil {
+		return err
+	}
+	if a.pin == nil {
+		return a.pinFailure()
+	}
+	if err := a.pin.Confirm(pinentry.Request{Desc: a.remotePrompt(desc)}); err != nil {
+		a.pinentryFailed(err)
+		return a.pinFailure()
+	}
+	return nil
 }
 
 // pinFailure is the pinentry failure pinentryFailed recorded, as a card

@@ -189,7 +189,13 @@ func (a *app) sshCmd(args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
+	mu.Lock()
+	err = cmd.Start()
+	if err == nil {
+		a.sshProc = cmd.Process
+	}
+	mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("starting ssh: %w", err)
 	}
 	go func() {
@@ -242,6 +248,19 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 		err = &ipc.Error{Code: ipc.ErrCodeCanceled, Message: "no passphrase given on the signing machine"}
 	}
 	return res, err
+}
+
+// holdSSH stops front ssh's ssh while a forwarded request's question is
+// asked here, on the terminal or through a pinentry that may use it: ssh
+// reads the same terminal and forwards what it reads to the remote
+// machine, so a PIN or passphrase typed while it reads could go there.
+// The returned function lets ssh go on.
+func (a *app) holdSSH() func() {
+	p := a.sshProc
+	if p == nil || a.remoteHost == "" || p.Signal(syscall.SIGSTOP) != nil {
+		return func() {}
+	}
+	return func() { p.Signal(syscall.SIGCONT) }
 }
 
 // remotePrompt is prompt, for a request served for a remote machine,
@@ -328,6 +347,7 @@ func (a *app) logRemoteUse(host string, t ipc.MsgType, fpr []byte, err error) {
 // confirmRemote asks the local pinentry whether host may use key fpr for
 // op (gpg-agent.conf: remote-confirm); a no is a cancelled request.
 func (a *app) confirmRemote(host string, op ipc.MsgType, fpr []byte) error {
+	defer a.holdSSH()()
 	if err := a.startPinentry(a.agentConf()); err != nil {
 		return err
 	}
