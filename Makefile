@@ -38,9 +38,10 @@ FUZZTIME_PARSERS ?= 8s
 # benchmark (bench/net.sh): sks (a real HKP keyserver on loopback).
 # Smart card tests: pcscd and vsmartcard-vpcd (the reader the emulator in
 # internal/cardemu plugs into), scdaemon and opensc (the oracles that the
-# emulated card is realistic).
+# emulated card is realistic); opensc-pkcs11, the PKCS#11 module ssh logs
+# in with a card's authentication key through (card_ssh_auth.txtar).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc \
+	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc opensc-pkcs11 \
 	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
