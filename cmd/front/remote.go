@@ -202,6 +202,8 @@ func (a *app) sshCmd(args []string) error {
 		for s := range sigs {
 			if s == syscall.SIGTERM || s == syscall.SIGHUP {
 				cmd.Process.Signal(s)
+				// a held ssh (holdSSH) gets the signal only once it runs
+				cmd.Process.Signal(syscall.SIGCONT)
 			}
 		}
 	}()
