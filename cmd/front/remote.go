@@ -237,14 +237,14 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 	default:
 		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "not allowed over a remote signer"}
 	}
+	a.remoteHost = host
 	if fpr != nil && a.agentConf().remoteConfirm {
 		err = a.confirmRemote(host, req.Type(), fpr)
 	}
 	if fpr != nil && err == nil {
-		a.remoteHost = host
 		err = a.serveRemoteKey(req, res, fpr)
-		a.remoteHost = ""
 	}
+	a.remoteHost = ""
 	a.logRemoteUse(host, req.Type(), fpr, err)
 	if err == errNoPassphrase {
 		err = &ipc.Error{Code: ipc.ErrCodeCanceled, Message: "no passphrase given on the signing machine"}
