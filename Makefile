@@ -11,7 +11,7 @@
 #   make bench     sign/verify timing, ours vs gpg; then bench-net
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
-#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold
+#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold; ours through front ssh
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -162,9 +162,10 @@ bench-net: build
 bench-remote: build
 	bash bench/remote.sh
 
-# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold
+# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold;
+# then ours from a remote home through front ssh over a loopback sshd vs ours locally
 bench-card: build
-	bash bench/card.sh
+	bash bench/card.sh -remote
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's

@@ -1,12 +1,14 @@
 package netpeers
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -126,4 +128,32 @@ func (s *SSHD) Stop() {
 		_ = syscall.Kill(s.Pid, syscall.SIGKILL)
 		<-s.exited
 	}
+}
+
+// FrontSession opens `front ssh` (front: the binary under its own name)
+// to s's "remote" with env added (GNUPGHOME of the local side, say); its
+// remote command prints the forwarded socket's path and waits on its
+// stdin. It returns that path and a function that ends the session.
+func (s *SSHD) FrontSession(front string, env ...string) (sock string, stop func(), err error) {
+	session := exec.Command(front, "ssh", "-F", s.Config, "remote", `echo "$FRONT_REMOTE_SIGNER"; read x`)
+	session.Env = append(os.Environ(), env...)
+	session.Stderr = os.Stderr
+	in, err := session.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := session.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := session.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { in.Close(); session.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("front ssh printed no socket path: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
 }
