@@ -199,11 +199,7 @@ func remoteRounds(n int, ours, dir, local, pub string, sign func(bin, home strin
 	if err := os.WriteFile(filepath.Join(local, "gpg.conf"), []byte("pinentry-mode loopback\npassphrase-file "+pin+"\n"), 0o600); err != nil {
 		return err
 	}
-	front, err := filepath.EvalSymlinks(ours)
-	if err != nil {
-		return err
-	}
-	sock, stop, err := sshd.FrontSession(front, "GNUPGHOME="+local)
+	sock, stop, err := sshd.FrontSession(ours, "GNUPGHOME="+local)
 	if err != nil {
 		return err
 	}

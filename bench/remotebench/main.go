@@ -76,12 +76,7 @@ func run(n int, ours string) error {
 		return err
 	}
 
-	// front ssh is front's own command: the binary under its own name
-	front, err := filepath.EvalSymlinks(ours)
-	if err != nil {
-		return err
-	}
-	sock, stop, err := sshd.FrontSession(front, "GNUPGHOME="+local)
+	sock, stop, err := sshd.FrontSession(ours, "GNUPGHOME="+local)
 	if err != nil {
 		return err
 	}

@@ -130,11 +130,16 @@ func (s *SSHD) Stop() {
 	}
 }
 
-// FrontSession opens `front ssh` (front: the binary under its own name)
-// to s's "remote" with env added (GNUPGHOME of the local side, say); its
+// FrontSession opens `front ssh` to s's "remote" with env added
+// (GNUPGHOME of the local side, say); ours is front under any name (front
+// ssh is front's own command: it runs the binary under its own name). The
 // remote command prints the forwarded socket's path and waits on its
 // stdin. It returns that path and a function that ends the session.
-func (s *SSHD) FrontSession(front string, env ...string) (sock string, stop func(), err error) {
+func (s *SSHD) FrontSession(ours string, env ...string) (sock string, stop func(), err error) {
+	front, err := filepath.EvalSymlinks(ours)
+	if err != nil {
+		return "", nil, err
+	}
 	session := exec.Command(front, "ssh", "-F", s.Config, "remote", `echo "$FRONT_REMOTE_SIGNER"; read x`)
 	session.Env = append(os.Environ(), env...)
 	session.Stderr = os.Stderr
