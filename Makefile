@@ -13,7 +13,7 @@
 #   make bench-net key retrieval on loopback (sks, WKD as root), ours vs gpg with a cold and a warm dirmngr
 #   make bench-remote  sign through front ssh over a loopback sshd (root) vs a local sign
 #   make bench-migrate moving in from a GnuPG home with the Debian keyring, ours vs gpg's import
-#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold
+#   make bench-card    card sign 1 KiB on the emulated card (root): ours vs gpg+scdaemon, warm and cold; ours through front ssh
 
 export PATH := /usr/local/go/bin:$(PATH)
 export CGO_ENABLED := 1
@@ -40,9 +40,10 @@ FUZZTIME_PARSERS ?= 8s
 # benchmark (bench/net.sh): sks (a real HKP keyserver on loopback).
 # Smart card tests: pcscd and vsmartcard-vpcd (the reader the emulator in
 # internal/cardemu plugs into), scdaemon and opensc (the oracles that the
-# emulated card is realistic).
+# emulated card is realistic); opensc-pkcs11, the PKCS#11 module ssh logs
+# in with a card's authentication key through (card_ssh_auth.txtar).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc \
+	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc opensc-pkcs11 \
 	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
@@ -195,9 +196,10 @@ bench-net: build
 bench-remote: build
 	bash bench/remote.sh
 
-# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold
+# card signing on the emulated card (pcscd + vpcd, root): ours vs gpg+scdaemon warm and cold;
+# then ours from a remote home through front ssh over a loopback sshd vs ours locally
 bench-card: build
-	bash bench/card.sh
+	bash bench/card.sh -remote
 
 # Certificate store: Debian keyring import vs gpg and rnpkeys, lookups in
 # it and in a synthetic 100,000-certificate store (several minutes: gpg's

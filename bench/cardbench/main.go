@@ -10,7 +10,13 @@
 // cold (gpgconf --kill all before each round). Rounds alternate; each is a
 // full process run timed around fork+exec+wait.
 //
-//	go run ./bench/cardbench -n 20 -ours bin/gpg
+// With -remote, ours also signs from a "remote" home (the public key only)
+// through front ssh over a loopback sshd (internal/netpeers), the remote
+// front given FRONT_REMOTE_SIGNER as in bench/remotebench; the local side
+// takes the PIN by loopback from its gpg.conf. Those rounds alternate
+// with local ones of ours.
+//
+//	go run ./bench/cardbench -n 20 -ours bin/gpg [-remote]
 package main
 
 import (
@@ -24,13 +30,15 @@ import (
 	"time"
 
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/netpeers"
 )
 
 func main() {
 	n := flag.Int("n", 20, "rounds")
 	ours := flag.String("ours", "bin/gpg", "front, invoked as gpg")
+	remote := flag.Bool("remote", false, "also time ours signing from a remote home through front ssh")
 	flag.Parse()
-	if err := run(*n, *ours); err != nil {
+	if err := run(*n, *ours, *remote); err != nil {
 		fmt.Fprintln(os.Stderr, "cardbench:", err)
 		os.Exit(1)
 	}
@@ -51,7 +59,7 @@ while read -r cmd rest; do
 done
 `
 
-func run(n int, ours string) error {
+func run(n int, ours string, remote bool) error {
 	ours, err := filepath.Abs(ours)
 	if err != nil {
 		return err
@@ -124,9 +132,10 @@ func run(n int, ours string) error {
 	if _, err := do(ours, oh, "", "--batch", "--card-status"); err != nil {
 		return err
 	}
-	sign := func(bin, home string) (time.Duration, error) {
+	sign := func(bin, home string, env ...string) (time.Duration, error) {
 		cmd := exec.Command(bin, "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", cardemu.DefaultPW1,
 			"-u", "card@example.org", "-b", "-o", "-", data)
+		cmd.Env = append(os.Environ(), env...)
 		start := time.Now()
 		b, err := cmd.Output()
 		d := time.Since(start)
@@ -161,6 +170,55 @@ func run(n int, ours string) error {
 	mo, mw, mc := median(to), median(tw), median(tc)
 	fmt.Printf("card sign 1 KiB (emulated card, pcscd), N=%d: ours %.1f ms, gpg warm %.1f ms (ratio %.2f), gpg cold %.1f ms (ratio %.2f)\n",
 		n, ms(mo), ms(mw), float64(mo)/float64(mw), ms(mc), float64(mo)/float64(mc))
+	if !remote {
+		return nil
+	}
+	return remoteRounds(n, ours, dir, oh, pub, sign)
+}
+
+// remoteRounds times ours signing from a remote home through front ssh
+// against ours signing locally, alternating, and prints the medians.
+func remoteRounds(n int, ours, dir, local, pub string, sign func(bin, home string, env ...string) (time.Duration, error)) error {
+	sshd, err := netpeers.StartSSHD(filepath.Join(dir, "sshd"))
+	if err != nil {
+		return err
+	}
+	defer sshd.Stop()
+	rh := filepath.Join(dir, "remote")
+	cmd := exec.Command(ours, "--homedir", rh, "--batch", "--import")
+	cmd.Stdin = strings.NewReader(pub)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("import into the remote home: %v\n%s", err, out)
+	}
+	// front ssh takes no gpg options: the local side's PIN comes by
+	// loopback from its gpg.conf
+	pin := filepath.Join(dir, "pin")
+	if err := os.WriteFile(pin, []byte(cardemu.DefaultPW1+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(local, "gpg.conf"), []byte("pinentry-mode loopback\npassphrase-file "+pin+"\n"), 0o600); err != nil {
+		return err
+	}
+	sock, stop, err := sshd.FrontSession(ours, "GNUPGHOME="+local)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	var tl, tr []time.Duration
+	for i := 0; i < n; i++ {
+		d, err := sign(ours, local)
+		if err != nil {
+			return err
+		}
+		tl = append(tl, d)
+		if d, err = sign(ours, rh, "FRONT_REMOTE_SIGNER="+sock); err != nil {
+			return err
+		}
+		tr = append(tr, d)
+	}
+	ml, mr := median(tl), median(tr)
+	fmt.Printf("card sign 1 KiB, N=%d: ours local %.1f ms, ours remote over loopback front ssh %.1f ms (ratio %.2f)\n",
+		n, ms(ml), ms(mr), float64(mr)/float64(ml))
 	return nil
 }
 

@@ -15,7 +15,6 @@
 package main
 
 import (
-	"bufio"
 	"flag"
 	"fmt"
 	"github.com/frontpgp/front/bench/internal/stats"
@@ -77,31 +76,11 @@ func run(n int, ours string) error {
 		return err
 	}
 
-	// front ssh is front's own command: the binary under its own name
-	front, err := filepath.EvalSymlinks(ours)
+	sock, stop, err := sshd.FrontSession(ours, "GNUPGHOME="+local)
 	if err != nil {
 		return err
 	}
-	session := exec.Command(front, "ssh", "-F", sshd.Config, "remote", `echo "$FRONT_REMOTE_SIGNER"; read x`)
-	session.Env = append(os.Environ(), "GNUPGHOME="+local)
-	session.Stderr = os.Stderr
-	in, err := session.StdinPipe()
-	if err != nil {
-		return err
-	}
-	out, err := session.StdoutPipe()
-	if err != nil {
-		return err
-	}
-	if err := session.Start(); err != nil {
-		return err
-	}
-	defer func() { in.Close(); session.Wait() }()
-	sock, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("front ssh printed no socket path: %w", err)
-	}
-	sock = strings.TrimSpace(sock)
+	defer stop()
 
 	sign := func(home string, env ...string) (time.Duration, error) {
 		cmd := exec.Command(ours, "--homedir", home, "--batch", "-u", "bench@example.org", "-b", "-o", "-", data)

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/netpeers"
 )
 
 // TestCardPINPinentryTTY: a card key provisioned by GnuPG 2.2.40 (on the
 // emulated card, pcscd) signs with ours under tmux; Debian's pinentry-tty
 // asks for the PIN with gpg-agent's card text and, after a wrong try, the
-// tries left; without a pinentry, front asks on the terminal.
+// tries left; without a pinentry, front asks on the terminal, also for a
+// remote machine under front ssh.
 func TestCardPINPinentryTTY(t *testing.T) {
 	prog, err := exec.LookPath("pinentry-tty")
 	if err != nil {
@@ -101,5 +103,44 @@ func TestCardPINPinentryTTY(t *testing.T) {
 	}
 	if out, err := exec.Command("gpg", "--homedir", gh, "--batch", "--verify", sig2, filepath.Join(home, "data")).CombinedOutput(); err != nil {
 		t.Fatalf("gpg --verify: %v\n%s", err, out)
+	}
+
+	// front ssh: the remote front (a home with the public key only) signs
+	// with the card through the forwarded socket; the local front asks for
+	// the PIN on its terminal, naming the host, while ssh, which forwards
+	// that terminal's input to the remote, is held: the remote command
+	// reads its stdin afterwards and gets nothing of the PIN
+	if os.Geteuid() != 0 {
+		t.Log("front ssh part skipped: the loopback sshd runs as root")
+		return
+	}
+	sshd, err := netpeers.StartSSHD(filepath.Join(t.TempDir(), "sshd"))
+	if err != nil {
+		t.Fatalf("sshd: %v", err)
+	}
+	defer sshd.Stop()
+	rhome, out := t.TempDir(), t.TempDir()
+	run(gpg, rhome, pub, "--batch", "--import")
+	sig3, got := filepath.Join(out, "data3.sig"), filepath.Join(out, "stdin.txt")
+	remoteCmd := "GNUPGHOME=" + rhome + " " + gpg + " --batch -u card@example.org -b -o " + sig3 + " " + filepath.Join(home, "data") +
+		"; echo remote-signed $?; timeout 2 cat >" + got + "; true"
+	front := filepath.Join(filepath.Dir(gpg), "front")
+	s3 := startTmuxRun(t, out, "ssh", "GNUPGHOME="+home+" "+front+" ssh -F "+sshd.Config+" remote '"+remoteCmd+"'")
+	scr = s3.waitFor("PIN:")
+	if !strings.Contains(scr, "remote asks over front ssh to sign.") || !strings.Contains(scr, "Please unlock the card") {
+		t.Fatalf("terminal PIN prompt for the remote:\n%s", scr)
+	}
+	s3.send(cardemu.DefaultPW1, "Enter")
+	if rc := s3.rc(); rc != "0" {
+		t.Fatalf("front ssh exited %s:\n%s", rc, s3.screen())
+	}
+	if !strings.Contains(s3.screen(), "remote-signed 0") {
+		t.Fatalf("remote signing failed:\n%s", s3.screen())
+	}
+	if out, err := exec.Command("gpg", "--homedir", gh, "--batch", "--verify", sig3, filepath.Join(home, "data")).CombinedOutput(); err != nil {
+		t.Fatalf("gpg --verify: %v\n%s", err, out)
+	}
+	if b, err := os.ReadFile(got); err != nil || len(b) != 0 {
+		t.Fatalf("the remote command's stdin got %q (%v)", b, err)
 	}
 }

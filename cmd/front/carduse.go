@@ -42,10 +42,19 @@ type cardFailure struct {
 
 func (e *cardFailure) Error() string { return e.msg }
 
-// cardSign is the pgp.SignFunc of a key on the card with serial: the hash
-// is finished here, the card signs it, and the packet is assembled and
-// checked around its answer (pgp.CardSig).
+// cardSign is the pgp.SignFunc of a key on the card with serial.
 func (a *app) cardSign(key *packet.PublicKey, serial string, req *ipc.SignRequest) (*packet.Signature, error) {
+	raw, err := a.cardSignature(key, serial, req)
+	if err != nil {
+		return nil, err
+	}
+	return pgp.ParseSignature(raw)
+}
+
+// cardSignature makes the signature packet req asks for with key on the
+// card with serial: the hash is finished here, the card signs it, and the
+// packet is assembled and checked around its answer (pgp.CardSig).
+func (a *app) cardSignature(key *packet.PublicKey, serial string, req *ipc.SignRequest) ([]byte, error) {
 	h, ok := pgp.HashByID(req.HashAlgo)
 	if !ok {
 		return nil, errors.New("unsupported hash algorithm")
@@ -62,11 +71,7 @@ func (a *app) cardSign(key *packet.PublicKey, serial string, req *ipc.SignReques
 	if err != nil {
 		return nil, err
 	}
-	raw, err := cs.Finish(out)
-	if err != nil {
-		return nil, err
-	}
-	return pgp.ParseSignature(raw)
+	return cs.Finish(out)
 }
 
 // cardCertify makes the key signatures of req with key, a primary key on
@@ -224,18 +229,27 @@ func (a *app) findCard(serial, short string) (*ipc.CardStatus, error) {
 		if other {
 			what = "Please remove the current card and insert the one with serial number"
 		}
-		if err := a.startPinentry(conf); err != nil {
+		if err := a.askForCard(conf, what+":\n\n  "+keylist.CardNumber(serial)+"\n  "); err != nil {
 			return nil, err
 		}
-		if a.pin == nil {
-			return nil, a.pinFailure()
-		}
-		err = a.pin.Confirm(pinentry.Request{Desc: what + ":\n\n  " + keylist.CardNumber(serial) + "\n  "})
-		if err != nil {
-			a.pinentryFailed(err)
-			return nil, a.pinFailure()
-		}
 	}
+}
+
+// askForCard puts findCard's dialog desc to the pinentry; an error (a
+// cancel among them) ends the search.
+func (a *app) askForCard(conf *agentConfig, desc string) error {
+	defer a.holdSSH()()
+	if err := a.startPinentry(conf); err != nil {
+		return err
+	}
+	if a.pin == nil {
+		return a.pinFailure()
+	}
+	if err := a.pin.Confirm(pinentry.Request{Desc: a.remotePrompt(desc)}); err != nil {
+		a.pinentryFailed(err)
+		return a.pinFailure()
+	}
+	return nil
 }
 
 // pinFailure is the pinentry failure pinentryFailed recorded, as a card
@@ -300,7 +314,7 @@ func (a *app) askCardPIN(key *packet.PublicKey, st *ipc.CardStatus, slot cardpgp
 		}
 	}
 	q := &ipc.Inquiry{Kind: ipc.InquirePassphrase, KeyFingerprint: key.Fingerprint,
-		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: cardPINPrompt(st, slot), Attempt: 1}
+		UserIDHint: fmt.Sprintf("%016X %s", key.KeyId, uid), Prompt: a.remotePrompt(cardPINPrompt(st, slot)), Attempt: 1}
 	return a.askPINInquiry(q)
 }
 

@@ -580,10 +580,12 @@ func (a *app) pkeskSessionKey(res *sessionKeyResult, pk pgp.RawPKESK) error {
 		a.status.Emit("KEY_CONSIDERED", primary, "0")
 		var out ipc.DecryptResult
 		var err error
-		if serial := a.cardOf(c.PublicKey); serial != "" && a.remoteSigner == "" {
+		serial := a.cardOf(c.PublicKey)
+		if serial != "" && a.remoteSigner == "" {
 			out.Cipher, out.SessionKey, err = a.cardSessionKey(c.PublicKey, serial, pk.Raw)
-		} else {
-			err = a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out)
+		} else if err = a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out); err != nil && serial != "" {
+			// the remote signer answers for a card key with cardhelper's codes
+			err = a.cardCallFailed(err)
 		}
 		if errors.Is(err, errNoPassphrase) {
 			res.noPassphrase = true

@@ -93,6 +93,9 @@ type app struct {
 	// remoteHost is the host a forwarded request came from, while front
 	// ssh serves it (its prompts name it)
 	remoteHost string
+	// sshProc is front ssh's ssh, held while a question is asked here
+	// (holdSSH)
+	sshProc *os.Process
 }
 
 func main() {

@@ -157,7 +157,9 @@ func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 		a.fe.passFailure = &passphraseFailure{gpgError(srcAgent, errNoPinentry), "No pinentry"}
 		return nil, false, nil
 	case a.pinentryUsable(conf):
+		release := a.holdSSH()
 		pass, ok, err = a.askPinentry(q, conf)
+		release()
 	case a.opts.has("batch") || a.opts.has("no-tty"):
 		if q.Kind == ipc.InquireNewPassphrase {
 			// gpg in batch mode with an empty loopback answer makes an
@@ -174,7 +176,9 @@ func (a *app) answerInquiryOnce(q *ipc.Inquiry) ([]byte, bool, error) {
 			}
 			a.emitPassphraseHints(q)
 		}
+		release := a.holdSSH()
 		pass, ok, err = a.promptTTY(q)
+		release()
 	}
 	if err == nil && ok && q.Kind == ipc.InquirePassphrase && !a.askingPIN {
 		a.pending = &pendingAnswer{q: *q, pass: append([]byte{}, pass...)}

@@ -189,13 +189,21 @@ func (a *app) sshCmd(args []string) error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
+	mu.Lock()
+	err = cmd.Start()
+	if err == nil {
+		a.sshProc = cmd.Process
+	}
+	mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("starting ssh: %w", err)
 	}
 	go func() {
 		for s := range sigs {
 			if s == syscall.SIGTERM || s == syscall.SIGHUP {
 				cmd.Process.Signal(s)
+				// a held ssh (holdSSH) gets the signal only once it runs
+				cmd.Process.Signal(syscall.SIGCONT)
 			}
 		}
 	}()
@@ -229,19 +237,97 @@ func (a *app) serveRemote(host string, req ipc.Message) (ipc.Message, error) {
 	default:
 		return nil, &ipc.Error{Code: ipc.ErrCodeNotPermitted, Message: "not allowed over a remote signer"}
 	}
+	a.remoteHost = host
 	if fpr != nil && a.agentConf().remoteConfirm {
 		err = a.confirmRemote(host, req.Type(), fpr)
 	}
 	if fpr != nil && err == nil {
-		a.remoteHost = host
-		err = a.callKeyhelper(false, req, res)
-		a.remoteHost = ""
+		err = a.serveRemoteKey(req, res, fpr)
 	}
+	a.remoteHost = ""
 	a.logRemoteUse(host, req.Type(), fpr, err)
 	if err == errNoPassphrase {
 		err = &ipc.Error{Code: ipc.ErrCodeCanceled, Message: "no passphrase given on the signing machine"}
 	}
 	return res, err
+}
+
+// holdSSH stops front ssh's ssh while a forwarded request's question is
+// asked here, on the terminal or through a pinentry that may use it: ssh
+// reads the same terminal and forwards what it reads to the remote
+// machine, so a PIN or passphrase typed while it reads could go there.
+// The returned function lets ssh go on.
+func (a *app) holdSSH() func() {
+	p := a.sshProc
+	if p == nil || a.remoteHost == "" || p.Signal(syscall.SIGSTOP) != nil {
+		return func() {}
+	}
+	return func() { p.Signal(syscall.SIGCONT) }
+}
+
+// remotePrompt is prompt, for a request served for a remote machine,
+// headed by the host that asks and what for.
+func (a *app) remotePrompt(prompt string) string {
+	if a.remoteHost == "" {
+		return prompt
+	}
+	return fmt.Sprintf("%s asks over front ssh to %s.\n%s", a.remoteHost, opName(a.keyhelperOp), prompt)
+}
+
+// serveRemoteKey does a forwarded sign or decrypt request with the key
+// fpr: on its card as a local card operation does (the card matched by
+// serial, the PIN asked here, never retried), else with a fresh
+// restricted keyhelper. res is the request's result.
+func (a *app) serveRemoteKey(req, res ipc.Message, fpr []byte) error {
+	k := a.keyByFingerprint(fpr)
+	serial := ""
+	if k != nil {
+		serial = a.cardOf(k.PublicKey)
+	}
+	if serial == "" {
+		return a.callKeyhelper(false, req, res)
+	}
+	// what an earlier request left is not this one's failure
+	a.fe.passFailure, a.badPassphrase = nil, false
+	a.keyhelperOp = req.Type()
+	var err error
+	switch r := req.(type) {
+	case *ipc.SignRequest:
+		out := res.(*ipc.SignResult)
+		out.Signature, err = a.cardSignature(k.PublicKey, serial, r)
+	case *ipc.DecryptRequest:
+		out := res.(*ipc.DecryptResult)
+		out.Cipher, out.SessionKey, err = a.cardSessionKey(k.PublicKey, serial, r.PKESK)
+	}
+	return remoteCardError(err)
+}
+
+// remoteCardError is a local card failure as the answer to a remote
+// request: the ipc code from which the remote front's cardCallFailed
+// gives the same gpg error as a local card operation (Bad PIN, PIN
+// blocked, Card not present, Card removed, Card error); a PIN that was not
+// given is a cancelled request, as for a passphrase.
+func remoteCardError(err error) error {
+	var cf *cardFailure
+	if !errors.As(err, &cf) {
+		return err
+	}
+	e := &ipc.Error{Code: ipc.ErrCodeCanceled, Message: cf.msg}
+	switch cf.code & 0xffff {
+	case errBadPIN, errBadPassphrase:
+		e.Code = ipc.ErrCodeBadPassphrase
+	case errPINBlocked:
+		e.Code = ipc.ErrCodePINBlocked
+	case errCardNotPresent:
+		e.Code = ipc.ErrCodeNoCard
+	case errCardRemoved:
+		e.Code = ipc.ErrCodeCardError
+	case errCard:
+		e.Code, e.Message = ipc.ErrCodeCardError, strings.TrimPrefix(cf.msg, "Card error: ")
+	case errBadData:
+		e.Code = ipc.ErrCodeBadData
+	}
+	return e
 }
 
 // logRemoteUse appends one line to the remote use log of this home.
@@ -263,6 +349,7 @@ func (a *app) logRemoteUse(host string, t ipc.MsgType, fpr []byte, err error) {
 // confirmRemote asks the local pinentry whether host may use key fpr for
 // op (gpg-agent.conf: remote-confirm); a no is a cancelled request.
 func (a *app) confirmRemote(host string, op ipc.MsgType, fpr []byte) error {
+	defer a.holdSSH()()
 	if err := a.startPinentry(a.agentConf()); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/frontpgp/front/ipc"
 )
 
 func TestSplitSSHArgs(t *testing.T) {
@@ -47,5 +49,37 @@ func TestRemoteScript(t *testing.T) {
 	}
 	if _, err := exec.Command("test", "-e", sock).Output(); err == nil {
 		t.Fatalf("%s left behind", sock)
+	}
+}
+
+// TestRemoteCardError: a card failure on the signing machine, sent as
+// remoteCardError's ipc error, is the same gpg error on the remote side
+// (cardCallFailed); a PIN not given is a cancelled request.
+func TestRemoteCardError(t *testing.T) {
+	a := &app{}
+	for _, cf := range []*cardFailure{
+		{gpgError(srcSCD, errBadPIN), "Bad PIN"},
+		{gpgError(srcSCD, errPINBlocked), "PIN blocked"},
+		{gpgError(srcSCD, errCardNotPresent), "Card not present"},
+		{gpgError(srcSCD, errCardRemoved), "Card removed"},
+		{gpgError(srcSCD, errCard), "Card error: the reader is used exclusively by another program"},
+	} {
+		got := a.cardCallFailed(remoteCardError(cf))
+		if g, ok := got.(*cardFailure); !ok || *g != *cf {
+			t.Errorf("%q: remote side got %#v", cf.msg, got)
+		}
+	}
+	// the local agent's "Card not present" (no pinentry to ask for the
+	// card) arrives with scdaemon's source: the code says only "no card"
+	got := a.cardCallFailed(remoteCardError(&cardFailure{gpgError(srcAgent, errCardNotPresent), "Card not present"}))
+	if g, ok := got.(*cardFailure); !ok || g.msg != "Card not present" {
+		t.Errorf("card not present: %#v", got)
+	}
+	e, ok := remoteCardError(&cardFailure{gpgError(srcPinentry, errCanceled), "Operation cancelled"}).(*ipc.Error)
+	if !ok || e.Code != ipc.ErrCodeCanceled {
+		t.Errorf("cancelled PIN: %#v", e)
+	}
+	if err := remoteCardError(errNoPassphrase); err != errNoPassphrase {
+		t.Errorf("not a card failure: %v", err)
 	}
 }

@@ -191,13 +191,18 @@ func (a *app) signKeyFor(pk *packet.PublicKey) pgp.SignKey {
 	return pgp.SignKey{Key: pk, Hash: h}
 }
 
-// remoteSign is the pgp.SignFunc that asks keyhelper.
+// remoteSign is the pgp.SignFunc that asks keyhelper, the card, or the
+// remote signer (which answers for a card key with cardhelper's codes).
 func (a *app) remoteSign(key *packet.PublicKey, req *ipc.SignRequest) (*packet.Signature, error) {
-	if serial := a.cardOf(key); serial != "" && a.remoteSigner == "" {
+	serial := a.cardOf(key)
+	if serial != "" && a.remoteSigner == "" {
 		return a.cardSign(key, serial, req)
 	}
 	var res ipc.SignResult
 	if err := a.callKeyhelper(false, req, &res); err != nil {
+		if serial != "" {
+			return nil, a.cardCallFailed(err)
+		}
 		return nil, err
 	}
 	p, err := packet.Read(bytes.NewReader(res.Signature))

@@ -191,9 +191,7 @@ func (a *app) revokeTokenCmd(args []string) error {
 // answerKeyhelper answers keyhelper's inquiries: an unlock from the token
 // in --token-file when that is given, anything else as answerInquiry does.
 func (a *app) answerKeyhelper(q *ipc.Inquiry) ([]byte, bool, error) {
-	if a.remoteHost != "" {
-		q.Prompt = fmt.Sprintf("%s asks over front ssh to %s.\n%s", a.remoteHost, opName(a.keyhelperOp), q.Prompt)
-	}
+	q.Prompt = a.remotePrompt(q.Prompt)
 	if q.Kind != ipc.InquirePassphrase || !a.opts.has("token-file") {
 		return a.answerInquiry(q)
 	}

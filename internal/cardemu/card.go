@@ -109,11 +109,12 @@ type Card struct {
 	name, lang   []byte
 	sex          byte
 	url, login   []byte
-	cert         []byte
+	certs        [3][]byte // 7F21, occurrences 0–2 (SELECT DATA)
 	sigCount     uint32
 
 	// Volatile state, cleared by a reset.
 	selected int     // appNone, appOpenPGP, appDecoy
+	certOcc  int     // the 7F21 occurrence SELECT DATA chose
 	verified [3]bool // PW1 81, PW1 82, PW3
 	chain    *chainState
 	pending  []byte // response bytes waiting for GET RESPONSE
@@ -168,6 +169,7 @@ func (c *Card) reset() {
 		c.selected = appDecoy
 	}
 	c.verified = [3]bool{}
+	c.certOcc = 0
 	c.chain = nil
 	c.pending = nil
 }
@@ -346,6 +348,8 @@ func (c *Card) execute(cmd apdu) ([]byte, uint16) {
 		return nil, swWrongP1P2
 	case 0x88:
 		return c.authenticate(h.P1, h.P2, cmd.data)
+	case 0xA5:
+		return c.selectData(h.P1, h.P2, cmd.data)
 	case 0x84:
 		if cmd.le == 0 || cmd.le > 0xFF {
 			return nil, swWrongLength

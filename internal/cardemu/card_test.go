@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
+	"fmt"
 	"testing"
 
 	"github.com/frontpgp/front/card/tlv"
@@ -48,6 +49,40 @@ func TestSelectAndDecoy(t *testing.T) {
 	mustSW(t, sw, 0x63C3) // switching applets lost the PIN state
 	_, sw = run(t, c, "00A4040005D276000199")
 	mustSW(t, sw, swNotFound)
+}
+
+// TestSelectData: SELECT DATA picks the 7F21 occurrence that PUT DATA and
+// GET DATA use; a reset goes back to occurrence 0.
+func TestSelectData(t *testing.T) {
+	c := New(Options{})
+	run(t, c, selectHex)
+	_, sw := run(t, c, "00200083", []byte(DefaultPW3)...)
+	mustSW(t, sw, swOK)
+	ref := []byte{0x60, 0x04, 0x5C, 0x02, 0x7F, 0x21}
+	for occ, cert := range []string{"zero", "one", "two"} {
+		_, sw = run(t, c, fmt.Sprintf("00A5%02X04", occ), ref...)
+		mustSW(t, sw, swOK)
+		_, sw = run(t, c, "00DA7F21", []byte(cert)...)
+		mustSW(t, sw, swOK)
+	}
+	_, sw = run(t, c, "00A50104", ref...)
+	mustSW(t, sw, swOK)
+	got, sw := run(t, c, "00CA7F2100")
+	mustSW(t, sw, swOK)
+	if !bytes.Equal(got, tlv.Encode(0x7F21, []byte("one"))) {
+		t.Fatalf("occurrence 1: % X", got)
+	}
+	c.Reset()
+	run(t, c, selectHex)
+	if got, _ = run(t, c, "00CA7F2100"); !bytes.Equal(got, tlv.Encode(0x7F21, []byte("zero"))) {
+		t.Fatalf("after a reset: % X", got)
+	}
+	_, sw = run(t, c, "00A50304", ref...)
+	mustSW(t, sw, swWrongP1P2)
+	_, sw = run(t, c, "00A50004", 0x60, 0x03, 0x5C, 0x01, 0x5E)
+	mustSW(t, sw, swRefNotFound)
+	_, sw = run(t, c, "00A50004", 0x5C, 0x02, 0x7F, 0x21)
+	mustSW(t, sw, swWrongData)
 }
 
 func TestVerifyRules(t *testing.T) {

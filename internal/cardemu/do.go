@@ -1,6 +1,7 @@
 package cardemu
 
 import (
+	"bytes"
 	"encoding/binary"
 
 	"github.com/frontpgp/front/card/tlv"
@@ -39,7 +40,7 @@ func (c *Card) getData(tag uint16) ([]byte, uint16) {
 	case 0xC4:
 		return c.pwStatus(), swOK
 	case 0x7F21:
-		return tlv.Encode(0x7F21, c.cert), swOK
+		return tlv.Encode(0x7F21, c.certs[c.certOcc]), swOK
 	case 0xC0:
 		return c.extCaps(), swOK
 	case 0xC1, 0xC2, 0xC3:
@@ -160,7 +161,7 @@ func (c *Card) putData(tag uint16, data []byte) ([]byte, uint16) {
 		if sw := limit(2048); sw != swOK {
 			return nil, sw
 		}
-		c.cert = clone(data)
+		c.certs[c.certOcc] = clone(data)
 	case 0xC4:
 		if len(data) != 1 && len(data) != 4 && len(data) != 7 || data[0] > 1 {
 			return nil, swWrongData
@@ -206,3 +207,23 @@ func (c *Card) putData(tag uint16, data []byte) ([]byte, uint16) {
 }
 
 func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+// selectData is SELECT DATA (specification 3.4, 7.2.5): P1 the occurrence
+// (0–2) of the cardholder certificate 7F21 that GET DATA and PUT DATA of
+// 7F21 use next, P2 04, data 60 04 5C 02 7F 21. Only 7F21 has occurrences
+// here; the choice holds until another SELECT DATA or a reset.
+func (c *Card) selectData(p1, p2 byte, data []byte) ([]byte, uint16) {
+	if p1 > 2 || p2 != 0x04 {
+		return nil, swWrongP1P2
+	}
+	objs, err := tlv.Parse(data)
+	if err != nil || len(objs) != 1 || objs[0].Tag != 0x60 {
+		return nil, swWrongData
+	}
+	ref, ok := tlv.Find(objs[0].Children, 0x5C)
+	if !ok || !bytes.Equal(ref.Value, []byte{0x7F, 0x21}) {
+		return nil, swRefNotFound
+	}
+	c.certOcc = int(p1)
+	return nil, swOK
+}

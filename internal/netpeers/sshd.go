@@ -1,12 +1,14 @@
 package netpeers
 
 import (
+	"bufio"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -97,4 +99,37 @@ PermitRootLogin prohibit-password
 		return nil, err
 	}
 	return &SSHD{daemon: d, Port: port, Config: cfg}, nil
+}
+
+// FrontSession opens `front ssh` to s's "remote" with env added
+// (GNUPGHOME of the local side, say); ours is front under any name (front
+// ssh is front's own command: it runs the binary under its own name). The
+// remote command prints the forwarded socket's path and waits on its
+// stdin. It returns that path and a function that ends the session.
+func (s *SSHD) FrontSession(ours string, env ...string) (sock string, stop func(), err error) {
+	front, err := filepath.EvalSymlinks(ours)
+	if err != nil {
+		return "", nil, err
+	}
+	session := exec.Command(front, "ssh", "-F", s.Config, "remote", `echo "$FRONT_REMOTE_SIGNER"; read x`)
+	session.Env = append(os.Environ(), env...)
+	session.Stderr = os.Stderr
+	in, err := session.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	out, err := session.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := session.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() { in.Close(); session.Wait() }
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		stop()
+		return "", nil, fmt.Errorf("front ssh printed no socket path: %w", err)
+	}
+	return strings.TrimSpace(line), stop, nil
 }
