@@ -26,7 +26,9 @@ func killedBatch(t *testing.T, dropJournal bool) (got, want []string) {
 		es = append(es, newEntity(t, n))
 	}
 	// descending fingerprints: the opposite of the directory order
-	slices.SortFunc(es, func(x, y *openpgp.Entity) int { return bytes.Compare(y.PrimaryKey.Fingerprint, x.PrimaryKey.Fingerprint) })
+	slices.SortFunc(es, func(x, y *openpgp.Entity) int {
+		return bytes.Compare(y.PrimaryKey.Fingerprint, x.PrimaryKey.Fingerprint)
+	})
 	b := s.NewBatch()
 	for _, e := range es {
 		var buf bytes.Buffer
