@@ -25,14 +25,16 @@ package interop
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
 //	                        "disable-ccid" and "pcsc-shared".
-//	cardswap SERIAL|none|back|fresh
+//	cardswap SERIAL|none|back|fresh|removing N
 //	                        a new blank card with SERIAL in the reader
 //	                        instead of the script's; none: the reader
 //	                        empty; back: the script's card again; fresh:
 //	                        a new card made as cardrig made the script's
 //	                        (ours and gpg run the same commands on equal
 //	                        cards; kill gpg's agent first, scdaemon caches
-//	                        card state).
+//	                        card state); removing N: the script's card,
+//	                        removed after N APDUs (from pcscd's own
+//	                        power-up on).
 //	cardhold DURATION       another program holds the reader exclusively
 //	                        for DURATION (in the background; cardhold
 //	                        returns once it holds it).
@@ -109,7 +111,11 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 
 // insert puts card into the reader and waits until clients see it.
 func (rc *rigCard) insert(ts *testscript.TestScript, card *cardemu.Card) {
-	s, err := cardemu.Insert(card, cardemu.VPCDAddr, cardemu.InsertOptions{}, time.Now().Add(10*time.Second))
+	rc.insertWith(ts, card, cardemu.InsertOptions{})
+}
+
+func (rc *rigCard) insertWith(ts *testscript.TestScript, card *cardemu.Card, opts cardemu.InsertOptions) {
+	s, err := cardemu.Insert(card, cardemu.VPCDAddr, opts, time.Now().Add(10*time.Second))
 	ts.Check(err)
 	rc.slot, rc.card, rc.seen = s, card, 0
 	ts.Check(s.WaitPowered(10 * time.Second))
@@ -119,10 +125,11 @@ func (rc *rigCard) insert(ts *testscript.TestScript, card *cardemu.Card) {
 // cmdCardSwap: cardswap SERIAL puts a new blank card with SERIAL into the
 // reader instead of the script's card; cardswap none leaves the reader
 // empty; cardswap back puts the script's card back; cardswap fresh puts a
-// new card made as cardrig made the script's.
+// new card made as cardrig made the script's; cardswap removing N puts the
+// script's card back, to be removed after N APDUs.
 func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 {
-		ts.Fatalf("usage: cardswap SERIAL|none|back|fresh")
+	if neg || len(args) != 1 && !(len(args) == 2 && args[0] == "removing") {
+		ts.Fatalf("usage: cardswap SERIAL|none|back|fresh|removing N")
 	}
 	v, ok := rigCards.Load(ts)
 	if !ok {
@@ -142,6 +149,11 @@ func cmdCardSwap(ts *testscript.TestScript, neg bool, args []string) {
 		rc.insert(ts, rc.own)
 	case "fresh":
 		rc.insert(ts, rc.fresh())
+	case "removing":
+		// the script's card, removed after it answered N more APDUs
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		rc.insertWith(ts, rc.own, cardemu.InsertOptions{RemoveAfter: n})
 	default:
 		serial, err := strconv.ParseUint(args[0], 16, 32)
 		ts.Check(err)

@@ -185,6 +185,8 @@ func (c *Conn) Send(t MsgType, payload []byte) error {
 		return ErrTooLarge
 	}
 	frame := make([]byte, headerSize+len(payload))
+	// the copy may hold a PIN or a passphrase: wiped once written
+	defer clear(frame)
 	binary.BigEndian.PutUint32(frame, uint32(2+len(payload)))
 	binary.BigEndian.PutUint16(frame[4:], uint16(t))
 	copy(frame[headerSize:], payload)

@@ -524,4 +524,9 @@ func Unmarshal(t MsgType, payload []byte, m Message) error {
 }
 
 // Write sends m as one frame.
-func (c *Conn) Write(m Message) error { return c.Send(m.Type(), Marshal(m)) }
+// The encoding (it may hold a PIN or a passphrase) is wiped once sent.
+func (c *Conn) Write(m Message) error {
+	b := Marshal(m)
+	defer clear(b)
+	return c.Send(m.Type(), b)
+}

@@ -84,6 +84,8 @@ func (c *Conn) ReadRequest(allowed map[MsgType]func() Message) (Message, error) 
 	if !ok {
 		return nil, &Error{Code: ErrCodeNotPermitted, Message: fmt.Sprintf("request type %#x not accepted here", uint16(t))}
 	}
+	// the decoded message holds copies; the frame (a PIN, say) is wiped
+	defer clear(p)
 	m := mk()
 	if err := Unmarshal(t, p, m); err != nil {
 		return nil, err

@@ -13,7 +13,7 @@ import (
 // TestCardPINPinentryTTY: a card key provisioned by GnuPG 2.2.40 (on the
 // emulated card, pcscd) signs with ours under tmux; Debian's pinentry-tty
 // asks for the PIN with gpg-agent's card text and, after a wrong try, the
-// tries left.
+// tries left; without a pinentry, front asks on the terminal.
 func TestCardPINPinentryTTY(t *testing.T) {
 	prog, err := exec.LookPath("pinentry-tty")
 	if err != nil {
@@ -82,6 +82,24 @@ func TestCardPINPinentryTTY(t *testing.T) {
 		t.Fatalf("signing exited %s:\n%s", rc, s.screen())
 	}
 	if out, err := exec.Command("gpg", "--homedir", gh, "--batch", "--verify", sig, filepath.Join(home, "data")).CombinedOutput(); err != nil {
+		t.Fatalf("gpg --verify: %v\n%s", err, out)
+	}
+
+	// without a pinentry program, front asks on the terminal itself
+	if err := os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("pinentry-program /nonexistent/pinentry\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sig2 := filepath.Join(home, "data2.sig")
+	s2 := startTmuxRun(t, home, "sign2", gpg+" --homedir "+home+" -u card@example.org -b -o "+sig2+" "+filepath.Join(home, "data"))
+	scr = s2.waitFor("PIN:")
+	if !strings.Contains(scr, "Please unlock the card") || strings.Contains(scr, "Remaining attempts") {
+		t.Fatalf("terminal PIN prompt (the right PIN reset the counter):\n%s", scr)
+	}
+	s2.send(cardemu.DefaultPW1, "Enter")
+	if rc := s2.rc(); rc != "0" {
+		t.Fatalf("signing exited %s:\n%s", rc, s2.screen())
+	}
+	if out, err := exec.Command("gpg", "--homedir", gh, "--batch", "--verify", sig2, filepath.Join(home, "data")).CombinedOutput(); err != nil {
 		t.Fatalf("gpg --verify: %v\n%s", err, out)
 	}
 }

@@ -69,6 +69,49 @@ func (a *app) cardSign(key *packet.PublicKey, serial string, req *ipc.SignReques
 	return pgp.ParseSignature(raw)
 }
 
+// cardCertify makes the key signatures of req with key, a primary key on
+// the card with serial: the PIN is asked once, each signature is one card
+// operation (pgp.CardSig, checked before it is used).
+func (a *app) cardCertify(key *packet.PublicKey, serial string, req *ipc.CertifyRequest) ([][]byte, error) {
+	_, primaryBody, err := pgp.PacketBody(req.PrimaryKey)
+	if err != nil {
+		return nil, err
+	}
+	sigs := make([]*pgp.CardSig, len(req.Items))
+	inputs := make([][]byte, len(req.Items))
+	for i, it := range req.Items {
+		var c pgp.Component
+		if len(it.Component) > 0 {
+			tag, body, err := pgp.PacketBody(it.Component)
+			if err != nil {
+				return nil, err
+			}
+			c = pgp.Component{Tag: tag, Body: body}
+		}
+		sps, err := pgp.ParseSubpackets(it.Hashed)
+		if err != nil {
+			return nil, err
+		}
+		if sigs[i], err = pgp.NewCardKeySig(key, it.Class, pgp.CertHash(key), primaryBody, c, sps); err != nil {
+			return nil, err
+		}
+		inputs[i] = sigs[i].CardInput()
+	}
+	outs, err := a.cardOperateAll(key, serial, cardpgp.SlotSign, inputs)
+	if err != nil {
+		return nil, err
+	}
+	var raws [][]byte
+	for i, out := range outs {
+		raw, err := sigs[i].Finish(out)
+		if err != nil {
+			return nil, err
+		}
+		raws = append(raws, raw)
+	}
+	return raws, nil
+}
+
 // cardSessionKey decrypts the PKESK raw with key on the card with serial:
 // the card deciphers (pgp.CardDecipher), front finishes (ECDH key
 // derivation and unwrap, checksum).
@@ -92,6 +135,16 @@ func (a *app) cardSessionKey(key *packet.PublicKey, serial string, raw []byte) (
 // cardOperate runs one PIN-protected operation of slot with key on the
 // card with serial (the AID in hex, as the secret store records it).
 func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slot, data []byte) ([]byte, error) {
+	outs, err := a.cardOperateAll(key, serial, slot, [][]byte{data})
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
+}
+
+// cardOperateAll runs the operation of slot on each input in turn, each
+// in its own transaction, with the PIN asked once.
+func (a *app) cardOperateAll(key *packet.PublicKey, serial string, slot cardpgp.Slot, inputs [][]byte) ([][]byte, error) {
 	short := ""
 	if len(serial) == 32 {
 		short = serial[20:28]
@@ -129,12 +182,21 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 	if slot == cardpgp.SlotDecrypt {
 		op = ipc.CardOpDecipher
 	}
-	var out ipc.CardOutput
-	used = true
-	if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
-		return nil, a.cardCallFailed(err)
+	var outs [][]byte
+	for i, data := range inputs {
+		if i > 0 {
+			if h, err = startHelper("cardhelper", nil); err != nil {
+				return nil, err
+			}
+		}
+		var out ipc.CardOutput
+		used = true
+		if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
+			return nil, a.cardCallFailed(err)
+		}
+		outs = append(outs, out.Data)
 	}
-	return out.Data, nil
+	return outs, nil
 }
 
 // findCard reads the status of the card with serial. If it is not in a

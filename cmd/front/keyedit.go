@@ -77,7 +77,13 @@ func (a *app) nowSecs() uint32 { return uint32(a.now.Unix()) }
 func (a *app) certify(signer []byte, k *editKey, items []ipc.CertifyItem) ([][]byte, error) {
 	req := &ipc.CertifyRequest{Signer: signer, PrimaryKey: k.kb.PrimaryPacket(), Items: items}
 	var res ipc.CertifyResult
-	if err := a.callKeyhelper(false, req, &res); err != nil {
+	if sk := a.keyByFingerprint(signer); sk != nil && a.cardOf(sk.PublicKey) != "" && a.remoteSigner == "" {
+		sigs, err := a.cardCertify(sk.PublicKey, a.cardOf(sk.PublicKey), req)
+		if err != nil {
+			return nil, err
+		}
+		res.Signatures = sigs
+	} else if err := a.callKeyhelper(false, req, &res); err != nil {
 		return nil, err
 	}
 	if len(res.Signatures) != len(items) {
