@@ -87,6 +87,7 @@ func run() int {
 		ipc.TypeListRequest:    func() ipc.Message { return new(ipc.ListRequest) },
 		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
 		ipc.TypeTokenList:      func() ipc.Message { return new(ipc.TokenListRequest) },
+		ipc.TypeKeyToCard:      func() ipc.Message { return new(ipc.KeyToCardRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -108,6 +109,7 @@ func run() int {
 		delete(allowed, ipc.TypeListRequest)
 		delete(allowed, ipc.TypeCertifyRequest)
 		delete(allowed, ipc.TypeTokenList)
+		delete(allowed, ipc.TypeKeyToCard)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -170,6 +172,8 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.revokeToken(r)
 	case *ipc.CardStubsRequest:
 		return h.cardStubs(r)
+	case *ipc.KeyToCardRequest:
+		return h.keyToCard(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -477,7 +481,7 @@ func (h *handler) cardStubs(r *ipc.CardStubsRequest) (ipc.Message, error) {
 		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
 		}
-		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard)
+		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard, r.Replace)
 		if err != nil {
 			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate: " + err.Error()}
 		}
