@@ -1,5 +1,8 @@
 // Command cardhelper does one OpenPGP card operation for front: card
-// status, a signature (PSO:CDS) or a decipherment (PSO:DECIPHER). front
+// status, a signature (PSO:CDS), a decipherment (PSO:DECIPHER), an
+// administration request or a key import (keytocard: the secret key is
+// read from the key pipe on fd 3, which keyhelper wrote and front only
+// created; see ipc.CardOpImportKey). front
 // starts it per request. It connects to pcscd before lockdown (the only
 // socket it will ever use), locks itself down (no file, no new socket, no
 // exec, no new process), reads one CardRequest over its stdin/stdout pipes,

@@ -221,7 +221,12 @@ func (a *app) pipeKeyToCard(cs *cardEditSession, pk *packet.PublicKey, slot card
 		}
 	}()
 	a.keyhelperOp = ipc.TypeKeyToCard
+	// gpg-agent asks for this passphrase itself: gpg emits no
+	// USERID_HINT/NEED_PASSPHRASE for it
+	saved := a.noPassphraseHints
+	a.noPassphraseHints = true
 	err = kh.session(ipc.RoleKey, &ipc.KeyToCardRequest{Fingerprint: pk.Fingerprint}, new(ipc.KeyToCardResult), a.answerKeyhelper)
+	a.noPassphraseHints = saved
 	a.finishInquiries(err)
 	if err != nil {
 		return err
