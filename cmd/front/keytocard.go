@@ -127,7 +127,8 @@ func (s *editSession) storeOnCard(pk *packet.PublicKey, use byte) bool {
 			return false
 		}
 	}
-	if err := s.moveKey(cs, pk, slot); err != nil {
+	// one agent operation in gpg (KEYTOCARD): one SC_OP_FAILURE on failure
+	if err := cs.agentOp(func() error { return s.moveKey(cs, pk, slot) }); err != nil {
 		a.errorf("KEYTOCARD failed: %s", cs.errorText(err))
 		return false
 	}
@@ -142,6 +143,10 @@ func (s *editSession) moveKey(cs *cardEditSession, pk *packet.PublicKey, slot ca
 	if len(pk.Fingerprint) != 20 {
 		return fmt.Errorf("only v4 keys fit an OpenPGP card")
 	}
+	if s.a.cardOf(pk) != "" {
+		// gpg-agent's KEYTOCARD on a shadowed key
+		return &cardFailure{gpgError(srcAgent, errUnusableSeckey), "Unusable secret key"}
+	}
 	want, err := keyAttributes(pk, slot)
 	if err != nil {
 		return err
@@ -151,7 +156,10 @@ func (s *editSession) moveKey(cs *cardEditSession, pk *packet.PublicKey, slot ca
 		if !cs.st.AttrsChangeable {
 			return cardpgp.ErrAttrMismatch
 		}
-		if err := cs.putDOs(ipc.CardDO{Tag: cardpgp.DOAttrs + uint16(slot), Value: want}); err != nil {
+		err := cs.withAdmin(func(pw3 []byte) error {
+			return cs.call(&ipc.CardRequest{Op: ipc.CardOpPutData, PIN: pw3, DOs: []ipc.CardDO{{Tag: cardpgp.DOAttrs + uint16(slot), Value: want}}}, nil)
+		})
+		if err != nil {
 			return err
 		}
 	}
@@ -231,14 +239,12 @@ func (a *app) pipeKeyToCard(cs *cardEditSession, pk *packet.PublicKey, slot card
 	if err != nil {
 		return err
 	}
-	return cs.agentOp(func() error {
-		return cs.withAdmin(func(pw3 []byte) error {
-			cardUsed = true
-			req := &ipc.CardRequest{Op: ipc.CardOpImportKey, Serial: cs.serial, Slot: uint8(slot), PIN: pw3, DOs: []ipc.CardDO{
-				{Tag: cardpgp.DOFingerprint + uint16(slot), Value: pk.Fingerprint},
-				{Tag: cardpgp.DOCreated + uint16(slot), Value: cardpgp.EncodeTime(uint32(pk.CreationTime.Unix()))}}}
-			return cardSession(ch, req, new(ipc.CardOutput))
-		})
+	return cs.withAdmin(func(pw3 []byte) error {
+		cardUsed = true
+		req := &ipc.CardRequest{Op: ipc.CardOpImportKey, Serial: cs.serial, Slot: uint8(slot), PIN: pw3, DOs: []ipc.CardDO{
+			{Tag: cardpgp.DOFingerprint + uint16(slot), Value: pk.Fingerprint},
+			{Tag: cardpgp.DOCreated + uint16(slot), Value: cardpgp.EncodeTime(uint32(pk.CreationTime.Unix()))}}}
+		return cardSession(ch, req, new(ipc.CardOutput))
 	})
 }
 
