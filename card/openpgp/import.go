@@ -52,6 +52,9 @@ func KeyTemplate(at Attributes, s Slot, k *cardkey.Key) ([]byte, error) {
 		case 0x01:
 			tags, vals = append(tags, 0x97), append(vals, bytes.Clone(k.N))
 		default:
+			for _, v := range vals {
+				clear(v)
+			}
 			return nil, fmt.Errorf("openpgp: RSA import format %02X (CRT) not supported", at.Raw[5])
 		}
 	case k.Algo == cardkey.ECC && at.Algo != AlgoRSA:
@@ -66,7 +69,7 @@ func KeyTemplate(at Attributes, s Slot, k *cardkey.Key) ([]byte, error) {
 	// the header list (7F48) holds tags and lengths only, 5F48 the values
 	var hdr, data []byte
 	for i, t := range tags {
-		hdr = append(hdr, tlvHeader(t, len(vals[i]))...)
+		hdr = tlv.AppendHeader(hdr, t, len(vals[i]))
 		data = append(data, vals[i]...)
 		clear(vals[i])
 	}
@@ -76,12 +79,6 @@ func KeyTemplate(at Attributes, s Slot, k *cardkey.Key) ([]byte, error) {
 	out := tlv.Encode(0x4D, body)
 	clear(body)
 	return out, nil
-}
-
-// tlvHeader is a tag and a BER length without the value.
-func tlvHeader(tag uint16, n int) []byte {
-	h := tlv.Encode(tag, make([]byte, n))
-	return h[:len(h)-n]
 }
 
 func pad(v []byte, n int) []byte {
