@@ -147,6 +147,7 @@ fuzz: check-go
 	$(GO) test ./card/tlv -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/apdu -run '^$$' -fuzz FuzzResponses -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./card/openpgp -run '^$$' -fuzz FuzzParseAppData -fuzztime $(FUZZTIME_PARSERS)
+	$(GO) test ./card/cardkey -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./pgp -run '^$$' -fuzz 'FuzzReadCardStubs$$' -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./internal/cardemu -run '^$$' -fuzz FuzzTransmit -fuzztime $(FUZZTIME_PARSERS)
 	$(GO) test ./store -run '^$$' -fuzz 'FuzzParseOrigins$$' -fuzztime $(FUZZTIME_PARSERS)

@@ -19,8 +19,8 @@ package interop
 //	                        selected at power-on, as on a YubiKey.
 //	                        blank: no key is generated (with rsa: RSA 2048
 //	                        attributes, empty slots), for gpg --card-edit.
-//	                        claimki: the card claims key import (C0) that
-//	                        it does not do, for generate's backup question.
+//	                        claimki: the card announces key import (C0), for
+//	                        generate's backup question and keytocard.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf

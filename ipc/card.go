@@ -39,8 +39,14 @@ const (
 	// answer is CardPublic. Fingerprint and time are written afterwards
 	// with CardOpPutData, once front has built the key packet.
 	CardOpGenerate CardOp = 10
+	// CardOpImportKey is keytocard: cardhelper reads the secret key from
+	// its key pipe (KeyPipeFD, written by keyhelper's KeyToCardRequest;
+	// front never reads it), imports it into Slot with PUT DATA 3FFF and
+	// writes DOs (the slot's fingerprint and creation time), all in one
+	// transaction after VERIFY of PIN as PW3.
+	CardOpImportKey CardOp = 11
 
-	maxCardOp = CardOpGenerate
+	maxCardOp = CardOpImportKey
 )
 
 // CardRequest is cardhelper's only request: one card operation inside one
@@ -189,13 +195,38 @@ func (m *CardRequest) wellFormed() bool {
 		needNew = true
 	}
 	switch {
-	case !refOK, needNew != (len(m.NewPIN) > 0), m.Slot > 2, m.Slot != 0 && m.Op != CardOpGenerate:
+	case !refOK, needNew != (len(m.NewPIN) > 0), m.Slot > 2, m.Slot != 0 && m.Op != CardOpGenerate && m.Op != CardOpImportKey:
 		return false
+	case m.Op == CardOpImportKey:
+		// exactly the slot's fingerprint and creation time
+		return len(m.DOs) == 2 && m.DOs[0].Tag == 0xC7+uint16(m.Slot) && m.DOs[1].Tag == 0xCE+uint16(m.Slot)
 	case (m.Op == CardOpPutData) != (len(m.DOs) > 0):
 		return false
 	}
 	return true
 }
+
+// KeyPipeFD is the descriptor number of the key pipe in keyhelper (write
+// end) and cardhelper (read end) for keytocard: front creates the pipe,
+// passes one end to each helper at its start and closes both in itself.
+const KeyPipeFD = 3
+
+// KeyToCardRequest asks keyhelper (read mode) to unlock the secret (sub)key
+// Fingerprint and write it to its key pipe (KeyPipeFD) in card/cardkey's
+// format, for cardhelper's CardOpImportKey. Only the public key packets
+// are front's business; the secret goes to the pipe only.
+type KeyToCardRequest struct{ Fingerprint []byte }
+
+// KeyToCardResult says the key was written to the pipe and closed.
+type KeyToCardResult struct{}
+
+func (*KeyToCardRequest) Type() MsgType { return TypeKeyToCard }
+func (*KeyToCardResult) Type() MsgType  { return TypeResult }
+
+func (m *KeyToCardRequest) encode(e *encoder) { e.bytes(m.Fingerprint) }
+func (m *KeyToCardRequest) decode(d *decoder) { m.Fingerprint = d.bytes(maxFingerprint) }
+func (*KeyToCardResult) encode(*encoder)      {}
+func (*KeyToCardResult) decode(*decoder)      {}
 
 func (m *CardStatus) encode(e *encoder) {
 	e.string(m.Reader)
@@ -281,6 +312,9 @@ type CardStubsRequest struct {
 	AID    []byte   // the card's 16-byte AID: gpg's serial number
 	Certs  [][]byte // one transferable public key each
 	OnCard [][]byte // fingerprints (at most the card's three)
+	// Replace: a stored real secret of a key OnCard becomes the stub too
+	// (keytocard's save, as gpg's LEARN --force); else it is kept.
+	Replace bool
 }
 
 // CardStubsResult is the new secret listing.
@@ -299,6 +333,7 @@ func (m *CardStubsRequest) encode(e *encoder) {
 	for _, f := range m.OnCard {
 		e.bytes(f)
 	}
+	e.bool(m.Replace)
 }
 
 func (m *CardStubsRequest) decode(d *decoder) {
@@ -311,6 +346,7 @@ func (m *CardStubsRequest) decode(d *decoder) {
 	for i := range m.OnCard {
 		m.OnCard[i] = d.bytes(maxFingerprint)
 	}
+	m.Replace = d.bool()
 }
 
 func (m *CardStubsResult) encode(e *encoder) { encodeListing(e, m.Listing) }

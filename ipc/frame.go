@@ -66,6 +66,7 @@ const (
 	TypeTokenRevoke     MsgType = 0x1D
 	TypeCardRequest     MsgType = 0x1E // cardhelper's only request
 	TypeCardStubs       MsgType = 0x1F // keyhelper (write): record the keys of a card
+	TypeKeyToCard       MsgType = 0x24 // keyhelper (read): a secret key into the key pipe
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
@@ -106,6 +107,7 @@ var maxPayload = map[MsgType]int{
 	TypeTokenRevoke:     64,
 	TypeCardRequest:     8 * kib, // PINs, data, up to MaxCardDOs data objects
 	TypeCardStubs:       4 * mib,
+	TypeKeyToCard:       64,
 	TypeInquiry:         4 * kib,
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,

@@ -152,6 +152,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpPutData, PIN: []byte("12345678"), DOs: []CardDO{{Tag: 0x5F2D, Value: []byte("de")}}})))
 	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpResetWithCode, PIN: []byte("abcdefgh"), NewPIN: []byte("123456")})))
 	f.Add(frame(TypeResult, Marshal(&CardPublic{Public: [][]byte{make([]byte, 32)}})))
+	f.Add(frame(TypeKeyToCard, Marshal(&KeyToCardRequest{Fingerprint: make([]byte, 20)})))
+	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpImportKey, Slot: 1, PIN: []byte("12345678"),
+		DOs: []CardDO{{Tag: 0xC8, Value: make([]byte, 20)}, {Tag: 0xCF, Value: make([]byte, 4)}}})))
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
@@ -177,6 +180,7 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(CardOutput) }, func() Message { return new(CardPublic) },
 		func() Message { return new(GnuPGListRequest) }, func() Message { return new(GnuPGListResult) },
 		func() Message { return new(GnuPGImportRequest) }, func() Message { return new(GnuPGImportResult) },
+		func() Message { return new(KeyToCardRequest) }, func() Message { return new(CardStubsRequest) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)
@@ -281,6 +285,7 @@ func TestCardLimits(t *testing.T) {
 		{Op: CardOpDecipher, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData)},
 		{Op: CardOpPutData, Serial: long(MaxCardSerial), PIN: make([]byte, MaxCardPIN), Data: make([]byte, MaxCardData), DOs: dos},
 		{Op: CardOpChangePIN, Ref: 0x83, PIN: make([]byte, MaxCardPIN), NewPIN: make([]byte, MaxCardPIN)},
+		{Op: CardOpImportKey, Slot: 2, PIN: []byte("12345678"), DOs: []CardDO{{Tag: 0xC9, Value: make([]byte, 20)}, {Tag: 0xD0, Value: make([]byte, 4)}}},
 	} {
 		var buf bytes.Buffer
 		if err := NewConn(&buf, &buf).Write(req); err != nil {
@@ -300,6 +305,9 @@ func TestCardLimits(t *testing.T) {
 		{Op: CardOpChangePIN, Ref: 0x81}, {Op: CardOpSign, Ref: 0x81},
 		{Op: CardOpUnblockPIN}, {Op: CardOpSign, NewPIN: []byte("1")},
 		{Op: CardOpGenerate, Slot: 3}, {Op: CardOpSign, Slot: 1},
+		// keytocard writes exactly the slot's fingerprint and time
+		{Op: CardOpImportKey, Slot: 1}, {Op: CardOpImportKey, Slot: 1, DOs: []CardDO{{Tag: 0xC7}, {Tag: 0xCE}}},
+		{Op: CardOpImportKey, Slot: 0, DOs: []CardDO{{Tag: 0xC7}, {Tag: 0xCE}, {Tag: 0x5B}}},
 		{Op: CardOpStatus, Serial: long(MaxCardSerial + 1)},
 		{Op: CardOpSign, PIN: make([]byte, MaxCardPIN+1)},
 		{Op: CardOpSign, Data: make([]byte, MaxCardData+1)},

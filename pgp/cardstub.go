@@ -150,9 +150,11 @@ func divertPacket(tag int, pubBody, serial []byte) []byte {
 // transferable public key (every other key becomes a GNU dummy) or a
 // stored transferable secret key (run through ReadCardStubs first or not:
 // both forms are understood). A key whose real secret is in keyring keeps
-// it, as gpg-agent keeps an existing key when it learns a card. changed
-// lists the keys now diverted that were not diverted to serial before.
-func DivertToCard(keyring []byte, serial []byte, onCard map[string]bool) (out []byte, changed []string, err error) {
+// it, as gpg-agent keeps an existing key when it learns a card, unless
+// force (keytocard's save, gpg's LEARN --force): then it is replaced by
+// the stub. changed lists the keys now diverted that were not diverted to
+// serial before.
+func DivertToCard(keyring []byte, serial []byte, onCard map[string]bool, force bool) (out []byte, changed []string, err error) {
 	if len(serial) == 0 || len(serial) > maxCardSerialBytes {
 		return nil, nil, errors.New("invalid card serial number")
 	}
@@ -183,7 +185,7 @@ func DivertToCard(keyring []byte, serial []byte, onCard map[string]bool) (out []
 		}
 		secret := body[n:]
 		old, diverted := divertSerial(secret)
-		isStub := tag == TagPublicKey || tag == TagPublicSubkey || diverted || bytes.Equal(secret, gnuDummyS2K)
+		isStub := tag == TagPublicKey || tag == TagPublicSubkey || diverted || bytes.Equal(secret, gnuDummyS2K) || force
 		fpr := fmt.Sprintf("%X", pk.Fingerprint)
 		switch {
 		case onCard[fpr] && isStub:

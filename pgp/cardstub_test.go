@@ -21,7 +21,7 @@ func TestCardStubs(t *testing.T) {
 	serial := []byte{0xD2, 0x76, 0x00, 0x01, 0x24, 0x01, 0x03, 0x04, 0x00, 0x05, 0x00, 0x00, 0x12, 0x34, 0x00, 0x00}
 	primary := fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
 	sub := fmt.Sprintf("%X", e.Subkeys[0].PublicKey.Fingerprint)
-	stub, changed, err := DivertToCard(pub.Bytes(), serial, map[string]bool{sub: true})
+	stub, changed, err := DivertToCard(pub.Bytes(), serial, map[string]bool{sub: true}, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +61,11 @@ func TestCardStubs(t *testing.T) {
 	}
 	// learning the same card again changes nothing; the primary (a dummy)
 	// may be diverted later
-	again, changed, err := DivertToCard(stub, serial, map[string]bool{sub: true})
+	again, changed, err := DivertToCard(stub, serial, map[string]bool{sub: true}, false)
 	if err != nil || len(changed) != 0 || !bytes.Equal(again, stub) {
 		t.Fatalf("relearning changed %v (err %v)", changed, err)
 	}
-	if _, changed, _ := DivertToCard(stub, serial, map[string]bool{primary: true}); len(changed) != 1 {
+	if _, changed, _ := DivertToCard(stub, serial, map[string]bool{primary: true}, false); len(changed) != 1 {
 		t.Fatal("the dummy primary was not diverted")
 	}
 	// a real secret is kept
@@ -73,9 +73,17 @@ func TestCardStubs(t *testing.T) {
 	if err := e.SerializePrivateWithoutSigning(&sec, nil); err != nil {
 		t.Fatal(err)
 	}
-	kept, changed, err := DivertToCard(sec.Bytes(), serial, map[string]bool{sub: true})
+	kept, changed, err := DivertToCard(sec.Bytes(), serial, map[string]bool{sub: true}, false)
 	if err != nil || len(changed) != 0 || !bytes.Equal(kept, sec.Bytes()) {
 		t.Fatal("a real secret key was replaced by a stub")
+	}
+	// unless forced (keytocard's save): then exactly that key is diverted
+	moved, changed, err := DivertToCard(sec.Bytes(), serial, map[string]bool{sub: true}, true)
+	if err != nil || len(changed) != 1 || changed[0] != sub || bytes.Equal(moved, sec.Bytes()) {
+		t.Fatalf("forced divert: changed %v, err %v", changed, err)
+	}
+	if _, serials, err := ReadCardStubs(moved); err != nil || serials[sub] == "" {
+		t.Fatalf("the moved key is no divert stub: %v %v", serials, err)
 	}
 }
 

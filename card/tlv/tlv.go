@@ -133,21 +133,28 @@ func Find(objs []Object, tag uint16) (Object, bool) {
 // Append appends the encoding of one data object. It panics on a value
 // longer than MaxLen: callers build values themselves and must know.
 func Append(dst []byte, tag uint16, value []byte) []byte {
+	return append(AppendHeader(dst, tag, len(value)), value...)
+}
+
+// AppendHeader appends a tag and the BER length n without a value: the
+// form of an extended header list (7F48), and the start of Append. It
+// panics on n > MaxLen, as Append does.
+func AppendHeader(dst []byte, tag uint16, n int) []byte {
 	if tag > 0xFF {
 		dst = append(dst, byte(tag>>8))
 	}
 	dst = append(dst, byte(tag))
-	switch l := len(value); {
-	case l < 0x80:
-		dst = append(dst, byte(l))
-	case l <= 0xFF:
-		dst = append(dst, 0x81, byte(l))
-	case l <= MaxLen:
-		dst = append(dst, 0x82, byte(l>>8), byte(l))
+	switch {
+	case n < 0x80:
+		dst = append(dst, byte(n))
+	case n <= 0xFF:
+		dst = append(dst, 0x81, byte(n))
+	case n <= MaxLen:
+		dst = append(dst, 0x82, byte(n>>8), byte(n))
 	default:
 		panic("tlv: value too long")
 	}
-	return append(dst, value...)
+	return dst
 }
 
 // Encode is Append to a new slice.

@@ -1,5 +1,8 @@
 // Command cardhelper does one OpenPGP card operation for front: card
-// status, a signature (PSO:CDS) or a decipherment (PSO:DECIPHER). front
+// status, a signature (PSO:CDS), a decipherment (PSO:DECIPHER), an
+// administration request or a key import (keytocard: the secret key is
+// read from the key pipe on fd 3, which keyhelper wrote and front only
+// created; see ipc.CardOpImportKey). front
 // starts it per request. It connects to pcscd before lockdown (the only
 // socket it will ever use), locks itself down (no file, no new socket, no
 // exec, no new process), reads one CardRequest over its stdin/stdout pipes,
@@ -12,8 +15,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"syscall"
 	"time"
 
+	"github.com/frontpgp/front/card/cardkey"
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/ipc"
@@ -161,6 +166,8 @@ func administer(card *pcsc.Conn, req *ipc.CardRequest) (ipc.Message, error) {
 		return done, openpgp.Run(card, 0, nil, func(c *openpgp.Card) error { return c.ResetWithCode(req.PIN, req.NewPIN) })
 	case ipc.CardOpSetResetCode:
 		return done, openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error { return c.SetResetCode(req.NewPIN) })
+	case ipc.CardOpImportKey:
+		return done, importKey(card, req)
 	default: // ipc.CardOpGenerate: the decoder admits no other op
 		out := new(ipc.CardPublic)
 		err := openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error {
@@ -192,7 +199,7 @@ func checkPINs(req *ipc.CardRequest) error {
 		if req.Op == ipc.CardOpChangePIN {
 			new = short("new PIN", req.NewPIN, openpgp.PIN(req.Ref).MinLen())
 		}
-	case ipc.CardOpPutData, ipc.CardOpUnblockPIN, ipc.CardOpSetResetCode, ipc.CardOpGenerate:
+	case ipc.CardOpPutData, ipc.CardOpUnblockPIN, ipc.CardOpSetResetCode, ipc.CardOpGenerate, ipc.CardOpImportKey:
 		old = short("Admin PIN", req.PIN, openpgp.MinPW3)
 		switch req.Op {
 		case ipc.CardOpUnblockPIN:
@@ -208,6 +215,50 @@ func checkPINs(req *ipc.CardRequest) error {
 		return old
 	}
 	return new
+}
+
+// importKey is keytocard's card side: the secret key comes from the key
+// pipe (keyhelper wrote it; front only created the pipe), is checked
+// against the slot's attributes and imported, and the slot's fingerprint
+// and time written, in one transaction after the Admin PIN.
+func importKey(card *pcsc.Conn, req *ipc.CardRequest) error {
+	for _, o := range req.DOs {
+		if err := openpgp.CheckAdminDO(o.Tag, o.Value); err != nil {
+			return &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: err.Error()}
+		}
+	}
+	k, err := readKeyPipe()
+	if err != nil {
+		return err
+	}
+	defer k.Wipe()
+	return openpgp.Run(card, openpgp.PW3, req.PIN, func(c *openpgp.Card) error {
+		if err := c.ImportKey(openpgp.Slot(req.Slot), k); err != nil {
+			return err
+		}
+		for _, o := range req.DOs {
+			if err := c.PutData(o.Tag, o.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// readKeyPipe reads the one secret key message of the key pipe, which
+// must be a pipe (inherited at our start, before lockdown).
+func readKeyPipe() (*cardkey.Key, error) {
+	var st syscall.Stat_t
+	if syscall.Fstat(ipc.KeyPipeFD, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFIFO {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "no key pipe"}
+	}
+	pipe := os.NewFile(ipc.KeyPipeFD, "key pipe")
+	defer pipe.Close()
+	k, err := cardkey.Read(pipe)
+	if err != nil {
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "the key pipe did not hold a secret key: " + err.Error()}
+	}
+	return k, nil
 }
 
 // noCardRetries are the pauses before looking for the card again.

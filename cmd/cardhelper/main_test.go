@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpgp/front/card/cardkey"
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
@@ -63,7 +64,14 @@ func cardhelperBinary(t *testing.T) string {
 // signal (the seccomp filter) fails the test.
 func call(t *testing.T, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
 	t.Helper()
+	return callWith(t, nil, req, res)
+}
+
+// callWith is call with extra descriptors (fd 3 on: the key pipe).
+func callWith(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
+	t.Helper()
 	cmd := exec.Command(cardhelperBinary(t))
+	cmd.ExtraFiles = extra
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, sandbox.UnsafeNoSandboxEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -298,5 +306,63 @@ func TestLiveAdmin(t *testing.T) {
 	k := st.Keys[2]
 	if len(pub.Public) != 1 || len(k.Public) != 1 || !bytes.Equal(k.Public[0], pub.Public[0]) || !bytes.Equal(k.Fingerprint, fpr) || k.Created != 1700000000 {
 		t.Fatalf("generated %X, card has %+v", pub.Public, k)
+	}
+}
+
+// TestLiveImport: CardOpImportKey through the sandboxed helper reads the
+// key from the pipe on fd 3 and imports it with the slot's fingerprint and
+// time in one go; fd 3 not a pipe, or a pipe without a well-formed key,
+// is refused before any import command reaches the card.
+func TestLiveImport(t *testing.T) {
+	rig := cardemu.StartRig(t, cardemu.New(cardemu.Options{Serial: serial}), cardemu.InsertOptions{})
+	if err := pcscwait.WaitVisible(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	fpr := bytes.Repeat([]byte{0xA5}, 20)
+	req := &ipc.CardRequest{Op: ipc.CardOpImportKey, Slot: 0, PIN: []byte(cardemu.DefaultPW3), DOs: []ipc.CardDO{
+		{Tag: openpgp.DOFingerprint, Value: fpr}, {Tag: openpgp.DOCreated, Value: openpgp.EncodeTime(1700000000)}}}
+	seed := bytes.Repeat([]byte{0x42}, 32)
+	withPipe := func(msg []byte) *ipc.Error {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(msg)
+		w.Close()
+		defer r.Close()
+		return callWith(t, []*os.File{r}, req, new(ipc.CardOutput))
+	}
+	imports := func() int {
+		n := 0
+		for _, c := range rig.Card.Log() {
+			if c.INS == 0xDB {
+				n++
+			}
+		}
+		return n
+	}
+
+	f, _ := os.CreateTemp(t.TempDir(), "key")
+	if e := callWith(t, []*os.File{f}, req, new(ipc.CardOutput)); e == nil || e.Code != ipc.ErrCodeBadRequest {
+		t.Fatalf("fd 3 a file: %v", e)
+	}
+	if e := withPipe([]byte("FCK1\x02garbage")); e == nil || e.Code != ipc.ErrCodeBadData || imports() != 0 {
+		t.Fatalf("garbage in the pipe: %v, %d imports", e, imports())
+	}
+	msg, err := (&cardkey.Key{Algo: cardkey.ECC, OID: openpgp.CurveOID("ed25519"), D: seed}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := withPipe(msg); e != nil {
+		t.Fatalf("import: %v", e)
+	}
+	var st ipc.CardStatus
+	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus}, &st); e != nil {
+		t.Fatal(e)
+	}
+	k := st.Keys[0]
+	want := ed25519.NewKeyFromSeed(seed).Public().(ed25519.PublicKey)
+	if len(k.Public) != 1 || !bytes.Equal(k.Public[0], want) || !bytes.Equal(k.Fingerprint, fpr) || k.Created != 1700000000 || imports() != 1 {
+		t.Fatalf("card after import: %+v (%d imports)", k, imports())
 	}
 }

@@ -47,6 +47,10 @@ type editSession struct {
 	order     map[string]int // user ID packet -> position when opened
 	// primaryPkt is the user ID gpg flags primary (merge_keys_and_selfsig)
 	primaryPkt []byte
+	// moved are the keys keytocard put on a card: gpg's sec_shadowing,
+	// their local secrets become stubs on save
+	moved []movedKey
+	card  *cardEditSession // keytocard's card, nil until used
 }
 
 // mergeSelfsigs notes the primary user ID as gpg's merge_keys_and_selfsig.
@@ -117,6 +121,11 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
 	defer s.openTerminal(false)()
+	defer func() {
+		if s.card != nil {
+			clear(s.card.pw3)
+		}
+	}()
 	s.haveSec = a.hasSecret(k.e.PrimaryKey)
 	if seckeyCheck && s.haveSec {
 		fmt.Fprintf(s.tty, "Secret key is available.\n")
@@ -148,6 +157,7 @@ var editCmds = []editCmd{
 	{"adduid", "add a user ID", true},
 	{"deluid", "delete selected user IDs", false},
 	{"addkey", "add a subkey", true},
+	{"keytocard", "move a key to a smartcard", true},
 	{"expire", "change the expiration date for the key or selected subkeys", true},
 	{"primary", "flag the selected user ID as primary", true},
 	{"passwd", "change the passphrase", true},
@@ -285,6 +295,10 @@ func (s *editSession) loop() error {
 			if ok {
 				redisplay, s.modified = true, true
 			}
+		case "keytocard":
+			if s.keyToCard() {
+				redisplay = true
+			}
 		case "passwd":
 			var res ipc.PasswdResult
 			if err := a.callKeyhelper(true, &ipc.PasswdRequest{Primary: s.k.fpr}, &res); err != nil {
@@ -299,7 +313,7 @@ func (s *editSession) loop() error {
 				a.recordListing(res.Listing)
 			}
 		case "quit", "q":
-			if s.haveCmds || !s.modified {
+			if s.haveCmds || (!s.modified && len(s.moved) == 0) {
 				return nil
 			}
 			if !s.askYes("keyedit.save.okay", "Save changes? (y/N) ") {
@@ -330,14 +344,19 @@ func isDigits(s string) bool {
 }
 
 func (s *editSession) save() error {
-	if !s.modified {
+	if !s.modified && len(s.moved) == 0 {
 		fmt.Fprintf(s.tty, "Key not changed so no update needed.\n")
 		return nil
 	}
-	if err := s.a.commitEdits(s.k.fpr, s.edits, false); err != nil {
+	if s.modified {
+		if err := s.a.commitEdits(s.k.fpr, s.edits, false); err != nil {
+			return &exitError{2, "update failed: " + err.Error()}
+		}
+		s.edits, s.modified = nil, false
+	}
+	if err := s.saveMoved(); err != nil {
 		return &exitError{2, "update failed: " + err.Error()}
 	}
-	s.edits, s.modified = nil, false
 	return nil
 }
 

@@ -46,11 +46,18 @@ type helperProc struct {
 // environment; its stdin and stdout are the session's pipes, its stderr
 // is front's.
 func startHelper(name string, env []string, args ...string) (*helperProc, error) {
+	return startHelperWith(name, env, nil, args...)
+}
+
+// startHelperWith is startHelper with extra descriptors: extra[i] is the
+// helper's fd 3+i (keytocard's key pipe).
+func startHelperWith(name string, env []string, extra []*os.File, args ...string) (*helperProc, error) {
 	path, err := helperPath(name)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(path, args...)
+	cmd.ExtraFiles = extra
 	cmd.Stderr = os.Stderr
 	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
@@ -100,17 +107,17 @@ func helperMode(req ipc.Message) string {
 	switch req.Type() {
 	case ipc.TypeSignRequest, ipc.TypeDecryptRequest:
 		return "restricted"
-	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList, ipc.TypeGnuPGList:
+	case ipc.TypeExportRequest, ipc.TypeListRequest, ipc.TypeCertifyRequest, ipc.TypeTokenList, ipc.TypeGnuPGList, ipc.TypeKeyToCard:
 		return "read"
 	}
 	return "write"
 }
 
 // startKeyhelper starts a keyhelper in the given mode.
-func (a *app) startKeyhelper(mode string) (*helperProc, error) {
+func (a *app) startKeyhelper(mode string, extra ...*os.File) (*helperProc, error) {
 	// A one-shot helper allocates little: no collector runs until the heap
 	// nears the limit, which keeps its start fast and its memory bounded.
-	h, err := startHelper("keyhelper", []string{"GOGC=off", "GOMEMLIMIT=24MiB"}, "--home", a.home, "--mode", mode)
+	h, err := startHelperWith("keyhelper", []string{"GOGC=off", "GOMEMLIMIT=24MiB"}, extra, "--home", a.home, "--mode", mode)
 	if err != nil {
 		return nil, err
 	}

@@ -412,7 +412,7 @@ func (h *handler) exportGnuPG(primary []byte, subkeysOnly bool) ([]byte, error) 
 		if err != nil {
 			return nil, err
 		}
-		if out, _, err = pgp.DivertToCard(out, sn, onCard); err != nil {
+		if out, _, err = pgp.DivertToCard(out, sn, onCard, false); err != nil {
 			return nil, err
 		}
 	}

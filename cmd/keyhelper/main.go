@@ -99,6 +99,7 @@ func run() int {
 		ipc.TypeCertifyRequest: func() ipc.Message { return new(ipc.CertifyRequest) },
 		ipc.TypeTokenList:      func() ipc.Message { return new(ipc.TokenListRequest) },
 		ipc.TypeGnuPGList:      func() ipc.Message { return new(ipc.GnuPGListRequest) },
+		ipc.TypeKeyToCard:      func() ipc.Message { return new(ipc.KeyToCardRequest) },
 	}
 	switch *mode {
 	case "write":
@@ -122,6 +123,7 @@ func run() int {
 		delete(allowed, ipc.TypeCertifyRequest)
 		delete(allowed, ipc.TypeTokenList)
 		delete(allowed, ipc.TypeGnuPGList)
+		delete(allowed, ipc.TypeKeyToCard)
 	}
 	req, err := conn.ReadRequest(allowed)
 	if err != nil {
@@ -188,6 +190,8 @@ func (h *handler) serve(req ipc.Message) (ipc.Message, error) {
 		return h.importGnuPG(r)
 	case *ipc.CardStubsRequest:
 		return h.cardStubs(r)
+	case *ipc.KeyToCardRequest:
+		return h.keyToCard(r)
 	}
 	return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "unsupported request"}
 }
@@ -518,7 +522,7 @@ func (h *handler) cardStubs(r *ipc.CardStubsRequest) (ipc.Message, error) {
 		case !errors.Is(err, os.ErrNotExist):
 			return nil, err
 		}
-		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard)
+		stub, changed, err := pgp.DivertToCard(base, r.AID, onCard, r.Replace)
 		if err != nil {
 			return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid certificate: " + err.Error()}
 		}

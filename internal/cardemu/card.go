@@ -83,8 +83,9 @@ type Options struct {
 	// and whose selection deselects OpenPGP and clears its PIN state.
 	Decoy bool
 	// ClaimKeyImport sets the "key import" bit of the extended
-	// capabilities (C0), which makes gpg's generate ask about an off-card
-	// backup. The card imports no keys all the same: for dialog tests.
+	// capabilities (C0): gpg's generate then asks about an off-card
+	// backup, and keytocard is allowed (gpg and front refuse it on a card
+	// without the bit). The card accepts PUT DATA 3FFF either way.
 	ClaimKeyImport bool
 }
 
@@ -336,6 +337,8 @@ func (c *Card) execute(cmd apdu) ([]byte, uint16) {
 		return c.resetRetryCounter(h.P1, h.P2, cmd.data)
 	case 0xDA:
 		return c.putData(uint16(h.P1)<<8|uint16(h.P2), cmd.data)
+	case 0xDB:
+		return c.importKey(h.P1, h.P2, cmd.data)
 	case 0x47:
 		return c.generate(h.P1, h.P2, cmd.data)
 	case 0x2A:
