@@ -72,6 +72,7 @@ const (
 	TypeInquiryAnswer MsgType = 0x21 // front → helper
 	TypeInquiryCancel MsgType = 0x22 // front → helper
 	TypeInquiryToken  MsgType = 0x23 // front → helper: an access token instead of a passphrase
+	TypeCardInquiry   MsgType = 0x24 // cardhelper → front: the card's state, asking for its PIN
 
 	// Final frames, helper → front.
 	TypeResult MsgType = 0x30
@@ -110,6 +111,7 @@ var maxPayload = map[MsgType]int{
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,
 	TypeInquiryToken:    64,
+	TypeCardInquiry:     4 * kib, // a CardStatus without public keys
 	TypeResult:          32 * mib,
 	TypeError:           4 * kib,
 }
