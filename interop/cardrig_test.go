@@ -21,6 +21,9 @@ package interop
 //	                        attributes, empty slots), for gpg --card-edit.
 //	                        claimki: the card claims key import (C0) that
 //	                        it does not do, for generate's backup question.
+//	                        short: no extended length (ATR and 7F66): long
+//	                        commands are chained, long answers come by
+//	                        61xx and GET RESPONSE.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
@@ -69,12 +72,12 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" {
+		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" && f != "short" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
 	}
-	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"]}
+	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"], ShortOnly: flags["short"]}
 	var slots []openpgp.Slot
 	switch {
 	case flags["rsa"]:
