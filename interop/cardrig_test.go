@@ -45,6 +45,9 @@ package interop
 //	                        another program, in a loop: selects the decoy
 //	                        applet, and every 5th time resets the card;
 //	                        stop prints "interfered N" (N commands).
+//	cardpcscd stop          stops the script's pcscd (by PID): clients find
+//	                        no pcscd; no other script starts one until
+//	                        this one ends.
 //	cardlog [INS]           stdout := the commands the card got since the
 //	                        last cardlog, one "CLA INS P1 P2" (hex) per line;
 //	                        with INS (hex), only those with that INS.
@@ -101,7 +104,7 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
-	rc := &rigCard{card: card, own: card, fresh: fresh}
+	rc := &rigCard{card: card, own: card, fresh: fresh, pcscd: p}
 	rigCards.Store(ts, rc)
 	ts.Defer(func() {
 		rigCards.Delete(ts)
@@ -202,6 +205,18 @@ type rigCard struct {
 	slot      *cardemu.Slot
 	seen      int
 	fresh     func() *cardemu.Card // a new card made as cardrig made own
+	pcscd     *cardemu.PCSCD
+}
+
+func cmdCardPCSCD(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || args[0] != "stop" {
+		ts.Fatalf("usage: cardpcscd stop")
+	}
+	v, ok := rigCards.Load(ts)
+	if !ok {
+		ts.Fatalf("cardpcscd: no cardrig in this script")
+	}
+	v.(*rigCard).pcscd.Halt()
 }
 
 // rigCards maps a running script to its card.

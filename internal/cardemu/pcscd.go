@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -15,9 +16,10 @@ const PCSCDSocket = "/run/pcscd/pcscd.comm"
 
 // PCSCD is a pcscd started for a test.
 type PCSCD struct {
-	cmd  *exec.Cmd
-	done chan error
-	lock *os.File
+	cmd     *exec.Cmd
+	done    chan error
+	lock    *os.File
+	stopped sync.Once
 }
 
 // lockPath serialises the pcscd of concurrent test processes (go test runs
@@ -91,9 +93,14 @@ func StartPCSCD() (p *PCSCD, err error) {
 // Stop terminates this pcscd (by PID), waits for it and lets the next
 // test process start its own.
 func (p *PCSCD) Stop() {
-	p.stop()
+	p.Halt()
 	p.lock.Close()
 }
+
+// Halt terminates this pcscd but keeps the machine's pcscd turn until
+// Stop: PC/SC clients find no pcscd at all, and no other test process
+// starts one meanwhile.
+func (p *PCSCD) Halt() { p.stopped.Do(p.stop) }
 
 func (p *PCSCD) stop() {
 	p.cmd.Process.Signal(syscall.SIGTERM)
