@@ -177,15 +177,12 @@ func (a *app) cardOperateAll(key *packet.PublicKey, serial string, slot cardpgp.
 	}
 	var outs [][]byte
 	for i, sought := 0, 0; i < len(inputs); {
-		h := a.takePrestarted("cardhelper", "")
-		if h == nil {
-			var err error
-			if h, err = startHelper("cardhelper", nil); err != nil {
-				return nil, err
-			}
+		h, err := startHelper("cardhelper", nil)
+		if err != nil {
+			return nil, err
 		}
 		var out ipc.CardOutput
-		err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: inputs[i]}, &out, ask)
+		err = cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: inputs[i]}, &out, ask)
 		var e *ipc.Error
 		if pin == nil && sought < maxCardSearches && (errors.Is(err, errOtherCard) || errors.As(err, &e) && e.Code == ipc.ErrCodeNoCard) {
 			// not there: gpg-agent's dialog asks for it, then again

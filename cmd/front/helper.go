@@ -36,7 +36,6 @@ func helperPath(name string) (string, error) {
 
 // helperProc is a started helper that has not been given its request.
 type helperProc struct {
-	name  string
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
 	conn  *ipc.Conn
@@ -65,7 +64,7 @@ func startHelper(name string, env []string, args ...string) (*helperProc, error)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	return &helperProc{name: name, cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin)}, nil
+	return &helperProc{cmd: cmd, stdin: stdin, conn: ipc.NewConn(stdout, stdin)}, nil
 }
 
 // session is the whole life of a started helper after its start: the
@@ -130,60 +129,32 @@ func (h *helperProc) abandon() {
 	h.cmd.Wait()
 }
 
-// prestartSigner starts the helper a signing command will need before
-// front does its own work, so the helper's process start and lockdown
-// overlap with front's key lookup and hashing: keyhelper, or cardhelper
-// when every secret here is on a card (it touches no card before its
-// request).
-func (a *app) prestartSigner() {
-	if a.remoteSigner != "" {
+// prestartKeyhelper starts the keyhelper a signing command will need
+// before front does its own work, so the helper's process start and
+// lockdown overlap with front's key lookup and hashing.
+func (a *app) prestartKeyhelper() {
+	if a.remoteSigner != "" || a.onlyCardSecrets() {
 		return
 	}
-	var h *helperProc
-	var err error
-	switch some, onCard := a.cardSecretsOnly(); {
-	case !onCard:
-		h, err = a.startKeyhelper(helperMode(&ipc.SignRequest{}))
-	case some:
-		h, err = startHelper("cardhelper", nil)
-	}
-	if err == nil {
+	if h, err := a.startKeyhelper(helperMode(&ipc.SignRequest{})); err == nil {
 		a.prestarted = h
 	}
 }
 
-// cardSecretsOnly: onCard, every secret here is on a card (or there is
-// none: some is false), so a signing needs no keyhelper. Only the
-// recorded list is read; when it is missing or stale onCard is false (a
-// keyhelper is started anyway).
-func (a *app) cardSecretsOnly() (some, onCard bool) {
+// onlyCardSecrets: every secret here is on a card (or there is none), so
+// a signing needs no keyhelper. Only the recorded list is read; when it
+// is missing or stale the answer is false (a keyhelper is started anyway).
+func (a *app) onlyCardSecrets() bool {
 	m, ok := a.store.SecretKeys(filepath.Join(a.home, secretDirName))
 	if !ok {
-		return false, false
+		return false
 	}
 	for _, s := range m {
 		if !s.Stub {
-			return true, false
+			return false
 		}
 	}
-	return len(m) > 0, true
-}
-
-// takePrestarted is the prestarted helper if it is the named one in mode
-// (keyhelper's; "" for the others). The named one in another mode is
-// ended; another helper stays for its own use (a signing with a card key
-// and a stored one).
-func (a *app) takePrestarted(name, mode string) *helperProc {
-	h := a.prestarted
-	if h == nil || h.name != name {
-		return nil
-	}
-	a.prestarted = nil
-	if h.mode != mode {
-		h.abandon()
-		return nil
-	}
-	return h
+	return true
 }
 
 // releasePrestarted ends an unused prestarted helper.
@@ -206,7 +177,12 @@ func (a *app) callKeyhelper(write bool, req, res ipc.Message) error {
 	if a.remoteSigner != "" {
 		return a.callRemoteSigner(req, res)
 	}
-	h := a.takePrestarted("keyhelper", mode)
+	h := a.prestarted
+	a.prestarted = nil
+	if h != nil && h.mode != mode {
+		h.abandon()
+		h = nil
+	}
 	if h == nil {
 		var err error
 		if h, err = a.startKeyhelper(mode); err != nil {

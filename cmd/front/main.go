@@ -140,7 +140,7 @@ func run(argv []string, stdout, stderr io.Writer) int {
 	}
 	switch a.opts.command {
 	case "sign", "clearsign", "detach-sign", "sign-encrypt", "sign-symmetric", "sign-encrypt-symmetric":
-		a.prestartSigner()
+		a.prestartKeyhelper()
 	}
 	err := a.dispatch()
 	a.releasePrestarted()
