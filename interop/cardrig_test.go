@@ -45,9 +45,12 @@ package interop
 //	                        another program, in a loop: selects the decoy
 //	                        applet, and every 5th time resets the card;
 //	                        stop prints "interfered N" (N commands).
-//	cardpcscd stop          stops the script's pcscd (by PID): clients find
-//	                        no pcscd; no other script starts one until
-//	                        this one ends.
+//	cardpcscd stop|noreaders
+//	                        stop: stops the script's pcscd (by PID):
+//	                        clients find no pcscd; noreaders: replaces it
+//	                        by a pcscd without any reader (an empty
+//	                        reader configuration directory). No other
+//	                        script starts a pcscd until this one ends.
 //	cardlog [INS]           stdout := the commands the card got since the
 //	                        last cardlog, one "CLA INS P1 P2" (hex) per line;
 //	                        with INS (hex), only those with that INS.
@@ -55,6 +58,7 @@ package interop
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,14 +213,21 @@ type rigCard struct {
 }
 
 func cmdCardPCSCD(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 1 || args[0] != "stop" {
-		ts.Fatalf("usage: cardpcscd stop")
+	if neg || len(args) != 1 || args[0] != "stop" && args[0] != "noreaders" {
+		ts.Fatalf("usage: cardpcscd stop|noreaders")
 	}
 	v, ok := rigCards.Load(ts)
 	if !ok {
 		ts.Fatalf("cardpcscd: no cardrig in this script")
 	}
-	v.(*rigCard).pcscd.Halt()
+	p := v.(*rigCard).pcscd
+	if args[0] == "stop" {
+		p.Halt()
+		return
+	}
+	dir := ts.MkAbs("empty-reader.conf.d")
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(p.RestartWithoutReaders(dir))
 }
 
 // rigCards maps a running script to its card.

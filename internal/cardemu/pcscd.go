@@ -16,10 +16,11 @@ const PCSCDSocket = "/run/pcscd/pcscd.comm"
 
 // PCSCD is a pcscd started for a test.
 type PCSCD struct {
+	path    string
 	cmd     *exec.Cmd
 	done    chan error
 	lock    *os.File
-	stopped sync.Once
+	stopped *sync.Once
 }
 
 // lockPath serialises the pcscd of concurrent test processes (go test runs
@@ -65,29 +66,47 @@ func StartPCSCD() (p *PCSCD, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("cardemu: pcscd must be started as root")
 	}
-	cmd := exec.Command(path, "--foreground")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	p = &PCSCD{path: path, lock: lock}
+	if err := p.launch(); err != nil {
 		return nil, err
 	}
-	p = &PCSCD{cmd: cmd, done: make(chan error, 1), lock: lock}
+	return p, nil
+}
+
+// launch starts pcscd in the foreground with args and waits for its socket.
+func (p *PCSCD) launch(args ...string) error {
+	cmd := exec.Command(p.path, append([]string{"--foreground"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	p.cmd, p.done, p.stopped = cmd, make(chan error, 1), new(sync.Once)
 	go func() { p.done <- cmd.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if c, err := net.Dial("unix", PCSCDSocket); err == nil {
 			c.Close()
-			return p, nil
+			return nil
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("cardemu: pcscd exited at start: %v", err)
+			return fmt.Errorf("cardemu: pcscd exited at start: %v", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, errors.New("cardemu: pcscd did not create its socket within 10s")
+			p.Halt()
+			return errors.New("cardemu: pcscd did not create its socket within 10s")
 		}
 	}
+}
+
+// RestartWithoutReaders replaces this pcscd by one that reads its reader
+// configuration from the empty directory dir: a machine with pcscd and no
+// reader at all (the test machine has no USB reader). The machine's
+// pcscd turn is kept.
+func (p *PCSCD) RestartWithoutReaders(dir string) error {
+	p.Halt()
+	return p.launch("--config", dir)
 }
 
 // Stop terminates this pcscd (by PID), waits for it and lets the next
