@@ -21,6 +21,9 @@ package interop
 //	                        attributes, empty slots), for gpg --card-edit.
 //	                        claimki: the card announces key import (C0), for
 //	                        generate's backup question and keytocard.
+//	                        short: no extended length (ATR and 7F66): long
+//	                        commands are chained, long answers come by
+//	                        61xx and GET RESPONSE.
 //	                        One cardrig per script (pcscd is one per machine:
 //	                        scripts take turns). Use [root] and [have:pcscd];
 //	                        GnuPG needs a home with scdaemon.conf
@@ -42,6 +45,12 @@ package interop
 //	                        another program, in a loop: selects the decoy
 //	                        applet, and every 5th time resets the card;
 //	                        stop prints "interfered N" (N commands).
+//	cardpcscd stop|noreaders
+//	                        stop: stops the script's pcscd (by PID):
+//	                        clients find no pcscd; noreaders: replaces it
+//	                        by a pcscd without any reader (an empty
+//	                        reader configuration directory). No other
+//	                        script starts a pcscd until this one ends.
 //	cardlog [INS]           stdout := the commands the card got since the
 //	                        last cardlog, one "CLA INS P1 P2" (hex) per line;
 //	                        with INS (hex), only those with that INS.
@@ -49,6 +58,7 @@ package interop
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,12 +79,12 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	flags := map[string]bool{}
 	for _, f := range args[1:] {
-		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" {
+		if f != "keys" && f != "rsa" && f != "p256" && f != "holder" && f != "blank" && f != "decoy" && f != "claimki" && f != "short" {
 			ts.Fatalf("cardrig: unknown flag %q", f)
 		}
 		flags[f] = true
 	}
-	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"]}
+	opts := cardemu.Options{Serial: uint32(serial), Decoy: flags["decoy"], ClaimKeyImport: flags["claimki"], ShortOnly: flags["short"]}
 	var slots []openpgp.Slot
 	switch {
 	case flags["rsa"]:
@@ -98,7 +108,7 @@ func cmdCardRig(ts *testscript.TestScript, neg bool, args []string) {
 	p, err := cardemu.StartPCSCD()
 	ts.Check(err)
 	ts.Defer(p.Stop)
-	rc := &rigCard{card: card, own: card, fresh: fresh}
+	rc := &rigCard{card: card, own: card, fresh: fresh, pcscd: p}
 	rigCards.Store(ts, rc)
 	ts.Defer(func() {
 		rigCards.Delete(ts)
@@ -199,6 +209,25 @@ type rigCard struct {
 	slot      *cardemu.Slot
 	seen      int
 	fresh     func() *cardemu.Card // a new card made as cardrig made own
+	pcscd     *cardemu.PCSCD
+}
+
+func cmdCardPCSCD(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || args[0] != "stop" && args[0] != "noreaders" {
+		ts.Fatalf("usage: cardpcscd stop|noreaders")
+	}
+	v, ok := rigCards.Load(ts)
+	if !ok {
+		ts.Fatalf("cardpcscd: no cardrig in this script")
+	}
+	p := v.(*rigCard).pcscd
+	if args[0] == "stop" {
+		p.Halt()
+		return
+	}
+	dir := ts.MkAbs("empty-reader.conf.d")
+	ts.Check(os.MkdirAll(dir, 0o755))
+	ts.Check(p.RestartWithoutReaders(dir))
 }
 
 // rigCards maps a running script to its card.

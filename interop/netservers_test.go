@@ -95,6 +95,7 @@ func netCommands() map[string]func(ts *testscript.TestScript, neg bool, args []s
 		"cardrig":       cmdCardRig,
 		"cardlog":       cmdCardLog,
 		"cardswap":      cmdCardSwap,
+		"cardpcscd":     cmdCardPCSCD,
 		"cardhold":      cmdCardHold,
 		"cardinterfere": cmdCardInterfere,
 		"sshd":          cmdSSHD,

@@ -111,6 +111,17 @@ type CardStatus struct {
 	KeyImport bool
 }
 
+// CardInquiry is cardhelper's question for the user PIN of a CardOpSign
+// or CardOpDecipher request that came without one: the state of the card
+// it found, read in a short transaction of its own (AID, holder,
+// signature counter, PIN tries, fingerprints; no public keys, URL or
+// login), so that front checks the card and composes the prompt from it.
+// front answers with InquiryAnswer or InquiryCancel; the helper then sends
+// VERIFY and the operation in one new transaction, on the same card only.
+// One helper process per operation instead of two (status, then the
+// operation) is what makes card signing cheap.
+type CardInquiry struct{ Status CardStatus }
+
 // CardOutput answers CardOpSign and CardOpDecipher: the card's response
 // data (signature, plaintext or shared secret).
 type CardOutput struct{ Data []byte }
@@ -143,6 +154,17 @@ func (*CardRequest) Type() MsgType { return TypeCardRequest }
 func (*CardStatus) Type() MsgType  { return TypeResult }
 func (*CardOutput) Type() MsgType  { return TypeResult }
 func (*CardPublic) Type() MsgType  { return TypeResult }
+func (*CardInquiry) Type() MsgType { return TypeCardInquiry }
+
+func (m *CardInquiry) encode(e *encoder) { m.Status.encode(e) }
+func (m *CardInquiry) decode(d *decoder) {
+	m.Status.decode(d)
+	for _, k := range m.Status.Keys {
+		if len(k.Public) != 0 {
+			d.err = ErrMalformed // the question carries no public key
+		}
+	}
+}
 
 func (m *CardRequest) encode(e *encoder) {
 	e.uint(uint64(m.Op))

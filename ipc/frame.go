@@ -66,13 +66,14 @@ const (
 	TypeTokenRevoke     MsgType = 0x1D
 	TypeCardRequest     MsgType = 0x1E // cardhelper's only request
 	TypeCardStubs       MsgType = 0x1F // keyhelper (write): record the keys of a card
-	TypeKeyToCard       MsgType = 0x24 // keyhelper (read): a secret key into the key pipe
+	TypeKeyToCard       MsgType = 0x42 // keyhelper (read): a secret key into the key pipe (0x40, 0x41: ipc/gnupg.go)
 
 	// Inquiry and its answers.
 	TypeInquiry       MsgType = 0x20 // helper → front
 	TypeInquiryAnswer MsgType = 0x21 // front → helper
 	TypeInquiryCancel MsgType = 0x22 // front → helper
 	TypeInquiryToken  MsgType = 0x23 // front → helper: an access token instead of a passphrase
+	TypeCardInquiry   MsgType = 0x24 // cardhelper → front: the card's state, asking for its PIN
 
 	// Final frames, helper → front.
 	TypeResult MsgType = 0x30
@@ -112,6 +113,7 @@ var maxPayload = map[MsgType]int{
 	TypeInquiryAnswer:   4 * kib,
 	TypeInquiryCancel:   0,
 	TypeInquiryToken:    64,
+	TypeCardInquiry:     4 * kib, // a CardStatus without public keys
 	TypeResult:          32 * mib,
 	TypeError:           4 * kib,
 }

@@ -155,6 +155,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(frame(TypeKeyToCard, Marshal(&KeyToCardRequest{Fingerprint: make([]byte, 20)})))
 	f.Add(frame(TypeCardRequest, Marshal(&CardRequest{Op: CardOpImportKey, Slot: 1, PIN: []byte("12345678"),
 		DOs: []CardDO{{Tag: 0xC8, Value: make([]byte, 20)}, {Tag: 0xCF, Value: make([]byte, 4)}}})))
+	f.Add(frame(TypeCardInquiry, Marshal(&CardInquiry{Status: CardStatus{AID: make([]byte, 16), PINTries: [3]uint8{3, 0, 3}}})))
 	for _, m := range tokenMessages() {
 		f.Add(frame(m.Type(), Marshal(m)))
 	}
@@ -181,6 +182,7 @@ func FuzzDecode(f *testing.F) {
 		func() Message { return new(GnuPGListRequest) }, func() Message { return new(GnuPGListResult) },
 		func() Message { return new(GnuPGImportRequest) }, func() Message { return new(GnuPGImportResult) },
 		func() Message { return new(KeyToCardRequest) }, func() Message { return new(CardStubsRequest) },
+		func() Message { return new(CardInquiry) },
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c := NewConn(bytes.NewReader(data), io.Discard)
@@ -318,5 +320,52 @@ func TestCardLimits(t *testing.T) {
 		if d.done() == nil {
 			t.Errorf("%+v decoded", bad)
 		}
+	}
+}
+
+// cardhelper's PIN question: front's handler sees the card's state and
+// its answer reaches the helper; an access token is refused there; a
+// question carrying public keys (or too long for its frame) is refused.
+func TestCardInquiry(t *testing.T) {
+	st := *cardStatusSeed()
+	st.Keys[0].Public = nil
+	for _, answer := range []string{"123456", testToken} {
+		toHelper, toFront := new(bytes.Buffer), new(bytes.Buffer)
+		helper := NewConn(toHelper, toFront)
+		front := NewConn(toFront, toHelper)
+		helper.Write(&CardInquiry{Status: st})
+		helper.Write(&CardOutput{Data: []byte{1}})
+		var seen *CardStatus
+		var out CardOutput
+		err := front.CallCard(&CardRequest{Op: CardOpSign, Data: []byte{1}}, &out, func(s *CardStatus) ([]byte, bool, error) {
+			seen = s
+			return []byte(answer), true, nil
+		})
+		if err != nil || seen == nil || seen.Name != st.Name || seen.SigCounter != 7 || !bytes.Equal(out.Data, []byte{1}) {
+			t.Fatalf("CallCard: %v %+v %x", err, seen, out.Data)
+		}
+		if _, err := helper.ReadRequest(map[MsgType]func() Message{TypeCardRequest: func() Message { return new(CardRequest) }}); err != nil {
+			t.Fatal(err)
+		}
+		toFront.Reset()
+		pin, err := helper.InquireCardPIN(&CardInquiry{Status: st})
+		var e *Error
+		switch {
+		case answer == testToken && (!errors.As(err, &e) || e.Code != ErrCodeNotPermitted):
+			t.Errorf("a token unlocked the card: %q %v", pin, err)
+		case answer != testToken && (err != nil || string(pin) != answer):
+			t.Errorf("InquireCardPIN: %q %v", pin, err)
+		}
+	}
+	// the frames front refuses
+	withKey := *cardStatusSeed()
+	long := st
+	long.Name, long.URL, long.Login, long.Lang, long.Reader = strings.Repeat("x", maxCardText), strings.Repeat("x", maxCardText),
+		strings.Repeat("x", maxCardText), strings.Repeat("x", maxCardText), strings.Repeat("x", maxCardText)
+	if err := Unmarshal(TypeCardInquiry, Marshal(&CardInquiry{Status: withKey}), new(CardInquiry)); err == nil {
+		t.Error("a CardInquiry with a public key was accepted")
+	}
+	if max, _ := MaxPayload(TypeCardInquiry); len(Marshal(&CardInquiry{Status: long})) > max {
+		t.Errorf("the longest CardInquiry (%d bytes) does not fit its frame (%d)", len(Marshal(&CardInquiry{Status: long})), max)
 	}
 }

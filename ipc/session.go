@@ -22,6 +22,33 @@ var ErrUnexpected = errors.New("ipc: unexpected frame")
 // inquiries, decode the final Result into res. A helper Error is returned
 // as *Error.
 func (c *Conn) Call(req, res Message, inquire InquiryHandler) error {
+	return c.call(req, res, TypeInquiry, func(p []byte) ([]byte, bool, error) {
+		var q Inquiry
+		if err := Unmarshal(TypeInquiry, p, &q); err != nil {
+			return nil, false, err
+		}
+		return inquire(&q)
+	})
+}
+
+// CardPINHandler answers a CardInquiry: the PIN, ok=false to cancel, or
+// an error that ends the session (the helper sees front hang up).
+type CardPINHandler func(st *CardStatus) (pin []byte, ok bool, err error)
+
+// CallCard is Call for cardhelper: its question is a CardInquiry.
+func (c *Conn) CallCard(req *CardRequest, res Message, ask CardPINHandler) error {
+	return c.call(req, res, TypeCardInquiry, func(p []byte) ([]byte, bool, error) {
+		var q CardInquiry
+		if err := Unmarshal(TypeCardInquiry, p, &q); err != nil {
+			return nil, false, err
+		}
+		return ask(&q.Status)
+	})
+}
+
+// call sends req and answers the helper's questions, frames of type
+// question that answer decodes and answers, until the final frame.
+func (c *Conn) call(req, res Message, question MsgType, answer func(payload []byte) ([]byte, bool, error)) error {
 	if err := c.Write(req); err != nil {
 		return fmt.Errorf("ipc: sending request: %w", err)
 	}
@@ -34,16 +61,12 @@ func (c *Conn) Call(req, res Message, inquire InquiryHandler) error {
 			return err
 		}
 		switch t {
-		case TypeInquiry:
+		case question:
 			asked++
 			if asked > maxInquiries {
 				return fmt.Errorf("ipc: helper asked too often")
 			}
-			var q Inquiry
-			if err := Unmarshal(t, p, &q); err != nil {
-				return err
-			}
-			pass, ok, err := inquire(&q)
+			pass, ok, err := answer(p)
 			if err != nil {
 				return err
 			}
@@ -108,6 +131,22 @@ func (c *Conn) Inquire(q *Inquiry) ([]byte, error) {
 // InquireUnlock is Inquire that also accepts an access token (token true;
 // secret is then the token's text, whose syntax the decoder checked).
 func (c *Conn) InquireUnlock(q *Inquiry) (secret []byte, token bool, err error) {
+	return c.inquire(q)
+}
+
+// InquireCardPIN is cardhelper's question: q carries the card's state, the
+// answer is the PIN (an access token is refused: it unlocks no card).
+func (c *Conn) InquireCardPIN(q *CardInquiry) ([]byte, error) {
+	pin, token, err := c.inquire(q)
+	if err == nil && token {
+		clear(pin)
+		return nil, &Error{Code: ErrCodeNotPermitted, Message: "an access token cannot unlock a card"}
+	}
+	return pin, err
+}
+
+// inquire sends the question q and reads front's answer.
+func (c *Conn) inquire(q Message) (secret []byte, token bool, err error) {
 	if err := c.Write(q); err != nil {
 		return nil, false, err
 	}

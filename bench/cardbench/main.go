@@ -20,6 +20,7 @@
 package main
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -140,7 +141,11 @@ func run(n int, ours string, remote bool) error {
 		b, err := cmd.Output()
 		d := time.Since(start)
 		if err != nil || len(b) == 0 {
-			return 0, fmt.Errorf("signing with %s: %v", bin, err)
+			var stderr []byte
+			if ee, ok := err.(*exec.ExitError); ok {
+				stderr = ee.Stderr
+			}
+			return 0, fmt.Errorf("signing with %s: %v: %s", bin, err, bytes.TrimSpace(stderr))
 		}
 		return d, nil
 	}

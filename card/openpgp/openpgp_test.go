@@ -303,3 +303,26 @@ func TestParseCAFingerprint(t *testing.T) {
 		}
 	}
 }
+
+// TestRunOnOtherCard: RunOn on a card with another AID (one swapped in
+// after the caller read its card) sends no VERIFY and runs nothing; on
+// the right AID it runs.
+func TestRunOnOtherCard(t *testing.T) {
+	card, _ := generated(t, cardemu.Options{Serial: 0xAB})
+	other, _ := generated(t, cardemu.Options{Serial: 0xCD})
+	c, err := Select(&memT{card: card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aid := c.Data.AID.Raw
+	called := false
+	op := func(*Card) error { called = true; return nil }
+	m := &memT{card: other}
+	if err := RunOn(m, aid, PW1Sign, []byte(cardemu.DefaultPW1), op); !errors.Is(err, ErrOtherCard) || m.verifies != 0 || called {
+		t.Fatalf("other card: %v, %d VERIFYs, op called %v", err, m.verifies, called)
+	}
+	m = &memT{card: card}
+	if err := RunOn(m, aid, PW1Sign, []byte(cardemu.DefaultPW1), op); err != nil || m.verifies != 1 || !called {
+		t.Fatalf("right card: %v, %d VERIFYs, op called %v", err, m.verifies, called)
+	}
+}

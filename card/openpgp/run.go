@@ -1,6 +1,7 @@
 package openpgp
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -32,9 +33,21 @@ type Transport interface {
 //
 // pin is not wiped here: the caller owns it and wipes it after Run.
 func Run(t Transport, ref PIN, pin []byte, op func(*Card) error) error {
+	return RunOn(t, nil, ref, pin, op)
+}
+
+// ErrOtherCard is a card whose AID is not the one RunOn was given: it was
+// swapped in after the caller read the card. It got no command but
+// SELECT and GET DATA 6E.
+var ErrOtherCard = errors.New("another card is in the reader")
+
+// RunOn is Run on the card whose AID is aid (nil: any card): the AID is
+// checked inside the transaction, after SELECT and before anything else,
+// so a PIN asked for one card never reaches another one.
+func RunOn(t Transport, aid []byte, ref PIN, pin []byte, op func(*Card) error) error {
 	afterVerify := 0
 	for resets := 0; ; resets++ {
-		verified, err := runOnce(t, ref, pin, op)
+		verified, err := runOnce(t, aid, ref, pin, op)
 		if sw, ok := apdu.SW(err); ok && sw == 0x6D00 {
 			// our application was deselected under us (a reset that
 			// was not reported to us, another applet selected): as
@@ -62,7 +75,7 @@ const maxResets = 5
 // runOnce is one transaction. A reset during op means op's answer was
 // lost (the card's PIN state with it), so Run may repeat the whole thing.
 // verified reports that the PIN was sent in it.
-func runOnce(t Transport, ref PIN, pin []byte, op func(*Card) error) (verified bool, err error) {
+func runOnce(t Transport, aid []byte, ref PIN, pin []byte, op func(*Card) error) (verified bool, err error) {
 	if err := t.Begin(); err != nil {
 		return false, err
 	}
@@ -74,6 +87,9 @@ func runOnce(t Transport, ref PIN, pin []byte, op func(*Card) error) (verified b
 	c, err := Select(t)
 	if err != nil {
 		return false, err
+	}
+	if aid != nil && !bytes.Equal(c.Data.AID.Raw, aid) {
+		return false, ErrOtherCard
 	}
 	if ref != 0 {
 		if c.Data.PW.Tries[ref.triesIndex()] == 0 {

@@ -6,8 +6,11 @@
 // starts it per request. It connects to pcscd before lockdown (the only
 // socket it will ever use), locks itself down (no file, no new socket, no
 // exec, no new process), reads one CardRequest over its stdin/stdout pipes,
-// does it in one PC/SC transaction (card/openpgp.Run: the PIN came with the
-// request, front asked for it before) and exits.
+// does it in one PC/SC transaction (card/openpgp.Run) and exits. The PIN
+// came with the request, or, for a signature or decipherment, the helper
+// asks front for it (ipc.CardInquiry) with the state it read while
+// finding the card, in a transaction of its own that has ended: front
+// prompts while no transaction is open.
 package main
 
 import (
@@ -76,7 +79,11 @@ func run() int {
 		return fail(cardError(ctxErr))
 	}
 	defer ctx.Release()
-	res, err := do(ctx, req)
+	ask := func(st *ipc.CardStatus) ([]byte, error) { return conn.InquireCardPIN(&ipc.CardInquiry{Status: *st}) }
+	res, err := do(ctx, req, ask)
+	if errors.Is(err, io.EOF) {
+		return 2 // front hung up instead of answering: it has reported why
+	}
 	if err != nil {
 		return fail(cardError(err))
 	}
@@ -86,14 +93,15 @@ func run() int {
 	return 0
 }
 
-// do finds the card and performs the request in one transaction.
-func do(ctx *pcsc.Context, req *ipc.CardRequest) (ipc.Message, error) {
-	match := func(c *pcsc.Conn) (bool, error) {
-		aid, err := readAID(c)
-		if err != nil {
-			return false, err
-		}
-		return req.Serial == "" || aid.SerialString() == req.Serial, nil
+// do finds the card and performs the request in one transaction. ask
+// gets the user PIN from front for a signature or decipherment whose
+// request came without one.
+func do(ctx *pcsc.Context, req *ipc.CardRequest, ask func(*ipc.CardStatus) ([]byte, error)) (ipc.Message, error) {
+	asking := (req.Op == ipc.CardOpSign || req.Op == ipc.CardOpDecipher) && len(req.PIN) == 0
+	var found *ipc.CardStatus // the matching card as it was read
+	match := func(c *pcsc.Conn) (ok bool, err error) {
+		found, ok, err = readState(c, req.Serial, asking)
+		return ok, err
 	}
 	card, err := ctx.Find(match)
 	// A card another program has just reset is briefly unpowered, and
@@ -118,10 +126,19 @@ func do(ctx *pcsc.Context, req *ipc.CardRequest) (ipc.Message, error) {
 		}
 		st.Reader = card.Reader
 		return st, nil
-	case ipc.CardOpSign:
-		return operate(card, openpgp.PW1Sign, req.PIN, func(c *openpgp.Card) ([]byte, error) { return c.Sign(req.Data) })
-	case ipc.CardOpDecipher:
-		return operate(card, openpgp.PW1Other, req.PIN, func(c *openpgp.Card) ([]byte, error) {
+	case ipc.CardOpSign, ipc.CardOpDecipher:
+		pin := req.PIN
+		if asking {
+			found.Reader = card.Reader
+			if pin, err = ask(found); err != nil {
+				return nil, err
+			}
+			defer clear(pin)
+		}
+		if req.Op == ipc.CardOpSign {
+			return operate(card, found.AID, openpgp.PW1Sign, pin, func(c *openpgp.Card) ([]byte, error) { return c.Sign(req.Data) })
+		}
+		return operate(card, found.AID, openpgp.PW1Other, pin, func(c *openpgp.Card) ([]byte, error) {
 			if c.Data.Attrs[openpgp.SlotDecrypt].Algo == openpgp.AlgoRSA {
 				return c.DecipherRSA(req.Data)
 			}
@@ -264,26 +281,32 @@ func readKeyPipe() (*cardkey.Key, error) {
 // noCardRetries are the pauses before looking for the card again.
 var noCardRetries = []time.Duration{50 * time.Millisecond, 100 * time.Millisecond, 200 * time.Millisecond}
 
-// readAID selects the OpenPGP application and reads its AID in one
-// transaction (openpgp.Run), so another program cannot select its own
-// applet in between (a YubiKey's PIV, say).
-func readAID(c *pcsc.Conn) (openpgp.AID, error) {
-	var aid openpgp.AID
-	err := openpgp.Run(c, 0, nil, func(card *openpgp.Card) error {
-		aid = card.Data.AID
+// readState selects the OpenPGP application and reads its state in one
+// short transaction (openpgp.Run), so another program cannot select its
+// own applet in between (a YubiKey's PIV, say): what the application
+// data (6E) holds, and with prompt what a PIN prompt shows besides
+// (cardholder name, signature counter). ok reports that the card has
+// serial ("" any card); only then is the rest read.
+func readState(c *pcsc.Conn, serial string, prompt bool) (st *ipc.CardStatus, ok bool, err error) {
+	err = openpgp.Run(c, 0, nil, func(card *openpgp.Card) error {
+		st = appState(card.Data)
+		if ok = serial == "" || card.Data.AID.SerialString() == serial; ok && prompt {
+			return readPromptData(card, st)
+		}
 		return nil
 	})
-	return aid, err
+	return st, ok, err
 }
 
-// operate runs one PIN-protected operation whose answer is the card's
+// operate runs one PIN-protected operation on the card with aid (the one
+// found; a card swapped in since gets nothing) whose answer is the card's
 // response data.
-func operate(card *pcsc.Conn, ref openpgp.PIN, pin []byte, op func(*openpgp.Card) ([]byte, error)) (*ipc.CardOutput, error) {
+func operate(card *pcsc.Conn, aid []byte, ref openpgp.PIN, pin []byte, op func(*openpgp.Card) ([]byte, error)) (*ipc.CardOutput, error) {
 	if len(pin) == 0 {
-		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "no PIN in the request"}
+		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "no PIN"}
 	}
 	out := new(ipc.CardOutput)
-	err := openpgp.Run(card, ref, pin, func(c *openpgp.Card) (err error) {
+	err := openpgp.RunOn(card, aid, ref, pin, func(c *openpgp.Card) (err error) {
 		out.Data, err = op(c)
 		return err
 	})
@@ -293,27 +316,43 @@ func operate(card *pcsc.Conn, ref openpgp.PIN, pin []byte, op func(*openpgp.Card
 	return out, nil
 }
 
-// status reads the data objects gpg --card-status shows.
-func status(c *openpgp.Card) (*ipc.CardStatus, error) {
-	d := c.Data
+// appState is the part of the card's state its application data (6E)
+// holds, read by SELECT: no further command.
+func appState(d *openpgp.AppData) *ipc.CardStatus {
 	st := &ipc.CardStatus{AID: d.AID.Raw, PW1Multiple: d.PW.PW1Multiple, ExtendedAPDU: d.ExtendedLength,
 		AttrsChangeable: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x04 != 0, KeyImport: len(d.ExtCaps) > 0 && d.ExtCaps[0]&0x20 != 0}
 	for i := range 3 {
 		st.PINMaxLen[i] = uint8(d.PW.MaxLen[i])
 		st.PINTries[i] = uint8(d.PW.Tries[i])
+		st.Keys[i] = ipc.CardKey{Attributes: d.Attrs[i].Raw, Fingerprint: d.Fingerprints[i][:],
+			CAFingerprint: d.CAFingerprints[i][:], Created: d.Created[i]}
+	}
+	return st
+}
+
+// readPromptData adds to st what a PIN prompt shows beyond the
+// application data: the cardholder (65) and the signature counter (7A).
+func readPromptData(c *openpgp.Card, st *ipc.CardStatus) error {
+	ch, err := c.Cardholder()
+	if err != nil {
+		return err
+	}
+	st.Name, st.Lang, st.Sex = ch.Name, ch.Lang, ch.Sex
+	st.SigCounter, err = c.SignatureCounter()
+	return err
+}
+
+// status reads the data objects gpg --card-status shows.
+func status(c *openpgp.Card) (*ipc.CardStatus, error) {
+	st := appState(c.Data)
+	for i := range 3 {
 		pub, err := publicKey(c, openpgp.Slot(i))
 		if err != nil {
 			return nil, err
 		}
-		st.Keys[i] = ipc.CardKey{Attributes: d.Attrs[i].Raw, Fingerprint: d.Fingerprints[i][:],
-			CAFingerprint: d.CAFingerprints[i][:], Created: d.Created[i], Public: pub}
+		st.Keys[i].Public = pub
 	}
-	ch, err := c.Cardholder()
-	if err != nil {
-		return nil, err
-	}
-	st.Name, st.Lang, st.Sex = ch.Name, ch.Lang, ch.Sex
-	if st.SigCounter, err = c.SignatureCounter(); err != nil {
+	if err := readPromptData(c, st); err != nil {
 		return nil, err
 	}
 	url, err := c.GetData(0x5F50)

@@ -61,7 +61,8 @@ func cardhelperBinary(t *testing.T) string {
 
 // call runs one cardhelper process (sandboxed whatever the environment
 // says) for req and returns its result or its error; a helper killed by a
-// signal (the seccomp filter) fails the test.
+// signal (the seccomp filter) fails the test. A question for the PIN
+// fails it too.
 func call(t *testing.T, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
 	t.Helper()
 	return callWith(t, nil, req, res)
@@ -69,6 +70,14 @@ func call(t *testing.T, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
 
 // callWith is call with extra descriptors (fd 3 on: the key pipe).
 func callWith(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Message) *ipc.Error {
+	t.Helper()
+	return callAsk(t, extra, req, res, func(*ipc.CardStatus) ([]byte, bool, error) {
+		return nil, false, errors.New("cardhelper asked for a PIN")
+	})
+}
+
+// callAsk is callWith with ask answering the helper's question for the PIN.
+func callAsk(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Message, ask ipc.CardPINHandler) *ipc.Error {
 	t.Helper()
 	cmd := exec.Command(cardhelperBinary(t))
 	cmd.ExtraFiles = extra
@@ -93,9 +102,7 @@ func callWith(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Mess
 	if err := conn.WriteHello(ipc.RoleCard); err != nil {
 		t.Fatal(err)
 	}
-	err := conn.Call(req, res, func(*ipc.Inquiry) ([]byte, bool, error) {
-		return nil, false, errors.New("cardhelper asked something")
-	})
+	err := conn.CallCard(req, res, ask)
 	stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -228,6 +235,37 @@ func TestLive(t *testing.T) {
 
 	if e := call(t, &ipc.CardRequest{Op: ipc.CardOpStatus, Serial: "DEADBEEF"}, &st); e == nil || e.Code != ipc.ErrCodeNoCard {
 		t.Fatalf("unknown serial: %v", e)
+	}
+
+	// Without a PIN in the request the helper asks for it, showing the
+	// card as it read it (no public keys), then verifies once and signs.
+	before = len(rig.Card.Log())
+	var asked *ipc.CardStatus
+	ask := func(q *ipc.CardStatus) ([]byte, bool, error) {
+		asked = q
+		if n := verifies(rig.Card.Log()[before:]); n != 0 {
+			t.Errorf("%d VERIFY before the PIN was asked", n)
+		}
+		return []byte(cardemu.DefaultPW1), true, nil
+	}
+	if e := callAsk(t, nil, &ipc.CardRequest{Op: ipc.CardOpSign, Serial: want, Data: digest[:]}, &out, ask); e != nil {
+		t.Fatalf("sign asking: %v", e)
+	}
+	if asked == nil || !bytes.Equal(asked.AID, st.AID) || asked.Reader == "" || asked.SigCounter != 1 || asked.PINTries[0] != 2 ||
+		!bytes.Equal(asked.Keys[0].Fingerprint, fpr) || len(asked.Keys[0].Public) != 0 {
+		t.Fatalf("the question showed %+v", asked)
+	}
+	if !ed25519.Verify(sigKey.Point, digest[:], out.Data) || verifies(rig.Card.Log()[before:]) != 1 || rig.Card.SignatureCount() != 2 {
+		t.Fatal("the signature after the question is wrong, or not one VERIFY")
+	}
+	// A declined question: no VERIFY, no signature.
+	before = len(rig.Card.Log())
+	decline := func(*ipc.CardStatus) ([]byte, bool, error) { return nil, false, nil }
+	if e := callAsk(t, nil, &ipc.CardRequest{Op: ipc.CardOpSign, Data: digest[:]}, &out, decline); e == nil || e.Code != ipc.ErrCodeCanceled {
+		t.Fatalf("declined: %v", e)
+	}
+	if verifies(rig.Card.Log()[before:]) != 0 || rig.Card.SignatureCount() != 2 {
+		t.Fatal("a declined question reached the card")
 	}
 }
 

@@ -21,14 +21,19 @@ func cardCall(req *ipc.CardRequest, res ipc.Message) error {
 	if err != nil {
 		return err
 	}
-	return cardSession(h, req, res)
+	return cardSession(h, req, res, nil)
 }
 
-// cardSession runs req on the started cardhelper h.
-func cardSession(h *helperProc, req *ipc.CardRequest, res ipc.Message) error {
-	return h.session(ipc.RoleCard, req, res, func(*ipc.Inquiry) ([]byte, bool, error) {
-		return nil, false, errors.New("cardhelper asks nothing")
-	})
+// cardSession runs req on the started cardhelper h; ask answers its
+// question for the PIN (nil: the request needs none, a question is an
+// error).
+func cardSession(h *helperProc, req *ipc.CardRequest, res ipc.Message, ask ipc.CardPINHandler) error {
+	if ask == nil {
+		ask = func(*ipc.CardStatus) ([]byte, bool, error) {
+			return nil, false, errors.New("cardhelper asked for a PIN it has")
+		}
+	}
+	return h.run(ipc.RoleCard, func(c *ipc.Conn) error { return c.CallCard(req, res, ask) })
 }
 
 // cardStatusCmd is --card-status: the card's data objects as gpg 2.2.40

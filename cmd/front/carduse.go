@@ -148,61 +148,74 @@ func (a *app) cardOperate(key *packet.PublicKey, serial string, slot cardpgp.Slo
 }
 
 // cardOperateAll runs the operation of slot on each input in turn, each
-// in its own transaction, with the PIN asked once.
+// in its own transaction, with the PIN asked once. The first operation
+// is one cardhelper session: the helper finds the card and sends what it
+// read (ipc.CardInquiry), front checks it is the card and the key the
+// secret store names and asks for the PIN while no transaction is open,
+// the helper verifies and operates in one transaction on that same card.
+// Any further operation gets the PIN with its request.
 func (a *app) cardOperateAll(key *packet.PublicKey, serial string, slot cardpgp.Slot, inputs [][]byte) ([][]byte, error) {
 	short := ""
 	if len(serial) == 32 {
 		short = serial[20:28]
 	}
-	// The helper for the operation starts now: its process start and
-	// lockdown overlap with the status read and the PIN question. It
-	// touches no card until it gets its request.
-	h, err := startHelper("cardhelper", nil)
-	if err != nil {
-		return nil, err
-	}
-	used := false
-	defer func() {
-		if !used {
-			h.abandon()
-		}
-	}()
-	st, err := a.findCard(serial, short)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(st.Keys[slot].Fingerprint, key.Fingerprint) {
-		return nil, &cardFailure{gpgError(srcSCD, errCard), "the card holds another key than " + fmt.Sprintf("%X", key.Fingerprint)}
-	}
-	if st.PINTries[0] == 0 {
-		// no VERIFY, no prompt: the card would only refuse
-		return nil, &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
-	}
-	pin, err := a.askCardPIN(key, st, slot)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(pin)
 	op := ipc.CardOpSign
 	if slot == cardpgp.SlotDecrypt {
 		op = ipc.CardOpDecipher
 	}
+	var pin []byte
+	defer func() { clear(pin) }()
+	ask := func(st *ipc.CardStatus) ([]byte, bool, error) {
+		if fmt.Sprintf("%X", st.AID) != serial {
+			return nil, false, errOtherCard
+		}
+		if !bytes.Equal(st.Keys[slot].Fingerprint, key.Fingerprint) {
+			return nil, false, &cardFailure{gpgError(srcSCD, errCard), "the card holds another key than " + fmt.Sprintf("%X", key.Fingerprint)}
+		}
+		if st.PINTries[0] == 0 {
+			// no VERIFY, no prompt: the card would only refuse
+			return nil, false, &cardFailure{gpgError(srcSCD, errPINBlocked), "PIN blocked"}
+		}
+		var err error
+		pin, err = a.askCardPIN(key, st, slot)
+		return pin, err == nil, err
+	}
 	var outs [][]byte
-	for i, data := range inputs {
-		if i > 0 {
-			if h, err = startHelper("cardhelper", nil); err != nil {
-				return nil, err
-			}
+	for i, sought := 0, 0; i < len(inputs); {
+		h, err := startHelper("cardhelper", nil)
+		if err != nil {
+			return nil, err
 		}
 		var out ipc.CardOutput
-		used = true
-		if err := cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: data}, &out); err != nil {
+		err = cardSession(h, &ipc.CardRequest{Op: op, Serial: short, PIN: pin, Data: inputs[i]}, &out, ask)
+		var e *ipc.Error
+		if pin == nil && sought < maxCardSearches && (errors.Is(err, errOtherCard) || errors.As(err, &e) && e.Code == ipc.ErrCodeNoCard) {
+			// not there: gpg-agent's dialog asks for it, then again
+			sought++
+			if _, err := a.findCard(serial, short); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if errors.Is(err, errOtherCard) {
+			return nil, &cardFailure{gpgError(srcAgent, errCardNotPresent), "Card not present"}
+		}
+		if err != nil {
 			return nil, a.cardCallFailed(err)
 		}
 		outs = append(outs, out.Data)
+		i++
 	}
 	return outs, nil
 }
+
+// maxCardSearches bounds the rounds of "the card is there now" followed
+// by a helper that does not find it (a card going in and out).
+const maxCardSearches = 3
+
+// errOtherCard is cardhelper's card with the serial gpg prints but
+// another AID.
+var errOtherCard = errors.New("another card with the same serial number")
 
 // findCard reads the status of the card with serial. If it is not in a
 // reader, gpg-agent's dialog follows: with a pinentry (ask mode) the user

@@ -78,6 +78,11 @@ func startHelperWith(name string, env []string, extra []*os.File, args ...string
 // hellos for role, one request and its answer (inquiries go to inquire),
 // then EOF on its stdin and its exit.
 func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.InquiryHandler) error {
+	return h.run(role, func(c *ipc.Conn) error { return c.Call(req, res, inquire) })
+}
+
+// run is session with call doing the request and its answer.
+func (h *helperProc) run(role ipc.Role, call func(*ipc.Conn) error) error {
 	callErr := func() error {
 		if err := h.conn.ReadHello(role); err != nil {
 			return fmt.Errorf("%s did not start: %w", role, err)
@@ -85,7 +90,7 @@ func (h *helperProc) session(role ipc.Role, req, res ipc.Message, inquire ipc.In
 		if err := h.conn.WriteHello(role); err != nil {
 			return err
 		}
-		return h.conn.Call(req, res, inquire)
+		return call(h.conn)
 	}()
 	h.stdin.Close()
 	waitErr := h.cmd.Wait()

@@ -244,7 +244,7 @@ func (a *app) pipeKeyToCard(cs *cardEditSession, pk *packet.PublicKey, slot card
 		req := &ipc.CardRequest{Op: ipc.CardOpImportKey, Serial: cs.serial, Slot: uint8(slot), PIN: pw3, DOs: []ipc.CardDO{
 			{Tag: cardpgp.DOFingerprint + uint16(slot), Value: pk.Fingerprint},
 			{Tag: cardpgp.DOCreated + uint16(slot), Value: cardpgp.EncodeTime(uint32(pk.CreationTime.Unix()))}}}
-		return cardSession(ch, req, new(ipc.CardOutput))
+		return cardSession(ch, req, new(ipc.CardOutput), nil)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -15,9 +16,11 @@ const PCSCDSocket = "/run/pcscd/pcscd.comm"
 
 // PCSCD is a pcscd started for a test.
 type PCSCD struct {
-	cmd  *exec.Cmd
-	done chan error
-	lock *os.File
+	path    string
+	cmd     *exec.Cmd
+	done    chan error
+	lock    *os.File
+	stopped *sync.Once
 }
 
 // lockPath serialises the pcscd of concurrent test processes (go test runs
@@ -63,37 +66,60 @@ func StartPCSCD() (p *PCSCD, err error) {
 	if os.Geteuid() != 0 {
 		return nil, errors.New("cardemu: pcscd must be started as root")
 	}
-	cmd := exec.Command(path, "--foreground")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
+	p = &PCSCD{path: path, lock: lock}
+	if err := p.launch(); err != nil {
 		return nil, err
 	}
-	p = &PCSCD{cmd: cmd, done: make(chan error, 1), lock: lock}
+	return p, nil
+}
+
+// launch starts pcscd in the foreground with args and waits for its socket.
+func (p *PCSCD) launch(args ...string) error {
+	cmd := exec.Command(p.path, append([]string{"--foreground"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	p.cmd, p.done, p.stopped = cmd, make(chan error, 1), new(sync.Once)
 	go func() { p.done <- cmd.Wait() }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if c, err := net.Dial("unix", PCSCDSocket); err == nil {
 			c.Close()
-			return p, nil
+			return nil
 		}
 		select {
 		case err := <-p.done:
-			return nil, fmt.Errorf("cardemu: pcscd exited at start: %v", err)
+			return fmt.Errorf("cardemu: pcscd exited at start: %v", err)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.stop()
-			return nil, errors.New("cardemu: pcscd did not create its socket within 10s")
+			p.Halt()
+			return errors.New("cardemu: pcscd did not create its socket within 10s")
 		}
 	}
+}
+
+// RestartWithoutReaders replaces this pcscd by one that reads its reader
+// configuration from the empty directory dir: a machine with pcscd and no
+// reader at all (the test machine has no USB reader). The machine's
+// pcscd turn is kept.
+func (p *PCSCD) RestartWithoutReaders(dir string) error {
+	p.Halt()
+	return p.launch("--config", dir)
 }
 
 // Stop terminates this pcscd (by PID), waits for it and lets the next
 // test process start its own.
 func (p *PCSCD) Stop() {
-	p.stop()
+	p.Halt()
 	p.lock.Close()
 }
+
+// Halt terminates this pcscd but keeps the machine's pcscd turn until
+// Stop: PC/SC clients find no pcscd at all, and no other test process
+// starts one meanwhile.
+func (p *PCSCD) Halt() { p.stopped.Do(p.stop) }
 
 func (p *PCSCD) stop() {
 	p.cmd.Process.Signal(syscall.SIGTERM)
