@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/frontpgp/front/internal/gpghome"
 )
 
 // buildBinaries builds front and keyhelper side by side, as installed.
@@ -127,15 +129,7 @@ func TestGnuPGKeyFilesReadOnly(t *testing.T) {
 		}
 	}
 	gpg := buildBinaries(t)
-	home, err := os.MkdirTemp("/tmp", "gnupg-home-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	os.Chmod(home, 0o700)
+	home := gpghome.New(t, "/tmp", "gnupg-home-")
 	gen := exec.Command("gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
 		"--quick-gen-key", "GnuPG <g@example.org>", "future-default", "default", "never")
 	if out, err := gen.CombinedOutput(); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/internal/gpghome"
 	"github.com/frontpgp/front/keylist"
 )
 
@@ -23,15 +24,7 @@ func gpgHome(t *testing.T, agentConf string, params string) string {
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Skip("gpg not installed")
 	}
-	home, err := os.MkdirTemp("/tmp", "agentkey-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run()
-		os.RemoveAll(home)
-	})
-	os.Chmod(home, 0o700)
+	home := gpghome.New(t, "/tmp", "agentkey-")
 	// the lowest S2K count gpg-agent takes: the tests try many passphrases
 	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"+agentConf), 0o600)
 	if params == "" {
