@@ -76,20 +76,9 @@ func (d *CardDecipher) SessionKey(out []byte) (packet.CipherFunction, []byte, er
 			return 0, nil, err
 		}
 	}
-	// m = cipher octet ‖ session key ‖ 16-bit sum of the key octets
-	if len(m) < 3 {
-		return 0, nil, errors.New("truncated session key")
-	}
-	c, key, sum := packet.CipherFunction(m[0]), m[1:len(m)-2], m[len(m)-2:]
-	if n := cipherKeySize(c); n == 0 || n != len(key) {
-		return 0, nil, errors.New("unsupported session key cipher")
-	}
-	var s uint16
-	for _, b := range key {
-		s += uint16(b)
-	}
-	if s != uint16(sum[0])<<8|uint16(sum[1]) {
-		return 0, nil, errors.New("session key checksum is incorrect")
+	c, key, err := sessionKeyBlock(m)
+	if err != nil {
+		return 0, nil, err
 	}
 	return c, append([]byte{}, key...), nil
 }

@@ -42,7 +42,14 @@ func DecryptSessionKey(raw []byte, priv *packet.PrivateKey) (packet.CipherFuncti
 	if err != nil {
 		return 0, nil, err
 	}
-	// m = cipher octet || session key || 16-bit sum of the key octets
+	return sessionKeyBlock(m)
+}
+
+// sessionKeyBlock splits a decrypted v3 session key block, m = cipher
+// octet ‖ session key ‖ 16-bit sum of the key octets, checking the
+// cipher against front's own table (legacy ciphers included), the key's
+// length against the cipher and the sum. The key returned is m's.
+func sessionKeyBlock(m []byte) (packet.CipherFunction, []byte, error) {
 	if len(m) < 3 {
 		return 0, nil, errors.New("truncated session key")
 	}

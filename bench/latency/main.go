@@ -35,6 +35,7 @@ import (
 	"crypto/rand"
 	"flag"
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/gpgtool"
 	"github.com/frontpgp/front/bench/internal/stats"
 	"os"
 	"os/exec"
@@ -62,42 +63,6 @@ func main() {
 	}
 }
 
-type tool struct {
-	bin, home string
-}
-
-func (t tool) cmd(args ...string) *exec.Cmd {
-	c := exec.Command(t.bin, append([]string{"--homedir", t.home, "--batch", "--yes"}, args...)...)
-	c.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + t.home}
-	return c
-}
-
-// with is t run by another binary (the -base build) on the same home.
-func (t tool) with(bin string) tool { return tool{bin, t.home} }
-
-func (t tool) must(args ...string) error {
-	c := t.cmd(args...)
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	if err := c.Run(); err != nil {
-		return fmt.Errorf("%s %s: %v\n%s", t.bin, strings.Join(args, " "), err, stderr.String())
-	}
-	return nil
-}
-
-// timed runs c and returns its wall time; output is discarded.
-func timed(c *exec.Cmd) (time.Duration, error) {
-	var stderr bytes.Buffer
-	c.Stderr = &stderr
-	start := time.Now()
-	err := c.Run()
-	d := time.Since(start)
-	if err != nil {
-		return d, fmt.Errorf("%s: %v\n%s", strings.Join(c.Args, " "), err, stderr.String())
-	}
-	return d, nil
-}
-
 // op is one operation timed on both sides (and with the -base build).
 type op struct {
 	name              string
@@ -109,28 +74,18 @@ type op struct {
 }
 
 func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
-	abs, err := filepath.Abs(oursBin)
-	if err != nil {
-		return err
-	}
+	var err error
 	if baseBin != "" {
 		if baseBin, err = filepath.Abs(baseBin); err != nil {
 			return err
 		}
 	}
-	dir, err := os.MkdirTemp("", "latency-")
+	b, err := gpgtool.Setup("latency-", oursBin, gpgBin)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	ours := tool{abs, filepath.Join(dir, "ours")}
-	gpg := tool{gpgBin, filepath.Join(dir, "gpg")}
-	for _, h := range []string{ours.home, gpg.home} {
-		if err := os.Mkdir(h, 0o700); err != nil {
-			return err
-		}
-	}
-	defer exec.Command("gpgconf", "--homedir", gpg.home, "--kill", "all").Run()
+	defer b.Close()
+	dir, ours, gpg, abs := b.Dir, b.Ours, b.GPG, b.Ours.Bin
 
 	printMachine(gpgBin)
 
@@ -143,11 +98,11 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 		{"--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", rsaUID, "rsa3072", "sign", "never"},
 		{"--pinentry-mode", "loopback", "--passphrase", "", "-o", sec, "--export-secret-keys"},
 	} {
-		if err := gpg.must(s...); err != nil {
+		if err := gpg.Must(s...); err != nil {
 			return err
 		}
 	}
-	if err := ours.must("--import", sec); err != nil {
+	if err := ours.Must("--import", sec); err != nil {
 		return err
 	}
 	edFpr, err := fingerprint(gpg, "bench@example.org")
@@ -168,24 +123,24 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 	osig, gsig := filepath.Join(dir, "o.sig"), filepath.Join(dir, "g.sig")
 	// Warm-up: starts gpg-agent, loads every binary into the page cache.
 	for _, w := range []struct {
-		t   tool
+		t   gpgtool.Tool
 		sig string
 	}{{gpg, gsig}, {ours, osig}} {
-		if err := w.t.must("-u", edFpr, "-b", "-o", w.sig, data); err != nil {
+		if err := w.t.Must("-u", edFpr, "-b", "-o", w.sig, data); err != nil {
 			return err
 		}
-		if err := w.t.must("--verify", w.sig, data); err != nil {
+		if err := w.t.Must("--verify", w.sig, data); err != nil {
 			return err
 		}
 	}
 
 	ops := []*op{
 		{name: "verify 1 KiB detached (ed25519)", goal: 0.5, rounds: n,
-			ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("--verify", osig, data) },
-			gpg:  func() *exec.Cmd { return gpg.cmd("--verify", gsig, data) }},
+			ours: func(bin string) *exec.Cmd { return ours.With(bin).Cmd("--verify", osig, data) },
+			gpg:  func() *exec.Cmd { return gpg.Cmd("--verify", gsig, data) }},
 		{name: "--with-colons -k FPR, one-key home", goal: 0.5, rounds: n,
-			ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("--with-colons", "-k", edFpr) },
-			gpg:  func() *exec.Cmd { return gpg.cmd("--with-colons", "-k", edFpr) }},
+			ours: func(bin string) *exec.Cmd { return ours.With(bin).Cmd("--with-colons", "-k", edFpr) },
+			gpg:  func() *exec.Cmd { return gpg.Cmd("--with-colons", "-k", edFpr) }},
 	}
 	if debian {
 		dOurs, dGPG, dFpr, err := debianHomes(dir, abs, gpgBin)
@@ -193,27 +148,27 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 			return err
 		}
 		ops = append(ops, &op{name: "--with-colons -k FPR, Debian keyring home", goal: 0.5, rounds: n,
-			ours: func(bin string) *exec.Cmd { return dOurs.with(bin).cmd("--with-colons", "-k", dFpr) },
-			gpg:  func() *exec.Cmd { return dGPG.cmd("--with-colons", "-k", dFpr) }})
+			ours: func(bin string) *exec.Cmd { return dOurs.With(bin).Cmd("--with-colons", "-k", dFpr) },
+			gpg:  func() *exec.Cmd { return dGPG.Cmd("--with-colons", "-k", dFpr) }})
 	}
 	ops = append(ops, &op{name: "sign 1 KiB detached (ours: + keyhelper; gpg: warm agent)", goal: 0.4, rounds: n,
-		ours: func(bin string) *exec.Cmd { return ours.with(bin).cmd("-u", edFpr, "-b", "-o", osig, data) },
-		gpg:  func() *exec.Cmd { return gpg.cmd("-u", edFpr, "-b", "-o", gsig, data) }})
+		ours: func(bin string) *exec.Cmd { return ours.With(bin).Cmd("-u", edFpr, "-b", "-o", osig, data) },
+		gpg:  func() *exec.Cmd { return gpg.Cmd("-u", edFpr, "-b", "-o", gsig, data) }})
 
 	repo := filepath.Join(dir, "repo")
 	if err := signedRepo(repo, gpg, edFpr, rsaFpr, 300); err != nil {
 		return err
 	}
-	gitLog := func(t tool) func() *exec.Cmd {
+	gitLog := func(t gpgtool.Tool) func() *exec.Cmd {
 		return func() *exec.Cmd {
-			c := exec.Command("git", "-C", repo, "-c", "gpg.program="+t.bin, "log", "--show-signature", "-n", "300")
-			c.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + dir, "GNUPGHOME=" + t.home,
+			c := exec.Command("git", "-C", repo, "-c", "gpg.program="+t.Bin, "log", "--show-signature", "-n", "300")
+			c.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + dir, "GNUPGHOME=" + t.Home,
 				"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null"}
 			return c
 		}
 	}
 	ops = append(ops, &op{name: "git log --show-signature -n 300 (ed25519 + rsa3072)", goal: 0.6, rounds: gitN,
-		ours: func(bin string) *exec.Cmd { return gitLog(ours.with(bin))() }, gpg: gitLog(gpg)})
+		ours: func(bin string) *exec.Cmd { return gitLog(ours.With(bin))() }, gpg: gitLog(gpg)})
 	if err := checkGitLog(gitLog(ours), gitLog(gpg)); err != nil {
 		return err
 	}
@@ -239,7 +194,7 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 				slices.Reverse(sides)
 			}
 			for _, s := range sides {
-				d, err := timed(s.mk())
+				d, err := gpgtool.Timed(s.mk())
 				if err != nil {
 					return err
 				}
@@ -271,7 +226,7 @@ func run(n, gitN int, oursBin, gpgBin, baseBin string, debian bool) error {
 		}
 	}
 
-	return startupBudget(dir, abs, ours.home, n)
+	return startupBudget(dir, abs, ours.Home, n)
 }
 
 func printMachine(gpgBin string) {
@@ -293,8 +248,8 @@ func printMachine(gpgBin string) {
 	fmt.Printf("peer: %s; bench built with %s\n", first, runtime.Version())
 }
 
-func fingerprint(t tool, who string) (string, error) {
-	out, err := t.cmd("--with-colons", "-k", who).Output()
+func fingerprint(t gpgtool.Tool, who string) (string, error) {
+	out, err := t.Cmd("--with-colons", "-k", who).Output()
 	if err != nil {
 		return "", fmt.Errorf("listing %s: %v", who, err)
 	}
@@ -309,40 +264,40 @@ func fingerprint(t tool, who string) (string, error) {
 // debianHomes returns ours and gpg's home holding the Debian keyring and
 // the fingerprint of its first certificate. gpg's comes from the cache
 // directory (made there once: minutes of gpg's import).
-func debianHomes(dir, oursBin, gpgBin string) (tool, tool, string, error) {
+func debianHomes(dir, oursBin, gpgBin string) (gpgtool.Tool, gpgtool.Tool, string, error) {
 	fi, err := os.Stat(debianKeyring)
 	if err != nil {
-		return tool{}, tool{}, "", fmt.Errorf("%v (apt-get install debian-keyring, or -no-debian)", err)
+		return gpgtool.Tool{}, gpgtool.Tool{}, "", fmt.Errorf("%v (apt-get install debian-keyring, or -no-debian)", err)
 	}
 	cache := os.Getenv("XDG_CACHE_HOME")
 	if cache == "" {
 		cache = filepath.Join(os.Getenv("HOME"), ".cache")
 	}
 	gHome := filepath.Join(cache, "frontpgp-bench", fmt.Sprintf("debian-gpg-%d-%d", fi.Size(), fi.ModTime().Unix()))
-	g := tool{gpgBin, gHome}
+	g := gpgtool.Tool{Bin: gpgBin, Home: gHome}
 	if _, err := os.Stat(filepath.Join(gHome, "pubring.kbx")); err != nil {
 		fmt.Printf("importing %s into gpg's cached home %s (once; minutes)...\n", debianKeyring, gHome)
 		tmp := gHome + ".tmp"
 		os.RemoveAll(tmp)
 		if err := os.MkdirAll(tmp, 0o700); err != nil {
-			return tool{}, tool{}, "", err
+			return gpgtool.Tool{}, gpgtool.Tool{}, "", err
 		}
-		t := tool{gpgBin, tmp}
-		t.cmd("--import", debianKeyring).Run() // some keys are refused: exit 2 is expected
-		t.cmd("--check-trustdb").Run()
+		t := gpgtool.Tool{Bin: gpgBin, Home: tmp}
+		t.Cmd("--import", debianKeyring).Run() // some keys are refused: exit 2 is expected
+		t.Cmd("--check-trustdb").Run()
 		exec.Command("gpgconf", "--homedir", tmp, "--kill", "all").Run()
 		if err := os.Rename(tmp, gHome); err != nil {
-			return tool{}, tool{}, "", err
+			return gpgtool.Tool{}, gpgtool.Tool{}, "", err
 		}
 	}
-	o := tool{oursBin, filepath.Join(dir, "debian-ours")}
-	if err := os.Mkdir(o.home, 0o700); err != nil {
-		return tool{}, tool{}, "", err
+	o := gpgtool.Tool{Bin: oursBin, Home: filepath.Join(dir, "debian-ours")}
+	if err := os.Mkdir(o.Home, 0o700); err != nil {
+		return gpgtool.Tool{}, gpgtool.Tool{}, "", err
 	}
-	o.cmd("--import", debianKeyring).Run()
+	o.Cmd("--import", debianKeyring).Run()
 	out, err := exec.Command(gpgBin, "--batch", "--with-colons", "--show-keys", debianKeyring).Output()
 	if err != nil {
-		return tool{}, tool{}, "", fmt.Errorf("gpg --show-keys %s: %v", debianKeyring, err)
+		return gpgtool.Tool{}, gpgtool.Tool{}, "", fmt.Errorf("gpg --show-keys %s: %v", debianKeyring, err)
 	}
 	fpr := ""
 	for _, l := range strings.Split(string(out), "\n") {
@@ -353,9 +308,9 @@ func debianHomes(dir, oursBin, gpgBin string) (tool, tool, string, error) {
 	}
 	// Both must list it, and the same way (colon listings of ours and gpg
 	// are compared by the difftest; here only the key count is checked).
-	for _, t := range []tool{o, g} {
-		if err := t.must("--with-colons", "-k", fpr); err != nil {
-			return tool{}, tool{}, "", err
+	for _, t := range []gpgtool.Tool{o, g} {
+		if err := t.Must("--with-colons", "-k", fpr); err != nil {
+			return gpgtool.Tool{}, gpgtool.Tool{}, "", err
 		}
 	}
 	return o, g, fpr, nil
@@ -363,8 +318,8 @@ func debianHomes(dir, oursBin, gpgBin string) (tool, tool, string, error) {
 
 // signedRepo makes a git repository with n commits, signed by gpg
 // alternately with the ed25519 and the rsa3072 key.
-func signedRepo(repo string, gpg tool, ed, rsa string, n int) error {
-	env := []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + filepath.Dir(repo), "GNUPGHOME=" + gpg.home,
+func signedRepo(repo string, gpg gpgtool.Tool, ed, rsa string, n int) error {
+	env := []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + filepath.Dir(repo), "GNUPGHOME=" + gpg.Home,
 		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
 		"GIT_AUTHOR_NAME=Bench", "GIT_AUTHOR_EMAIL=bench@example.org",
 		"GIT_COMMITTER_NAME=Bench", "GIT_COMMITTER_EMAIL=bench@example.org"}
@@ -387,7 +342,7 @@ func signedRepo(repo string, gpg tool, ed, rsa string, n int) error {
 		if i%2 == 1 {
 			key = rsa
 		}
-		if err := git("-c", "gpg.program="+gpg.bin, "commit", "-q", "--allow-empty", "-S"+key, "-m", "commit "+strconv.Itoa(i)); err != nil {
+		if err := git("-c", "gpg.program="+gpg.Bin, "commit", "-q", "--allow-empty", "-S"+key, "-m", "commit "+strconv.Itoa(i)); err != nil {
 			return err
 		}
 	}
@@ -444,7 +399,7 @@ func startupBudget(dir, oursBin, home string, n int) error {
 		var ds []time.Duration
 		for i := 0; i < n; i++ {
 			c := exec.Command(r.argv[0], r.argv[1:]...)
-			d, err := timed(c)
+			d, err := gpgtool.Timed(c)
 			if err != nil {
 				return err
 			}

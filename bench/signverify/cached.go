@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/frontpgp/front/bench/internal/gpgtool"
 	"github.com/frontpgp/front/bench/internal/stats"
 	"os"
 	"os/exec"
@@ -17,25 +18,14 @@ import (
 // command fd; every timed signing is --batch with no passphrase source, so
 // it succeeds only on a cache hit.
 func runCached(n int, oursBin, gpgBin string, check bool) error {
-	abs, err := filepath.Abs(oursBin)
+	b, err := gpgtool.Setup("signcached-", oursBin, gpgBin)
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "signcached-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	ours := tool{abs, filepath.Join(dir, "ours")}
-	gpg := tool{gpgBin, filepath.Join(dir, "gpg")}
-	for _, h := range []string{ours.home, gpg.home} {
-		if err := os.Mkdir(h, 0o700); err != nil {
-			return err
-		}
-	}
-	defer exec.Command("gpgconf", "--homedir", gpg.home, "--kill", "all").Run()
+	defer b.Close()
+	dir, ours, gpg, abs := b.Dir, b.Ours, b.GPG, b.Ours.Bin
 	// front as gpgconf forgets the cached passphrase of its home
-	defer exec.Command(filepath.Join(filepath.Dir(abs), "gpgconf"), "--homedir", ours.home, "--kill", "gpg-agent").Run()
+	defer exec.Command(filepath.Join(filepath.Dir(abs), "gpgconf"), "--homedir", ours.Home, "--kill", "gpg-agent").Run()
 	data := filepath.Join(dir, "data")
 	if err := os.WriteFile(data, []byte(strings.Repeat("x", 1024)), 0o644); err != nil {
 		return err
@@ -45,23 +35,23 @@ func runCached(n int, oursBin, gpgBin string, check bool) error {
 		{"--pinentry-mode", "loopback", "--passphrase", "bench-pass", "--quick-gen-key", "Bench <bench@example.org>", "ed25519", "sign", "never"},
 		{"--pinentry-mode", "loopback", "--passphrase", "bench-pass", "-o", sec, "--export-secret-keys", "bench@example.org"},
 	} {
-		if _, err := gpg.run(s...); err != nil {
+		if err := gpg.Must(s...); err != nil {
 			return err
 		}
 	}
-	if _, err := ours.run("--import", sec); err != nil {
+	if err := ours.Must("--import", sec); err != nil {
 		return err
 	}
 	sig := filepath.Join(dir, "s.sig")
 	// fill the caches: the passphrase answers the loopback dialog
-	for _, t := range []tool{gpg, ours} {
-		c := t.cmd("--passphrase-cache", "keyring", "--pinentry-mode", "loopback", "--command-fd", "0", "-u", "bench@example.org", "-b", "-o", sig, data)
-		if t.bin == gpgBin {
-			c = t.cmd("--pinentry-mode", "loopback", "--passphrase", "bench-pass", "-u", "bench@example.org", "-b", "-o", sig, data)
+	for _, t := range []gpgtool.Tool{gpg, ours} {
+		c := t.Cmd("--passphrase-cache", "keyring", "--pinentry-mode", "loopback", "--command-fd", "0", "-u", "bench@example.org", "-b", "-o", sig, data)
+		if t.Bin == gpgBin {
+			c = t.Cmd("--pinentry-mode", "loopback", "--passphrase", "bench-pass", "-u", "bench@example.org", "-b", "-o", sig, data)
 		}
 		c.Stdin = strings.NewReader("bench-pass\n")
 		if out, err := c.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: filling the cache: %v\n%s", t.bin, err, out)
+			return fmt.Errorf("%s: filling the cache: %v\n%s", t.Bin, err, out)
 		}
 	}
 	args := map[string][]string{
@@ -71,10 +61,10 @@ func runCached(n int, oursBin, gpgBin string, check bool) error {
 	var o, g []time.Duration
 	for i := 0; i < n; i++ {
 		for _, op := range []struct {
-			t    tool
+			t    gpgtool.Tool
 			into *[]time.Duration
 		}{{ours, &o}, {gpg, &g}} {
-			d, err := op.t.run(args[op.t.bin]...)
+			d, err := gpgtool.Timed(op.t.Cmd(args[op.t.Bin]...))
 			if err != nil {
 				return fmt.Errorf("cache miss? %w", err)
 			}

@@ -10,9 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
-	"time"
 )
 
 func main() {
@@ -25,28 +22,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "signverify:", err)
 		os.Exit(1)
 	}
-}
-
-type tool struct {
-	bin, home string
-}
-
-func (t tool) cmd(args ...string) *exec.Cmd {
-	c := exec.Command(t.bin, append([]string{"--homedir", t.home, "--batch", "--yes"}, args...)...)
-	c.Env = []string{"PATH=" + os.Getenv("PATH"), "LC_ALL=C", "HOME=" + t.home}
-	return c
-}
-
-// run executes a command and returns its wall time.
-func (t tool) run(args ...string) (time.Duration, error) {
-	c := t.cmd(args...)
-	var stderr strings.Builder
-	c.Stderr = &stderr
-	start := time.Now()
-	err := c.Run()
-	d := time.Since(start)
-	if err != nil {
-		return d, fmt.Errorf("%s %s: %v\n%s", t.bin, strings.Join(args, " "), err, stderr.String())
-	}
-	return d, nil
 }

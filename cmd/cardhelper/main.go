@@ -24,16 +24,12 @@ import (
 	"github.com/frontpgp/front/card/cardkey"
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
+	"github.com/frontpgp/front/internal/helpermain"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
 
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--sandbox-self-test" {
-		os.Exit(runSelfTest(os.Args[2:]))
-	}
-	os.Exit(run())
-}
+func main() { helpermain.Main(runSelfTest, run) }
 
 func run() int {
 	if len(os.Args) != 1 {
@@ -51,16 +47,9 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "cardhelper: refusing to run without sandbox:", err)
 		return 2
 	}
-	conn := ipc.NewConn(os.Stdin, os.Stdout)
-	if err := conn.WriteHello(ipc.RoleCard); err != nil {
-		return 2
-	}
-	if err := conn.ReadHello(ipc.RoleCard); err != nil {
-		if err == io.EOF {
-			return 0 // front did not need us after all
-		}
-		fmt.Fprintln(os.Stderr, "cardhelper:", err)
-		return 2
+	conn, code := helpermain.Greet("cardhelper", ipc.RoleCard)
+	if conn == nil {
+		return code
 	}
 	fail := func(e *ipc.Error) int {
 		conn.Write(e)

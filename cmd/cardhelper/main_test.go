@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,44 +18,18 @@ import (
 	"github.com/frontpgp/front/card/openpgp"
 	"github.com/frontpgp/front/card/pcsc"
 	"github.com/frontpgp/front/internal/cardemu"
+	"github.com/frontpgp/front/internal/helpertest"
 	"github.com/frontpgp/front/internal/pcscwait"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildDir  string
-)
+// cardhelper is the real cardhelper, built once per test binary
+// (helpertest): the tests prove the program that ships, under its real
+// sandbox.
+var cardhelper = helpertest.New("cardhelper")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// cardhelperBinary builds the real cardhelper once per test binary, so the
-// tests prove the program that ships, under its real sandbox.
-func cardhelperBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "cardhelper-test-"); buildErr != nil {
-			return
-		}
-		builtBin = filepath.Join(buildDir, "cardhelper")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
+func TestMain(m *testing.M) { os.Exit(cardhelper.Run(m)) }
 
 // call runs one cardhelper process (sandboxed whatever the environment
 // says) for req and returns its result or its error; a helper killed by a
@@ -79,7 +51,7 @@ func callWith(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Mess
 // callAsk is callWith with ask answering the helper's question for the PIN.
 func callAsk(t *testing.T, extra []*os.File, req *ipc.CardRequest, res ipc.Message, ask ipc.CardPINHandler) *ipc.Error {
 	t.Helper()
-	cmd := exec.Command(cardhelperBinary(t))
+	cmd := exec.Command(cardhelper.Path(t))
 	cmd.ExtraFiles = extra
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, sandbox.UnsafeNoSandboxEnv+"=") {

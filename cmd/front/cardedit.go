@@ -416,17 +416,21 @@ func (s *cardEditSession) checkAdmin() error {
 
 // verifyUser is "verify": the PIN checked; gpg reports nothing either way.
 func (s *cardEditSession) verifyUser() {
-	s.agentOp(func() error {
-		pin, err := s.a.askCardSecret(pinUser, s.triesLeft(0))
-		if err != nil {
-			return err
-		}
-		defer clear(pin)
-		if len(pin) < cardpgp.MinPW1 {
-			return errCardBadPIN
-		}
-		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(cardpgp.PW1Other), PIN: pin}, nil)
-	})
+	s.agentOp(s.checkUser)
+}
+
+// checkUser asks for the user PIN and has the card check it (as PW1 for
+// other operations than signing, gpg's "verify").
+func (s *cardEditSession) checkUser() error {
+	pin, err := s.a.askCardSecret(pinUser, s.triesLeft(0))
+	if err != nil {
+		return err
+	}
+	defer clear(pin)
+	if len(pin) < cardpgp.MinPW1 {
+		return errCardBadPIN
+	}
+	return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(cardpgp.PW1Other), PIN: pin}, nil)
 }
 
 // getOneName asks for a part of the cardholder's name until it is plain

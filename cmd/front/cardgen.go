@@ -69,17 +69,7 @@ func (s *cardEditSession) generate() {
 			}
 		}()
 	}
-	err := s.agentOp(func() error {
-		pin, err := s.a.askCardSecret(pinUser, s.triesLeft(0))
-		if err != nil {
-			return err
-		}
-		defer clear(pin)
-		if len(pin) < cardpgp.MinPW1 {
-			return errCardBadPIN
-		}
-		return s.call(&ipc.CardRequest{Op: ipc.CardOpCheckPIN, Ref: byte(cardpgp.PW1Other), PIN: pin}, nil)
-	})
+	err := s.agentOp(s.checkUser)
 	if err != nil {
 		a.errorf("error checking the PIN: %s", s.errorText(err))
 		s.opStatus(err)

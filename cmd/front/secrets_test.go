@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/frontpgp/front/internal/gpghome"
 )
 
 // buildBinaries builds front and keyhelper side by side, as installed.
@@ -44,15 +46,7 @@ func TestFrontNeverOpensSecretKeys(t *testing.T) {
 		}
 	}
 	run("--quick-gen-key", "Test <t@example.org>", "default", "default", "1y")
-	data := filepath.Join(home, "data")
-	os.WriteFile(data, []byte("payload\n"), 0o644)
-	trace := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command("strace", "-f", "-qq", "-e", "trace=openat,open,execve,clone,clone3,fork,vfork", "-o", trace,
-		gpg, "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw", "-b", "-o", data+".sig", data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("strace sign: %v\n%s", err, out)
-	}
-	helpers, opens := traceOpens(t, trace, "private-keys.d/")
+	helpers, opens := traceSign(t, gpg, home, "private-keys.d/")
 	secretOpens := 0
 	for _, o := range opens {
 		if !strings.Contains(o.line, ".key") {
@@ -68,6 +62,22 @@ func TestFrontNeverOpensSecretKeys(t *testing.T) {
 	if len(helpers) == 0 || secretOpens == 0 {
 		t.Fatalf("positive control failed: %d keyhelper execs, %d secret key opens seen", len(helpers), secretOpens)
 	}
+}
+
+// traceSign makes a detached signature of a file in home with gpg (front)
+// under strace -f and returns traceOpens of the log for sub; the
+// signature is home/data.sig.
+func traceSign(t *testing.T, gpg, home, sub string) (map[string]bool, []traceOpen) {
+	t.Helper()
+	data := filepath.Join(home, "data")
+	os.WriteFile(data, []byte("payload\n"), 0o644)
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := exec.Command("strace", "-f", "-qq", "-e", "trace=openat,open,execve,clone,clone3,fork,vfork", "-o", trace,
+		gpg, "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw", "-b", "-o", data+".sig", data)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("strace sign: %v\n%s", err, out)
+	}
+	return traceOpens(t, trace, sub)
 }
 
 // traceOpen is one open(2) of a path containing the traced substring.
@@ -119,15 +129,7 @@ func TestGnuPGKeyFilesReadOnly(t *testing.T) {
 		}
 	}
 	gpg := buildBinaries(t)
-	home, err := os.MkdirTemp("/tmp", "gnupg-home-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	os.Chmod(home, 0o700)
+	home := gpghome.New(t, "/tmp", "gnupg-home-")
 	gen := exec.Command("gpg", "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw",
 		"--quick-gen-key", "GnuPG <g@example.org>", "future-default", "default", "never")
 	if out, err := gen.CombinedOutput(); err != nil {
@@ -142,17 +144,9 @@ func TestGnuPGKeyFilesReadOnly(t *testing.T) {
 		return string(out)
 	}
 	before := sums()
-	data := filepath.Join(home, "data")
-	os.WriteFile(data, []byte("payload\n"), 0o644)
-	trace := filepath.Join(t.TempDir(), "trace")
 	// the first run imports (keyhelper lists and records GnuPG's keys),
 	// then signs with the GnuPG-kept key
-	cmd := exec.Command("strace", "-f", "-qq", "-e", "trace=openat,open,execve,clone,clone3,fork,vfork", "-o", trace,
-		gpg, "--homedir", home, "--batch", "--pinentry-mode", "loopback", "--passphrase", "pw", "-b", "-o", data+".sig", data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("strace sign: %v\n%s", err, out)
-	}
-	helpers, opens := traceOpens(t, trace, "private-keys-v1.d")
+	helpers, opens := traceSign(t, gpg, home, "private-keys-v1.d")
 	fileOpens := 0
 	for _, o := range opens {
 		if !helpers[o.pid] {
@@ -170,7 +164,7 @@ func TestGnuPGKeyFilesReadOnly(t *testing.T) {
 	if len(helpers) < 2 || fileOpens < 3 {
 		t.Fatalf("positive control failed: %d keyhelper processes, %d key file opens", len(helpers), fileOpens)
 	}
-	if _, err := os.Stat(data + ".sig"); err != nil {
+	if _, err := os.Stat(filepath.Join(home, "data.sig")); err != nil {
 		t.Fatal(err)
 	}
 	if after := sums(); after != before {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/frontpgp/front/gnupg/agentkey"
+	"github.com/frontpgp/front/internal/gpghome"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keylist"
 )
@@ -28,15 +29,7 @@ func newGnuPGFixture(t *testing.T) *gnupgFixture {
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Skip("gpg not installed")
 	}
-	home, err := os.MkdirTemp("/tmp", "keyhelper-gnupg-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run()
-		os.RemoveAll(home)
-	})
-	os.Chmod(home, 0o700)
+	home := gpghome.New(t, "/tmp", "keyhelper-gnupg-")
 	// the lowest S2K count gpg-agent takes: fast unlocks in the tests
 	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"), 0o600)
 	gpg := func(args ...string) []byte {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/internal/helpermain"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/keyslot"
 	"github.com/frontpgp/front/pgp"
@@ -26,12 +27,7 @@ import (
 // SecretDirName is the secret store inside the home; front never opens it.
 const SecretDirName = "private-keys.d"
 
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--sandbox-self-test" {
-		os.Exit(runSelfTest(os.Args[2:]))
-	}
-	os.Exit(run())
-}
+func main() { helpermain.Main(runSelfTest, run) }
 
 func run() int {
 	home := flag.String("home", "", "home directory")
@@ -76,16 +72,9 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "keyhelper: refusing to run without sandbox:", err)
 		return 2
 	}
-	conn := ipc.NewConn(os.Stdin, os.Stdout)
-	if err := conn.WriteHello(ipc.RoleKey); err != nil {
-		return 2
-	}
-	if err := conn.ReadHello(ipc.RoleKey); err != nil {
-		if err == io.EOF {
-			return 0 // front did not need us after all
-		}
-		fmt.Fprintln(os.Stderr, "keyhelper:", err)
-		return 2
+	conn, code := helpermain.Greet("keyhelper", ipc.RoleKey)
+	if conn == nil {
+		return code
 	}
 	h := &handler{conn: conn, store: store, now: time.Now}
 	if useLog != nil {

@@ -21,16 +21,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/frontpgp/front/internal/helpermain"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
 
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "--sandbox-self-test" {
-		os.Exit(runSelfTest(os.Args[2:]))
-	}
-	os.Exit(run())
-}
+func main() { helpermain.Main(runSelfTest, run) }
 
 func run() int {
 	portList := flag.String("ports", "", "comma-separated TCP ports the request connects to (front passes FetchRequest.Ports)")
@@ -58,16 +54,9 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "nethelper: refusing to run without sandbox:", err)
 		return 2
 	}
-	conn := ipc.NewConn(os.Stdin, os.Stdout)
-	if err := conn.WriteHello(ipc.RoleNet); err != nil {
-		return 2
-	}
-	if err := conn.ReadHello(ipc.RoleNet); err != nil {
-		if err == io.EOF {
-			return 0 // front did not need us after all
-		}
-		fmt.Fprintln(os.Stderr, "nethelper:", err)
-		return 2
+	conn, code := helpermain.Greet("nethelper", ipc.RoleNet)
+	if conn == nil {
+		return code
 	}
 	fail := func(err error) int {
 		conn.Write(ipc.AsError(err))

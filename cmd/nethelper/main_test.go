@@ -12,47 +12,20 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/frontpgp/front/internal/helpertest"
 	"github.com/frontpgp/front/ipc"
 	"github.com/frontpgp/front/sandbox"
 )
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-	buildDir  string
-)
+// nethelper is the real nethelper, built once per test binary
+// (helpertest): the tests prove the program that ships, under its real
+// sandbox.
+var nethelper = helpertest.New("nethelper")
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// nethelperBinary builds the real nethelper once per test binary: the
-// end-to-end tests prove the program that ships, under its real sandbox.
-func nethelperBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "nethelper-test-"); buildErr != nil {
-			return
-		}
-		builtBin = filepath.Join(buildDir, "nethelper")
-		if out, err := exec.Command("go", "build", "-o", builtBin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
+func TestMain(m *testing.M) { os.Exit(nethelper.Run(m)) }
 
 type session struct {
 	cmd    *exec.Cmd
@@ -66,7 +39,7 @@ type session struct {
 // locked down.
 func start(t *testing.T, args ...string) *session {
 	t.Helper()
-	cmd := exec.Command(nethelperBinary(t), args...)
+	cmd := exec.Command(nethelper.Path(t), args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, sandbox.UnsafeNoSandboxEnv+"=") {
 			cmd.Env = append(cmd.Env, kv)
@@ -233,7 +206,7 @@ func TestSandboxedRefusals(t *testing.T) {
 	}
 
 	for _, args := range [][]string{{}, {"--ports", "0"}, {"--ports", "443", "--roots", "none"}, {"--ports", "443", "extra"}} {
-		if err := exec.Command(nethelperBinary(t), args...).Run(); err == nil {
+		if err := exec.Command(nethelper.Path(t), args...).Run(); err == nil {
 			t.Errorf("usage %q accepted", args)
 		}
 	}

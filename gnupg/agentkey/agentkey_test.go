@@ -12,6 +12,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/frontpgp/front/internal/gpghome"
 	"github.com/frontpgp/front/keylist"
 )
 
@@ -23,15 +24,7 @@ func gpgHome(t *testing.T, agentConf string, params string) string {
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Skip("gpg not installed")
 	}
-	home, err := os.MkdirTemp("/tmp", "agentkey-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run()
-		os.RemoveAll(home)
-	})
-	os.Chmod(home, 0o700)
+	home := gpghome.New(t, "/tmp", "agentkey-")
 	// the lowest S2K count gpg-agent takes: the tests try many passphrases
 	os.WriteFile(filepath.Join(home, "gpg-agent.conf"), []byte("s2k-count 65536\n"+agentConf), 0o600)
 	if params == "" {
@@ -132,23 +125,7 @@ func TestGnuPGHomes(t *testing.T) {
 				if !strings.HasPrefix(string(data), tc.wantFirst) {
 					t.Fatalf("file starts %q", data[:20])
 				}
-				k, err := Parse(data)
-				if err != nil {
-					t.Fatalf("%v\n%s", err, data)
-				}
-				if k.Protection != tc.wantProt {
-					t.Fatalf("protection %v", k.Protection)
-				}
-				if tc.pass != "" {
-					if _, err := k.PrivateKey(pk, []byte("wrong")); !errors.Is(err, ErrBadPassphrase) {
-						t.Fatalf("wrong passphrase: %v", err)
-					}
-				}
-				priv, err := k.PrivateKey(pk, []byte(tc.pass))
-				if err != nil {
-					t.Fatal(err)
-				}
-				proveSecret(t, priv)
+				unlockKeyFile(t, data, pk, tc.wantProt, tc.pass)
 			}
 			// the secret of one key does not pass for another
 			k, _ := Parse(keyFile(t, home, keys[0]))
@@ -186,24 +163,32 @@ func TestOpenPGPNative(t *testing.T) {
 				if !bytes.Contains(data, []byte("openpgp-native")) {
 					t.Fatalf("not openpgp-native:\n%s", data)
 				}
-				k, err := Parse(data)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if k.Protection != tc.want {
-					t.Fatalf("protection %v", k.Protection)
-				}
-				if tc.pass != "" {
-					if _, err := k.PrivateKey(pk, []byte("wrong")); !errors.Is(err, ErrBadPassphrase) {
-						t.Fatalf("wrong passphrase: %v", err)
-					}
-				}
-				priv, err := k.PrivateKey(pk, []byte(tc.pass))
-				if err != nil {
-					t.Fatal(err)
-				}
-				proveSecret(t, priv)
+				unlockKeyFile(t, data, pk, tc.want, tc.pass)
 			}
 		})
 	}
+}
+
+// unlockKeyFile parses the key file data of pk, checks its protection,
+// that a wrong passphrase is refused as such (for a protected key) and
+// that pass unlocks a secret that really is pk's.
+func unlockKeyFile(t *testing.T, data []byte, pk *packet.PublicKey, want Protection, pass string) {
+	t.Helper()
+	k, err := Parse(data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if k.Protection != want {
+		t.Fatalf("protection %v", k.Protection)
+	}
+	if pass != "" {
+		if _, err := k.PrivateKey(pk, []byte("wrong")); !errors.Is(err, ErrBadPassphrase) {
+			t.Fatalf("wrong passphrase: %v", err)
+		}
+	}
+	priv, err := k.PrivateKey(pk, []byte(pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	proveSecret(t, priv)
 }

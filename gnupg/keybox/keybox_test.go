@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/frontpgp/front/internal/gpghome"
 )
 
 // The keyboxes here are written by the real GnuPG 2.2 (gpg for OpenPGP
@@ -22,16 +24,7 @@ func gpgHome(t *testing.T) string {
 			t.Skip(tool + " not installed")
 		}
 	}
-	dir, err := os.MkdirTemp("", "kbx") // short: agent socket paths
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", dir, "--kill", "all").Run()
-		os.RemoveAll(dir)
-	})
-	os.Chmod(dir, 0o700)
-	return dir
+	return gpghome.New(t, "", "kbx") // short: agent socket paths
 }
 
 func run(t *testing.T, name string, args ...string) []byte {

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/frontpgp/front/internal/gpghome"
 )
 
 // The trustdb files here are written by the real gpg 2.2; its
@@ -20,15 +22,7 @@ func gpgHome(t *testing.T) (string, func(stdin string, args ...string) []byte) {
 	if _, err := exec.LookPath("gpg"); err != nil {
 		t.Skip("gpg not installed")
 	}
-	dir, err := os.MkdirTemp("", "tdb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		exec.Command("gpgconf", "--homedir", dir, "--kill", "all").Run()
-		os.RemoveAll(dir)
-	})
-	os.Chmod(dir, 0o700)
+	dir := gpghome.New(t, "", "tdb")
 	return dir, func(stdin string, args ...string) []byte {
 		t.Helper()
 		cmd := exec.Command("gpg", append([]string{"--homedir", dir, "--batch", "--passphrase", "", "--pinentry-mode", "loopback"}, args...)...)

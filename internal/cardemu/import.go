@@ -59,13 +59,7 @@ func (c *Card) importKey(p1, p2 byte, data []byte) ([]byte, uint16) {
 	if !ok {
 		return nil, swWrongData
 	}
-	c.keys[slot] = k
-	c.keyInfo[slot] = 0x02
-	c.fps[slot] = [20]byte{}
-	c.times[slot] = 0
-	if slot == 0 {
-		c.sigCount = 0
-	}
+	c.installKey(slot, k, 0x02)
 	return nil, swOK
 }
 

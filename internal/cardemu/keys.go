@@ -180,14 +180,21 @@ func (c *Card) generate(p1, p2 byte, data []byte) ([]byte, uint16) {
 	if err != nil {
 		return nil, swConditions
 	}
+	c.installKey(slot, k, 0x01)
+	return k.publicDO(), swOK
+}
+
+// installKey puts a generated (info 01) or imported (02) key into slot:
+// the slot's fingerprint and time are cleared until the host writes them,
+// and a new signature key restarts the signature counter, as on real cards.
+func (c *Card) installKey(slot int, k *key, info byte) {
 	c.keys[slot] = k
-	c.keyInfo[slot] = 0x01
+	c.keyInfo[slot] = info
 	c.fps[slot] = [20]byte{}
 	c.times[slot] = 0
 	if slot == 0 {
 		c.sigCount = 0
 	}
-	return k.publicDO(), swOK
 }
 
 // sign is PSO:COMPUTE DIGITAL SIGNATURE with the signature key, after PW1 81.
