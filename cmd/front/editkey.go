@@ -78,16 +78,22 @@ func primaryIndex(uids []store.EditUserID) int {
 	return best
 }
 
-// errBatchInput is gpg's fatal cpr_get in batch mode without a command fd.
-var errBatchInput = &exitError{2, "Sorry, we are in batchmode - can't get input"}
+// errBatchInput and errNoTTYInput are gpg's fatal cpr_get without a
+// command fd in batch mode and with --no-tty.
+var (
+	errBatchInput = &exitError{2, "Sorry, we are in batchmode - can't get input"}
+	errNoTTYInput = &exitError{2, "Sorry, no terminal at all requested - can't get input"}
+)
 
-// catchBatchInput turns the errBatchInput panic of a dialog into its error.
+// catchBatchInput turns the errBatchInput or errNoTTYInput panic of a
+// dialog into its error.
 func catchBatchInput(err *error) {
 	if r := recover(); r != nil {
-		if r != errBatchInput {
+		e, ok := r.(*exitError)
+		if !ok || e != errBatchInput && e != errNoTTYInput {
 			panic(r)
 		}
-		*err = errBatchInput
+		*err = e
 	}
 }
 
@@ -120,7 +126,7 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 	}
 	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
-	defer s.openTerminal(false)()
+	defer s.openTerminal()()
 	defer func() {
 		if s.card != nil {
 			clear(s.card.pw3)

@@ -231,14 +231,16 @@ func primaryUserID(e *openpgp.Entity) string {
 }
 
 // askBool is gpg's cpr_get_answer_is_yes: the command fd when there is
-// one, else the terminal; in --batch mode without either gpg cannot ask
+// one, else the terminal; in --batch mode or with --no-tty gpg cannot ask
 // and stops.
 func (a *app) askBool(keyword, prompt string) (bool, error) {
-	if a.commandFD() {
+	switch {
+	case a.commandFD():
 		return a.cprGetBool(keyword), nil
-	}
-	if a.opts.has("batch") {
-		return false, &exitError{2, "Sorry, we are in batchmode - can't get input"}
+	case a.opts.has("batch"):
+		return false, errBatchInput
+	case a.opts.has("no-tty"):
+		return false, errNoTTYInput
 	}
 	return a.confirm(prompt), nil
 }
