@@ -255,11 +255,13 @@ func (s *editSession) loop() error {
 		case "trust":
 			s.show(false)
 			fmt.Fprintln(s.tty)
-			if changed, err := s.editOwnertrust(); err != nil {
+			if set, changed, err := s.editOwnertrust(); err != nil {
 				return err
-			} else if changed {
+			} else if set {
 				redisplay = true
-				s.warnStale = true
+				// the validity shown is stale only when the trustdb
+				// needs a check (gpg's TRUST_FLAG_PENDING_CHECK)
+				s.warnStale = s.warnStale || changed
 			}
 		case "enable", "disable":
 			if err := s.setDisabled(cmd == "disable"); err != nil {
@@ -741,8 +743,10 @@ func (a *app) updateOwnertrust(fpr string, v trust.Level) error {
 	return nil
 }
 
-// editOwnertrust is edit_ownertrust in mode 1 (from the menu).
-func (s *editSession) editOwnertrust() (bool, error) {
+// editOwnertrust is edit_ownertrust in mode 1 (from the menu): set when a
+// value was chosen, changed when it differs from the stored one (gpg's
+// update_ownertrust writes and marks the trustdb for a check only then).
+func (s *editSession) editOwnertrust() (set, changed bool, err error) {
 	w := s.tty
 	didHelp := false
 	for {
@@ -763,10 +767,13 @@ func (s *editSession) editOwnertrust() (bool, error) {
 				continue
 			}
 			fpr := fmt.Sprintf("%X", s.k.fpr)
-			v |= s.a.ownertrustOf(fpr) & trust.Disabled
-			return true, s.a.updateOwnertrust(fpr, v)
+			old := s.a.ownertrustOf(fpr)
+			if v |= old & trust.Disabled; v == old {
+				return true, false, nil
+			}
+			return true, true, s.a.updateOwnertrust(fpr, v)
 		case p == "m" || p == "M" || p == controlDAnswer:
-			return false, nil
+			return false, false, nil
 		}
 	}
 }
