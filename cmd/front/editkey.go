@@ -1074,6 +1074,9 @@ func (s *editSession) primary() (bool, error) {
 		var hashed []byte
 		var err error
 		if selected {
+			if u.Primary {
+				continue // gpg re-signs only where the flag changes
+			}
 			class, hashed, err = pgp.ReviseHashed(u.SelfSig, s.a.nowSecs(), []pgp.Subpacket{{Type: pgp.SubPrimaryUID, Data: []byte{1}}, pgp.IssuerFprSubpacket(k.fpr)})
 		} else if u.Primary {
 			class, hashed, err = pgp.ReviseHashed(u.SelfSig, s.a.nowSecs(), []pgp.Subpacket{pgp.IssuerFprSubpacket(k.fpr)}, pgp.SubPrimaryUID)
