@@ -36,7 +36,7 @@ type cardEditSession struct {
 
 func (a *app) newCardSession() (*cardEditSession, func()) {
 	s := &cardEditSession{menuIO: menuIO{a: a}}
-	closeTTY := s.openTerminal(true)
+	closeTTY := s.openTerminal()
 	return s, func() {
 		clear(s.pw3)
 		closeTTY()

@@ -78,16 +78,22 @@ func primaryIndex(uids []store.EditUserID) int {
 	return best
 }
 
-// errBatchInput is gpg's fatal cpr_get in batch mode without a command fd.
-var errBatchInput = &exitError{2, "Sorry, we are in batchmode - can't get input"}
+// errBatchInput and errNoTTYInput are gpg's fatal cpr_get without a
+// command fd in batch mode and with --no-tty.
+var (
+	errBatchInput = &exitError{2, "Sorry, we are in batchmode - can't get input"}
+	errNoTTYInput = &exitError{2, "Sorry, no terminal at all requested - can't get input"}
+)
 
-// catchBatchInput turns the errBatchInput panic of a dialog into its error.
+// catchBatchInput turns the errBatchInput or errNoTTYInput panic of a
+// dialog into its error.
 func catchBatchInput(err *error) {
 	if r := recover(); r != nil {
-		if r != errBatchInput {
+		e, ok := r.(*exitError)
+		if !ok || e != errBatchInput && e != errNoTTYInput {
 			panic(r)
 		}
-		*err = errBatchInput
+		*err = e
 	}
 }
 
@@ -120,7 +126,7 @@ func (a *app) editKeyMenu(spec string, cmds []string, seckeyCheck bool) error {
 	}
 	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k, cmds: cmds, haveCmds: len(cmds) > 0,
 		selUID: map[string]bool{}, selKey: map[string]bool{}, uidValid: map[string]trust.Level{}}
-	defer s.openTerminal(false)()
+	defer s.openTerminal()()
 	defer func() {
 		if s.card != nil {
 			clear(s.card.pw3)
@@ -249,11 +255,13 @@ func (s *editSession) loop() error {
 		case "trust":
 			s.show(false)
 			fmt.Fprintln(s.tty)
-			if changed, err := s.editOwnertrust(); err != nil {
+			if set, changed, err := s.editOwnertrust(); err != nil {
 				return err
-			} else if changed {
+			} else if set {
 				redisplay = true
-				s.warnStale = true
+				// the validity shown is stale only when the trustdb
+				// needs a check (gpg's TRUST_FLAG_PENDING_CHECK)
+				s.warnStale = s.warnStale || changed
 			}
 		case "enable", "disable":
 			if err := s.setDisabled(cmd == "disable"); err != nil {
@@ -735,8 +743,10 @@ func (a *app) updateOwnertrust(fpr string, v trust.Level) error {
 	return nil
 }
 
-// editOwnertrust is edit_ownertrust in mode 1 (from the menu).
-func (s *editSession) editOwnertrust() (bool, error) {
+// editOwnertrust is edit_ownertrust in mode 1 (from the menu): set when a
+// value was chosen, changed when it differs from the stored one (gpg's
+// update_ownertrust writes and marks the trustdb for a check only then).
+func (s *editSession) editOwnertrust() (set, changed bool, err error) {
 	w := s.tty
 	didHelp := false
 	for {
@@ -757,10 +767,13 @@ func (s *editSession) editOwnertrust() (bool, error) {
 				continue
 			}
 			fpr := fmt.Sprintf("%X", s.k.fpr)
-			v |= s.a.ownertrustOf(fpr) & trust.Disabled
-			return true, s.a.updateOwnertrust(fpr, v)
+			old := s.a.ownertrustOf(fpr)
+			if v |= old & trust.Disabled; v == old {
+				return true, false, nil
+			}
+			return true, true, s.a.updateOwnertrust(fpr, v)
 		case p == "m" || p == "M" || p == controlDAnswer:
-			return false, nil
+			return false, false, nil
 		}
 	}
 }
@@ -1061,6 +1074,9 @@ func (s *editSession) primary() (bool, error) {
 		var hashed []byte
 		var err error
 		if selected {
+			if u.Primary {
+				continue // gpg re-signs only where the flag changes
+			}
 			class, hashed, err = pgp.ReviseHashed(u.SelfSig, s.a.nowSecs(), []pgp.Subpacket{{Type: pgp.SubPrimaryUID, Data: []byte{1}}, pgp.IssuerFprSubpacket(k.fpr)})
 		} else if u.Primary {
 			class, hashed, err = pgp.ReviseHashed(u.SelfSig, s.a.nowSecs(), []pgp.Subpacket{pgp.IssuerFprSubpacket(k.fpr)}, pgp.SubPrimaryUID)

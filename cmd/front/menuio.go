@@ -28,8 +28,11 @@ func (s *menuIO) getLine(keyword, prompt string) string {
 		return ans
 	}
 	if s.in == nil {
-		if s.a.opts.has("batch") {
+		switch {
+		case s.a.opts.has("batch"):
 			panic(errBatchInput)
+		case s.a.opts.has("no-tty"):
+			panic(errNoTTYInput)
 		}
 		return controlDAnswer
 	}
@@ -50,17 +53,17 @@ func (s *menuIO) askYes(keyword, prompt string) bool {
 	return ans == "y" || ans == "yes"
 }
 
-// openTerminal gives the session gpg's terminal: prompts and listings go
-// to /dev/tty (stderr without one), answers come from it unless there is
-// a command fd. The returned function closes it. With ttyio, gpg's rules
-// for its tty output apply as well: none with --no-tty, stderr in batch
-// mode (--card-edit follows them; --edit-key always uses the terminal).
-func (s *menuIO) openTerminal(ttyio bool) func() {
+// openTerminal gives the session gpg's terminal (its tty_printf and
+// tty_get): prompts and listings go to /dev/tty, answers come from it
+// unless there is a command fd. --no-tty silences that output, batch mode
+// sends it to stderr (gpg's ttyio rules); without a /dev/tty it goes to
+// stderr as well. The returned function closes the terminal.
+func (s *menuIO) openTerminal() func() {
 	s.tty = s.a.stderr
-	if ttyio && s.a.opts.has("no-tty") {
+	if s.a.opts.has("no-tty") {
 		s.tty = io.Discard
 	}
-	if ttyio && (s.a.opts.has("no-tty") || s.a.opts.has("batch")) {
+	if s.a.opts.has("no-tty") || s.a.opts.has("batch") {
 		return func() {}
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)

@@ -162,7 +162,7 @@ func (a *app) genRevokeCmd(args []string) (err error) {
 	a.status.Emit("KEY_CONSIDERED", fmt.Sprintf("%X", k.fpr), "0")
 	e := k.e
 	s := &editSession{menuIO: menuIO{a: a}, a: a, k: k}
-	defer s.openTerminal(false)()
+	defer s.openTerminal()()
 	w := s.tty
 	fmt.Fprintf(w, "\nsec  %s/%016X %s %s\n", keylist.AlgoName(e.PrimaryKey), e.PrimaryKey.KeyId, e.PrimaryKey.CreationTime.UTC().Format("2006-01-02"), printable(primaryUserID(e)))
 	fmt.Fprintln(w)

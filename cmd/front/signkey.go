@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -185,6 +186,14 @@ func (a *app) signUIDs(w io.Writer, k *editKey, names []string, local, quick boo
 	fmt.Fprintln(w)
 	a.showKeyForSigning(w, k.e, todo)
 	fmt.Fprintln(w)
+	if sig, _ := k.e.PrimarySelfSignature(); sig != nil && sig.KeyLifetimeSecs != nil && *sig.KeyLifetimeSecs != 0 &&
+		!bytes.Equal(signer.PrimaryKey.Fingerprint, k.fpr) {
+		// gpg's note for a key that will expire; an expired one (gpg:
+		// "Unable to sign", or a question with --expert) is not handled
+		if exp := k.e.PrimaryKey.CreationTime.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second); exp.After(a.now) {
+			fmt.Fprintf(w, "This key is due to expire on %s.\n", exp.UTC().Format("2006-01-02"))
+		}
+	}
 	if !quick {
 		fmt.Fprintf(w, "Are you sure that you want to sign this key with your\nkey \"%s\" (%016X)\n", printable(primaryUserID(signer)), signerID)
 		if local {
@@ -231,14 +240,16 @@ func primaryUserID(e *openpgp.Entity) string {
 }
 
 // askBool is gpg's cpr_get_answer_is_yes: the command fd when there is
-// one, else the terminal; in --batch mode without either gpg cannot ask
+// one, else the terminal; in --batch mode or with --no-tty gpg cannot ask
 // and stops.
 func (a *app) askBool(keyword, prompt string) (bool, error) {
-	if a.commandFD() {
+	switch {
+	case a.commandFD():
 		return a.cprGetBool(keyword), nil
-	}
-	if a.opts.has("batch") {
-		return false, &exitError{2, "Sorry, we are in batchmode - can't get input"}
+	case a.opts.has("batch"):
+		return false, errBatchInput
+	case a.opts.has("no-tty"):
+		return false, errNoTTYInput
 	}
 	return a.confirm(prompt), nil
 }
