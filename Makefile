@@ -48,7 +48,7 @@ FUZZTIME_PARSERS ?= 100000x
 # emulated card is realistic); opensc-pkcs11, the PKCS#11 module ssh logs
 # in with a card's authentication key through (card_ssh_auth.txtar).
 APT_PACKAGES := gcc libc6-dev pkg-config libseccomp-dev libpcsclite-dev \
-	gnupg gpgv gpg-agent scdaemon pcscd vsmartcard-vpcd opensc opensc-pkcs11 \
+	gnupg gpgv gpg-agent gpgsm openssl scdaemon pcscd vsmartcard-vpcd opensc opensc-pkcs11 \
 	strace util-linux git ca-certificates tmux \
 	pass python3-gnupg python3-gpg debian-keyring rnp time \
 	pinentry-tty pinentry-curses keyutils dbus-daemon dbus-bin gnome-keyring libsecret-tools \
