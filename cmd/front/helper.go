@@ -40,6 +40,10 @@ type helperProc struct {
 	stdin io.WriteCloser
 	conn  *ipc.Conn
 	mode  string // keyhelper's --mode
+	// reapLater: once the answer is in, front goes on without waiting for
+	// the helper's exit (set for helpers that write nothing after they
+	// answer; see run).
+	reapLater bool
 }
 
 // startHelper starts the named helper with args and env added to front's
@@ -93,6 +97,14 @@ func (h *helperProc) run(role ipc.Role, call func(*ipc.Conn) error) error {
 		return call(h.conn)
 	}()
 	h.stdin.Close()
+	if callErr == nil && h.reapLater {
+		// The helper has answered and has nothing left to do but exit;
+		// its exit (tearing down a Go process: about 0.4 ms) overlaps
+		// with front's own finish instead of preceding it. A goroutine
+		// reaps it, so a long-running front (front ssh) leaves no zombies.
+		go h.cmd.Wait()
+		return nil
+	}
 	waitErr := h.cmd.Wait()
 	if callErr != nil {
 		return callErr
@@ -127,6 +139,9 @@ func (a *app) startKeyhelper(mode string, extra ...*os.File) (*helperProc, error
 		return nil, err
 	}
 	h.mode = mode
+	// Signing, decrypting, listing and exporting write nothing after the
+	// answer; a write-mode helper's exit status is part of its result.
+	h.reapLater = mode != "write"
 	return h, nil
 }
 
