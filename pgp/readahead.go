@@ -8,11 +8,16 @@ import (
 // ReadAhead reads r in a goroutine of its own into a few large buffers, so
 // the kernel's copy out of a pipe or file (a third of the time of a hash
 // like SHA-256) overlaps with the caller's work on the previous buffer.
-// Memory is readAheadChunks buffers of copyBuffer bytes. The goroutine
-// starts at the first read, not before (an input opened but not read yet,
-// such as stdin or a signed file waiting for its signature, stays
-// untouched), and ends at the end of r, at a read error, or after Close
-// once its current read returns.
+// Memory is readAheadChunks buffers of copyBuffer bytes. The first chunk's
+// worth of input is read directly, in the caller's goroutine: a small
+// input (a 1 KiB file, a commit on git's pipe) is over before reading
+// ahead could overlap anything, and a goroutine would cost it more than
+// its reads (the scheduler wakes an idle P for it, which may start an OS
+// thread). Only an input that has proven longer starts the goroutine,
+// which ends at the end of r, at a read error, or after Close once its
+// current read returns. Nothing is read before the first Read or WriteTo
+// (an input opened but not read yet, such as stdin or a signed file
+// waiting for its signature, stays untouched).
 type ReadAhead struct {
 	r     io.Reader
 	start sync.Once
@@ -23,6 +28,10 @@ type ReadAhead struct {
 	buf   []byte
 	err   error // the error that ended the input (io.EOF at a clean end)
 	ended bool
+	// direct is the number of bytes read in the caller's goroutine, into
+	// first, before the goroutine starts (at copyBuffer).
+	direct int
+	first  []byte
 }
 
 type readAheadChunk struct {
@@ -40,10 +49,33 @@ func NewReadAhead(r io.Reader) *ReadAhead {
 func (ra *ReadAhead) begin() {
 	ra.start.Do(func() {
 		for i := 0; i < readAheadChunks; i++ {
-			ra.free <- make([]byte, copyBuffer)
+			b := ra.first
+			if i > 0 || b == nil {
+				b = make([]byte, copyBuffer)
+			}
+			ra.free <- b
 		}
+		ra.first = nil
 		go ra.produce(ra.r)
 	})
+}
+
+// readDirect is next for the input's first chunk's worth: one read (as
+// produce does) in the caller's goroutine, into first.
+func (ra *ReadAhead) readDirect() bool {
+	if ra.first == nil {
+		ra.first = make([]byte, copyBuffer)
+	}
+	n, err := ra.r.Read(ra.first)
+	for n == 0 && err == nil {
+		n, err = ra.r.Read(ra.first)
+	}
+	ra.direct += n
+	if err != nil {
+		ra.ended, ra.err = true, err
+	}
+	ra.cur = ra.first[:n]
+	return n > 0 || !ra.ended
 }
 
 func (ra *ReadAhead) produce(r io.Reader) {
@@ -73,13 +105,16 @@ func (ra *ReadAhead) produce(r io.Reader) {
 
 // next moves to the following chunk; false at the end of the input.
 func (ra *ReadAhead) next() bool {
+	if ra.ended {
+		return false
+	}
+	if ra.direct < copyBuffer {
+		return ra.readDirect()
+	}
 	ra.begin()
 	if ra.buf != nil {
 		ra.free <- ra.buf[:cap(ra.buf)]
 		ra.buf = nil
-	}
-	if ra.ended {
-		return false
 	}
 	c := <-ra.full
 	if c.err != nil {

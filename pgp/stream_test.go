@@ -219,6 +219,52 @@ func TestReadAhead(t *testing.T) {
 	}
 }
 
+// An input that ends within its first chunk is read in the caller's
+// goroutine; a longer one, arriving in pieces (a pipe), moves to the
+// reading goroutine after its first chunk's worth and loses nothing.
+func TestReadAheadDirectFirst(t *testing.T) {
+	for _, n := range []int{0, 1, 1024, copyBuffer - 1, copyBuffer, copyBuffer + 1, 3*copyBuffer + 17} {
+		data := make([]byte, n)
+		rand.Read(data)
+		for _, piece := range []int{n + 1, 4096} {
+			ra := NewReadAhead(&pieces{bytes.NewReader(data), piece})
+			var got []byte
+			var err error
+			if piece == 4096 {
+				var out bytes.Buffer
+				_, err = io.Copy(&out, ra)
+				got = out.Bytes()
+			} else {
+				got, err = io.ReadAll(ra)
+			}
+			if err != nil || !bytes.Equal(got, data) {
+				t.Fatalf("%d bytes in %d-byte reads: %v", n, piece, err)
+			}
+			// begin hands first to the goroutine; without it, first stays.
+			if started := ra.first == nil && n > 0; started != (n >= copyBuffer) {
+				t.Fatalf("%d bytes in %d-byte reads: reading goroutine started %v", n, piece, started)
+			}
+		}
+	}
+	boom := errors.New("boom")
+	if _, err := io.ReadAll(NewReadAhead(&errAfter{bytes.NewReader(make([]byte, 10)), boom})); !errors.Is(err, boom) {
+		t.Fatalf("read error in the first chunk: %v", err)
+	}
+}
+
+// pieces returns at most n bytes per Read, as a pipe does.
+type pieces struct {
+	r io.Reader
+	n int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(b) > p.n {
+		b = b[:p.n]
+	}
+	return p.r.Read(b)
+}
+
 func armored(t *testing.T, typ string, headers map[string]string, body []byte) []byte {
 	t.Helper()
 	var b bytes.Buffer
