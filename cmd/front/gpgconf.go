@@ -21,7 +21,7 @@ import (
 
 // gpgconfOptions is gpgconf 2.2.40's option table (tools/gpgconf.c). Its
 // commands do not combine: the last one given counts, as in gpgconf.
-var gpgconfOptions = newOptTable([]optSpec{
+var gpgconfOptions = &optTable{specs: []optSpec{
 	flag(implemented, "list-components", 0),
 	flag(implemented, "check-programs", 0),
 	flag(notImplemented, "list-options", 0),
@@ -56,7 +56,7 @@ var gpgconfOptions = newOptTable([]optSpec{
 	internal("warranty", specialWarranty),
 	{name: "dump-option-table", support: notImplemented, cmdlineOnly: true},
 	internal("dump-options", specialDumpOptions),
-})
+}}
 
 // gpgconfCommands are the options of gpgconfOptions that are commands.
 var gpgconfCommands = map[string]bool{

@@ -26,7 +26,7 @@ import (
 )
 
 // gpgvOptions is gpgv 2.2.40's option table (g10/gpgv.c).
-var gpgvOptions = newOptTable([]optSpec{
+var gpgvOptions = &optTable{specs: []optSpec{
 	flag(implemented, "verbose", 'v'),
 	flag(implemented, "quiet", 'q'),
 	str(implemented, "keyring", 0),
@@ -46,7 +46,7 @@ var gpgvOptions = newOptTable([]optSpec{
 	internal("warranty", specialWarranty),
 	{name: "dump-option-table", support: notImplemented, cmdlineOnly: true},
 	internal("dump-options", specialDumpOptions),
-})
+}}
 
 // maxKeyringFile bounds a keyring file front reads (the whole Debian
 // developers' keyring is under 30 MiB); keybox.MaxBlob bounds one blob.

@@ -88,7 +88,11 @@ type optSpec struct {
 	cmdlineOnly bool
 }
 
-func (s optSpec) cancel(names ...string) optSpec { s.cancels = names; return s }
+// opposed is an implemented flag that cancels an earlier use of its
+// opposite (--batch, --no-batch).
+func opposed(name, opposite string, short byte, aliases ...string) optSpec {
+	return optSpec{name: name, short: short, aliases: aliases, support: implemented, cancels: []string{opposite}}
+}
 
 // spellings is every full name of the option.
 func (s *optSpec) spellings() []string {
@@ -120,7 +124,7 @@ func internal(name string, sp special) optSpec {
 // gpgOptions is gpg 2.2.40's option table (g10/gpg.c), plus front's own
 // --rfc9580. Commands are all accepted here; dispatch says which ones front
 // runs. Canonical names keep the spelling front's code uses.
-var gpgOptions = newOptTable([]optSpec{
+var gpgOptions = &optTable{specs: []optSpec{
 	// Commands.
 	command("sign", 's'),
 	command("clearsign", 0, "clear-sign"),
@@ -200,7 +204,7 @@ var gpgOptions = newOptTable([]optSpec{
 
 	// Diagnostics.
 	flag(implemented, "verbose", 'v'),
-	flag(implemented, "no-verbose", 0).cancel("verbose"),
+	opposed("no-verbose", "verbose", 0),
 	flag(implemented, "quiet", 'q'),
 	flag(implemented, "no-tty", 0),
 	flag(noEffect, "no-greeting", 0),
@@ -251,8 +255,8 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "enable-progress-filter", 0), // PROGRESS status lines (progress.go)
 	str(noEffect, "temp-directory", 0),
 	str(noEffect, "exec-path", 0), // front runs no keyserver or photo helpers
-	flag(implemented, "expert", 0).cancel("no-expert"),
-	flag(implemented, "no-expert", 0).cancel("expert"),
+	opposed("expert", "no-expert", 0),
+	opposed("no-expert", "expert", 0),
 	flag(noEffect, "no-secmem-warning", 0),
 	flag(noEffect, "require-secmem", 0),
 	flag(noEffect, "no-require-secmem", 0),
@@ -315,8 +319,8 @@ var gpgOptions = newOptTable([]optSpec{
 	str(notImplemented, "sig-keyserver-url", 0),
 
 	// Output.
-	flag(implemented, "armor", 'a', "armour").cancel("no-armor"),
-	flag(implemented, "no-armor", 0, "no-armour").cancel("armor"),
+	opposed("armor", "no-armor", 'a', "armour"),
+	opposed("no-armor", "armor", 0, "no-armour"),
 	str(implemented, "output", 'o'),
 	ulong(implemented, "max-output", 0),
 	str(notImplemented, "comment", 0),
@@ -329,7 +333,7 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(notImplemented, "no-escape-from-lines", 0),
 	flag(notImplemented, "mimemode", 0),
 	flag(implemented, "textmode", 't'),
-	flag(implemented, "no-textmode", 0).cancel("textmode"),
+	opposed("no-textmode", "textmode", 0),
 	str(implemented, "set-filename", 0),
 	flag(notImplemented, "for-your-eyes-only", 0),
 	flag(noEffect, "no-for-your-eyes-only", 0),
@@ -353,8 +357,8 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(implemented, "no-auto-key-locate", 0),
 	flag(notImplemented, "auto-key-import", 0),
 	flag(noEffect, "no-auto-key-import", 0),
-	flag(implemented, "auto-key-retrieve", 0).cancel("no-auto-key-retrieve"),
-	flag(implemented, "no-auto-key-retrieve", 0).cancel("auto-key-retrieve"),
+	opposed("auto-key-retrieve", "no-auto-key-retrieve", 0),
+	opposed("no-auto-key-retrieve", "auto-key-retrieve", 0),
 	flag(notImplemented, "include-key-block", 0),
 	flag(noEffect, "no-include-key-block", 0),
 	flag(noEffect, "disable-dirmngr", 0),
@@ -450,9 +454,9 @@ var gpgOptions = newOptTable([]optSpec{
 	flag(noEffect, "no-allow-multiple-messages", 0),
 
 	// Unattended use.
-	flag(implemented, "batch", 0).cancel("no-batch"),
-	flag(implemented, "no-batch", 0).cancel("batch"),
-	flag(implemented, "yes", 0).cancel("no"),
+	opposed("batch", "no-batch", 0),
+	opposed("no-batch", "batch", 0),
+	opposed("yes", "no", 0),
 	flag(notImplemented, "no", 0),
 	integer(implemented, "status-fd", 0),
 	str(implemented, "status-file", 0),
@@ -533,12 +537,17 @@ var gpgOptions = newOptTable([]optSpec{
 	internal("warranty", specialWarranty),
 	internal("dump-options", specialDumpOptions),
 	{name: "dump-option-table", support: notImplemented, cmdlineOnly: true},
-})
+}}
 
 // optTable indexes a program's options. The index is built on first use:
 // front carries four tables (gpg, gpgv, gpgconf, gpg-agent.conf) and a run
 // uses one or two, so building all of them in package init was start-up
-// time every process paid (about 0.1 ms).
+// time every process paid (about 0.1 ms). The tables themselves are
+// written so that the compiler lays them out as static data (a literal
+// &optTable{specs: ...}, constructors that return one composite literal):
+// a method call or wrapper in a table moves all of it into package init,
+// code plus a 50 KB allocation at each start. TestOptionTablesStatic
+// checks.
 type optTable struct {
 	specs []optSpec
 	once  sync.Once

@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -274,7 +275,7 @@ func TestOptionsTheCodeReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	implementedIn := func(name string) bool {
-		for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions} {
+		for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions()} {
 			if s := tbl.spec(name); s != nil && s.support == implemented {
 				return true
 			}
@@ -337,7 +338,7 @@ func isOptsExpr(e ast.Expr) bool {
 }
 
 func TestOptionTablesConsistent(t *testing.T) {
-	for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions} {
+	for _, tbl := range []*optTable{gpgOptions, gpgvOptions, gpgconfOptions, agentOptions()} {
 		for _, s := range tbl.specs {
 			for _, c := range s.cancels {
 				if tbl.spec(c) == nil {
@@ -480,4 +481,37 @@ func TestKeyringPath(t *testing.T) {
 	if got := percentEscape("a%b:c,d\ne"); got != "a%25b%3ac%2cd%0ae" {
 		t.Errorf("percentEscape = %q", got)
 	}
+}
+
+// The option tables are static data, not built in package init: the
+// package's init (this test binary's, which is front's plus its tests')
+// allocates a few KiB, where building the gpg table alone allocated 50 KB.
+// GODEBUG=inittrace=1 on a run of this binary that runs no test reports it.
+func TestOptionTablesStatic(t *testing.T) {
+	if os.Getenv("FRONT_INITTRACE_CHILD") != "" {
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1", "FRONT_INITTRACE_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	const pkg = "init github.com/frontpgp/front/cmd/front "
+	for _, l := range strings.Split(string(out), "\n") {
+		if !strings.HasPrefix(l, pkg) {
+			continue
+		}
+		// init PKG @T ms, C ms clock, B bytes, A allocs
+		f := strings.Fields(l)
+		bytes, err := strconv.Atoi(f[len(f)-4])
+		if err != nil {
+			t.Fatalf("cannot read %q", l)
+		}
+		if bytes > 16<<10 {
+			t.Fatalf("package init allocates %d bytes (a table built at init?): %s", bytes, l)
+		}
+		return
+	}
+	t.Fatalf("no inittrace line for the package in:\n%s", out)
 }
