@@ -28,6 +28,7 @@ import (
 	"unicode"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/frontpgp/front/sigmemo"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,6 +37,7 @@ const (
 	secretListName = "secret-keys.list"
 	maxCertFile    = 64 << 20
 	maxSecretList  = 1 << 20
+	sigMemoName    = "sigmemo"
 )
 
 // Store is one home directory.
@@ -51,6 +53,10 @@ type Store struct {
 	// loaded caches parsed certificates by fingerprint (hex) until this
 	// process writes the store. Callers must not modify them.
 	loaded map[string]*openpgp.Entity
+	// memo remembers RSA signature checks across processes (sigmemo); it
+	// is saved with each batch this process commits. Nil in a Store not
+	// made by Open.
+	memo *sigmemo.Memo
 }
 
 // Open prepares the home (created 0700 if missing, as gpg does).
@@ -58,7 +64,10 @@ func Open(home string) (*Store, error) {
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, err
 	}
-	return &Store{Home: home}, nil
+	s := &Store{Home: home}
+	s.memo = sigmemo.New(filepath.Join(s.indexDir(), sigMemoName))
+	installVerifyMemo(s.memo)
+	return s, nil
 }
 
 func (s *Store) certDir() string   { return filepath.Join(s.Home, certDirName) }
@@ -615,7 +624,40 @@ func (b *Batch) Commit() error {
 		return err
 	}
 	os.Remove(orderJournalPath(s.certDir()))
+	// The checks made while reading what was just written (and anything
+	// else this process checked).
+	s.saveMemo()
 	return nil
+}
+
+// SaveMemo saves the signature checks this process remembered outside a
+// commit (a listing after an import checks the certifications that trust
+// needs), if the write lock is free at once: a reader never waits for a
+// writer, and a later reader saves what this one could not.
+func (s *Store) SaveMemo() {
+	if s.memo == nil || !s.memo.Pending() {
+		return
+	}
+	unlock, ok := s.tryLock()
+	if !ok {
+		return
+	}
+	defer unlock()
+	s.saveMemo()
+}
+
+// saveMemo saves the memo; the caller holds the write lock. A failure
+// costs later runs only time.
+func (s *Store) saveMemo() {
+	if s.memo == nil {
+		return
+	}
+	s.memo.Save(func(path string, data []byte) error {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return err
+		}
+		return WriteAtomic(path, data, 0o644)
+	})
 }
 
 // writeTemp writes data to a new temp file in dir (fsync'ed if sync).

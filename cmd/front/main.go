@@ -147,6 +147,9 @@ func run(argv []string, stdout, stderr io.Writer) int {
 		a.prestartKeyhelper()
 	}
 	err := a.dispatch()
+	if a.store != nil {
+		a.store.SaveMemo()
+	}
 	a.releasePrestarted()
 	a.endTerminalProgress()
 	if err != nil {
