@@ -561,14 +561,22 @@ func newOptTable(specs []optSpec) *optTable { return &optTable{specs: specs} }
 // error caught by the first run (and the tests) that uses the table.
 func (t *optTable) index() {
 	t.once.Do(func() {
-		t.names, t.short = map[string]*optSpec{}, map[byte]*optSpec{}
+		// Sized once: growing a map of 600 spellings costs more than
+		// filling it.
+		t.names, t.short = make(map[string]*optSpec, len(t.specs)*5/4), map[byte]*optSpec{}
+		add := func(n string, s *optSpec) {
+			if _, dup := t.names[n]; dup {
+				panic("duplicate option " + n)
+			}
+			t.names[n] = s
+		}
 		for i := range t.specs {
 			s := &t.specs[i]
-			for _, n := range s.spellings() {
-				if _, dup := t.names[n]; dup {
-					panic("duplicate option " + n)
-				}
-				t.names[n] = s
+			if s.name != "" {
+				add(s.name, s)
+			}
+			for _, n := range s.aliases {
+				add(n, s)
 			}
 			if s.short != 0 {
 				if _, dup := t.short[s.short]; dup {
