@@ -30,11 +30,12 @@ func main() { helpermain.Main(runSelfTest, run) }
 
 func run() int {
 	portList := flag.String("ports", "", "comma-separated TCP ports the request connects to (front passes FetchRequest.Ports)")
-	roots := flag.String("roots", "system", "system: load the system's CA certificates before lockdown; request: the request brings its own")
+	roots := flag.String("roots", "system", "system: load the system's CA certificates before lockdown; request: the request brings its own; file: those of --roots-file")
+	rootsFile := flag.String("roots-file", "", "with --roots file: the CA bundle trusted instead of the system's (front passes $SSL_CERT_FILE), read before lockdown")
 	flag.Parse()
 	ports, err := parsePorts(*portList)
-	if err != nil || (*roots != "system" && *roots != "request") || flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "nethelper: usage: nethelper --ports PORT[,PORT...] [--roots system|request]")
+	if err != nil || (*roots != "system" && *roots != "request" && *roots != "file") || (*roots == "file") != (*rootsFile != "") || flag.NArg() != 0 {
+		fmt.Fprintln(os.Stderr, "nethelper: usage: nethelper --ports PORT[,PORT...] [--roots system|request|file --roots-file FILE]")
 		return 2
 	}
 	if err := sandbox.Prepare(); err != nil {
@@ -43,9 +44,15 @@ func run() int {
 	}
 	// Everything that reads a file happens here, before lockdown.
 	var systemRoots func() *x509.CertPool
-	if *roots == "system" {
+	switch *roots {
+	case "system":
 		if systemRoots, err = loadSystemRoots(); err != nil {
 			fmt.Fprintln(os.Stderr, "nethelper: loading the system's CA certificates:", err)
+			return 2
+		}
+	case "file":
+		if systemRoots, err = loadBundle(*rootsFile); err != nil {
+			fmt.Fprintln(os.Stderr, "nethelper: reading SSL_CERT_FILE:", err)
 			return 2
 		}
 	}
@@ -105,26 +112,34 @@ const maxBundle = 16 << 20
 // loader runs now.
 func loadSystemRoots() (func() *x509.CertPool, error) {
 	for _, name := range systemBundles {
-		f, err := os.Open(name)
-		if err != nil {
-			continue
+		if _, err := os.Stat(name); err == nil {
+			return loadBundle(name)
 		}
-		pem, err := io.ReadAll(io.LimitReader(f, maxBundle+1))
-		f.Close()
-		if err != nil || len(pem) > maxBundle {
-			return nil, fmt.Errorf("%s: unreadable or too large", name)
-		}
-		return sync.OnceValue(func() *x509.CertPool {
-			pool := x509.NewCertPool()
-			pool.AppendCertsFromPEM(pem)
-			return pool
-		}), nil
 	}
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		return nil, err
 	}
 	return func() *x509.CertPool { return pool }, nil
+}
+
+// loadBundle reads the CA bundle file name now and parses it on first use
+// (see loadSystemRoots).
+func loadBundle(name string) (func() *x509.CertPool, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	pem, err := io.ReadAll(io.LimitReader(f, maxBundle+1))
+	f.Close()
+	if err != nil || len(pem) > maxBundle {
+		return nil, fmt.Errorf("%s: unreadable or too large", name)
+	}
+	return sync.OnceValue(func() *x509.CertPool {
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		return pool
+	}), nil
 }
 
 // parsePorts reads "53,443": at least one port, each 1..65535.
