@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/frontpgp/front/ipc"
@@ -81,7 +83,7 @@ func startHelperWith(name string, env []string, extra []*os.File, args ...string
 		files = append(files, f.Fd())
 	}
 	pid, err := syscall.ForkExec(path, append([]string{path}, args...), &syscall.ProcAttr{
-		Env:   append(os.Environ(), env...),
+		Env:   helperEnv(os.Environ(), env),
 		Files: files,
 	})
 	inR.Close()
@@ -92,6 +94,20 @@ func startHelperWith(name string, env []string, extra []*os.File, args ...string
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
 	return &helperProc{pid: pid, stdin: inW, stdout: outR, conn: ipc.NewConn(outR, inW)}, nil
+}
+
+// helperEnv is environ with the NAME=VALUE entries of set replacing any
+// of the same names (a Go program, like getenv(3), takes the first of
+// duplicates, so appending would not override).
+func helperEnv(environ, set []string) []string {
+	out := make([]string, 0, len(environ)+len(set))
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.ContainsFunc(set, func(s string) bool { return strings.HasPrefix(s, name+"=") }) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, set...)
 }
 
 // wait reaps the helper and closes front's end of its stdout; a helper
@@ -175,7 +191,11 @@ func helperMode(req ipc.Message) string {
 func (a *app) startKeyhelper(mode string, extra ...*os.File) (*helperProc, error) {
 	// A one-shot helper allocates little: no collector runs until the heap
 	// nears the limit, which keeps its start fast and its memory bounded.
-	h, err := startHelperWith("keyhelper", []string{"GOGC=off", "GOMEMLIMIT=24MiB"}, extra, "--home", a.home, "--mode", mode)
+	// One P: its work is one thread's, and a Go process started with one
+	// starts fewer threads (0.2 ms of its start, which a signature waits
+	// for); keyhelper raises it before a passphrase's S2K, which may be
+	// Argon2 with parallel lanes.
+	h, err := startHelperWith("keyhelper", []string{"GOGC=off", "GOMEMLIMIT=24MiB", "GOMAXPROCS=1"}, extra, "--home", a.home, "--mode", mode)
 	if err != nil {
 		return nil, err
 	}

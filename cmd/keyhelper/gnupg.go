@@ -8,8 +8,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -223,10 +225,17 @@ func (s *secretStore) isRef(primary []byte) bool {
 	return err == nil
 }
 
+// allCPUs lifts keyhelper's GOMAXPROCS=1 once (decryptKey).
+var allCPUs sync.Once
+
 // decryptKey unlocks priv with pass: our own keys by their S2K, keys in
 // GnuPG's files by agentkey. A GnuPG file that does not hold this key's
 // secret is a hard error, not a wrong passphrase.
 func (s *secretStore) decryptKey(priv *packet.PrivateKey, pass []byte) error {
+	// front starts keyhelper with GOMAXPROCS=1 (a faster start); an
+	// Argon2 S2K computes its lanes in parallel, so every CPU is allowed
+	// from here on. Iterated S2K is one thread's work either way.
+	allCPUs.Do(func() { runtime.GOMAXPROCS(runtime.NumCPU()) })
 	k := s.gnupgFile(priv.Fingerprint)
 	if k == nil {
 		return priv.Decrypt(pass)
