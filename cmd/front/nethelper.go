@@ -95,8 +95,9 @@ func (a *app) fetch(req *ipc.FetchRequest) (*ipc.FetchResult, error) {
 	}
 	// As for keyhelper, no collection until the heap nears the limit; a
 	// body at the cap (32 MiB, held two or three times) passes it, and
-	// then the collector runs: the limit is soft.
-	h, err := startHelper("nethelper", []string{"GOGC=off", "GOMEMLIMIT=64MiB"}, args...)
+	// then the collector runs: the limit is soft. One P, as keyhelper:
+	// a fetch waits on the network, and fewer threads start faster.
+	h, err := startHelper("nethelper", []string{"GOGC=off", "GOMEMLIMIT=64MiB", "GOMAXPROCS=1"}, args...)
 	if err != nil {
 		return nil, &netError{errNetHelper, err.Error()}
 	}
