@@ -460,18 +460,23 @@ func startupBudget(dir, oursBin, home string, n int) error {
 	}
 
 	bin := filepath.Dir(oursBin)
+	// Each helper with the environment front starts it with (helper.go,
+	// nethelper.go).
 	for _, h := range []struct {
 		name string
 		argv []string
+		env  []string
 	}{
-		{"keyhelper (restricted, sign's mode)", []string{filepath.Join(bin, "keyhelper"), "--home", home, "--mode", "restricted"}},
-		{"nethelper (system roots, one port)", []string{filepath.Join(bin, "nethelper"), "--ports", "11371"}},
+		{"keyhelper (restricted, sign's mode)", []string{filepath.Join(bin, "keyhelper"), "--home", home, "--mode", "restricted"},
+			[]string{"GOGC=off", "GOMEMLIMIT=24MiB", "GOMAXPROCS=1"}},
+		{"nethelper (system roots, one port)", []string{filepath.Join(bin, "nethelper"), "--ports", "11371"},
+			[]string{"GOGC=off", "GOMEMLIMIT=64MiB", "GOMAXPROCS=1"}},
 	} {
-		with, err := helloTimes(h.argv, n, false)
+		with, err := helloTimes(h.argv, h.env, n, false)
 		if err != nil {
 			return err
 		}
-		without, err := helloTimes(h.argv, n, true)
+		without, err := helloTimes(h.argv, h.env, n, true)
 		if err != nil {
 			return err
 		}
@@ -480,15 +485,15 @@ func startupBudget(dir, oursBin, home string, n int) error {
 	return nil
 }
 
-// helloTimes starts a helper n times and returns the median time from
+// helloTimes starts a helper n times (environment env) and returns the median time from
 // spawn to the first byte of its hello frame; closing its stdin then makes
 // it exit. noSandbox sets the testing-only switch that skips the lockdown,
 // to tell the sandbox's share.
-func helloTimes(argv []string, n int, noSandbox bool) (time.Duration, error) {
+func helloTimes(argv, env []string, n int, noSandbox bool) (time.Duration, error) {
 	var ds []time.Duration
 	for i := 0; i < n; i++ {
 		c := exec.Command(argv[0], argv[1:]...)
-		c.Env = []string{"PATH=" + os.Getenv("PATH")}
+		c.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 		if noSandbox {
 			c.Env = append(c.Env, "FRONTPGP_UNSAFE_NO_SANDBOX=1")
 		}
