@@ -429,7 +429,7 @@ func (s *Store) writeOrigins(o *Origins) error {
 	if fi, err := os.Lstat(s.originsPath()); err == nil && !fi.Mode().IsRegular() {
 		os.RemoveAll(s.originsPath())
 	}
-	return WriteAtomic(s.originsPath(), o.encode(), 0o644)
+	return replaceFile(s.originsPath(), o.encode(), 0o644)
 }
 
 // forgetOrigin drops the record of a deleted certificate (the caller

@@ -656,7 +656,7 @@ func (s *Store) saveMemo() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return err
 		}
-		return WriteAtomic(path, data, 0o644)
+		return replaceFile(path, data, 0o644)
 	})
 }
 
@@ -714,6 +714,24 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// replaceFile is WriteAtomic without syncing the directory after the
+// rename, for the files of the index directory that other state does not
+// depend on (origins, the signature memo; the index is written so too): a
+// crash that loses the rename leaves the previous file, which is a state
+// the store has been in. The data is still synced before the rename, so
+// the name never points at a file whose contents were lost.
+func replaceFile(path string, data []byte, perm os.FileMode) error {
+	tmp, err := writeTemp(filepath.Dir(path), data, perm, true)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
 }
 
 func syncDir(dir string) error {
