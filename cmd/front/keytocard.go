@@ -233,6 +233,9 @@ func (a *app) pipeKeyToCard(cs *cardEditSession, pk *packet.PublicKey, slot card
 	// USERID_HINT/NEED_PASSPHRASE for it
 	saved := a.noPassphraseHints
 	a.noPassphraseHints = true
+	// The keyhelper that held the unlocked key is gone before the card is
+	// touched (TestKeyToCardPipeNotInFront): waited for, not reaped later.
+	kh.reapLater = false
 	err = kh.session(ipc.RoleKey, &ipc.KeyToCardRequest{Fingerprint: pk.Fingerprint}, new(ipc.KeyToCardResult), a.answerKeyhelper)
 	a.noPassphraseHints = saved
 	a.finishInquiries(err)
