@@ -278,7 +278,8 @@ func (b *bench) run(oursBin, gpgBin, rnpBin string, memory, check bool) error {
 	return nil
 }
 
-// keys makes the key with gpg and imports its secret into ours and rnp.
+// keys makes the key with gpg and imports its secret (and for ours its
+// ownertrust) into ours and rnp.
 func (b *bench) keys(gpg, ours tool, rnpHome string) error {
 	if _, err := b.runOnce(gpg, []string{"--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", "Bench <bench@example.org>", "ed25519", "sign", "never"}, -1, false, ""); err != nil {
 		return err
@@ -311,6 +312,16 @@ func (b *bench) keys(gpg, ours tool, rnpHome string) error {
 		}
 	}
 	if _, err := b.runOnce(ours, []string{"--import", sec}, -1, false, ""); err != nil {
+		return err
+	}
+	// An imported secret key is not trusted (in gpg neither): ours takes
+	// gpg's ownertrust (ultimate for the key gpg made), or encrypting to
+	// it fails "There is no assurance this key belongs to the named user".
+	trustFile := filepath.Join(b.dir, "ownertrust")
+	if _, err := b.runOnce(gpg, []string{"--export-ownertrust"}, -1, false, trustFile); err != nil {
+		return err
+	}
+	if _, err := b.runOnce(ours, []string{"--import-ownertrust", trustFile}, -1, false, ""); err != nil {
 		return err
 	}
 	c := exec.Command("rnpkeys", "--homedir", rnpHome, "--import", sec)
