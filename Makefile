@@ -156,6 +156,9 @@ fmt-check: check-go
 # (TestInterop, the GnuPG comparison, is `make interop`).
 unit: build
 	$(GO) test $(BUILDFLAGS) -count=1 -timeout $(GO_TEST_TIMEOUT) -skip '^TestInterop$$' ./...
+	@# go-crypto's own tests of the packages _patched/ changes, run on the patched copy
+	$(GO) test -modfile bin/.build/go.mod -count=1 github.com/ProtonMail/go-crypto/openpgp/internal/ecc \
+		github.com/ProtonMail/go-crypto/openpgp/packet github.com/ProtonMail/go-crypto/brainpool
 
 fuzz: check-go
 	$(GO) test ./ipc -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)

@@ -94,37 +94,27 @@ func FindByOid(oid encoding.Field) *CurveInfo {
 }
 
 func FindEdDSAByGenName(curveGenName string) EdDSACurve {
-	for i := range curves {
-		if curves[i].genName == curveGenName {
-			curve, ok := curves[i].curveInfo().Curve.(EdDSACurve)
-			if ok {
-				return curve
-			}
-		}
-	}
-	return nil
+	return findByGenName[EdDSACurve](curveGenName)
 }
 
 func FindECDSAByGenName(curveGenName string) ECDSACurve {
-	for i := range curves {
-		if curves[i].genName == curveGenName {
-			curve, ok := curves[i].curveInfo().Curve.(ECDSACurve)
-			if ok {
-				return curve
-			}
-		}
-	}
-	return nil
+	return findByGenName[ECDSACurve](curveGenName)
 }
 
 func FindECDHByGenName(curveGenName string) ECDHCurve {
+	return findByGenName[ECDHCurve](curveGenName)
+}
+
+// findByGenName returns the first curve named curveGenName that is a C
+// (upstream spells this out three times), or nil.
+func findByGenName[C Curve](curveGenName string) C {
 	for i := range curves {
 		if curves[i].genName == curveGenName {
-			curve, ok := curves[i].curveInfo().Curve.(ECDHCurve)
-			if ok {
+			if curve, ok := curves[i].curveInfo().Curve.(C); ok {
 				return curve
 			}
 		}
 	}
-	return nil
+	var none C
+	return none
 }
