@@ -31,6 +31,10 @@ type SignRequest struct {
 	Created        int64 // signature creation time (unix)
 	HashState      []byte
 	Salt           []byte // v6 signatures only; already hashed by front
+	// PrimaryFingerprint names the certificate KeyFingerprint belongs to,
+	// if known: a hint of which key file to read first, never trusted
+	// (keyhelper still finds KeyFingerprint in what it reads).
+	PrimaryFingerprint []byte
 }
 
 // SignResult carries the serialized signature packet.
@@ -38,8 +42,9 @@ type SignResult struct{ Signature []byte }
 
 // DecryptRequest asks to decrypt one PKESK packet (header included).
 type DecryptRequest struct {
-	KeyFingerprint []byte
-	PKESK          []byte
+	KeyFingerprint     []byte
+	PKESK              []byte
+	PrimaryFingerprint []byte // as in SignRequest
 }
 
 // DecryptResult is the session key. Cipher is 0 for v6 PKESKs, whose cipher
@@ -255,6 +260,7 @@ func (m *SignRequest) encode(e *encoder) {
 	e.uint(uint64(m.Created))
 	e.bytes(m.HashState)
 	e.bytes(m.Salt)
+	e.bytes(m.PrimaryFingerprint)
 }
 func (m *SignRequest) decode(d *decoder) {
 	m.KeyFingerprint = d.bytes(maxFingerprint)
@@ -263,15 +269,21 @@ func (m *SignRequest) decode(d *decoder) {
 	m.Created = d.int63()
 	m.HashState = d.bytes(maxHashState)
 	m.Salt = d.bytes(64)
+	m.PrimaryFingerprint = d.bytes(maxFingerprint)
 }
 
 func (m *SignResult) encode(e *encoder) { e.bytes(m.Signature) }
 func (m *SignResult) decode(d *decoder) { m.Signature = d.bytes(maxPacket) }
 
-func (m *DecryptRequest) encode(e *encoder) { e.bytes(m.KeyFingerprint); e.bytes(m.PKESK) }
+func (m *DecryptRequest) encode(e *encoder) {
+	e.bytes(m.KeyFingerprint)
+	e.bytes(m.PKESK)
+	e.bytes(m.PrimaryFingerprint)
+}
 func (m *DecryptRequest) decode(d *decoder) {
 	m.KeyFingerprint = d.bytes(maxFingerprint)
 	m.PKESK = d.bytes(maxPacket)
+	m.PrimaryFingerprint = d.bytes(maxFingerprint)
 }
 
 func (m *DecryptResult) encode(e *encoder) { e.uint(uint64(m.Cipher)); e.bytes(m.SessionKey) }

@@ -583,7 +583,7 @@ func (a *app) pkeskSessionKey(res *sessionKeyResult, pk pgp.RawPKESK) error {
 		serial := a.cardOf(c.PublicKey)
 		if serial != "" && a.remoteSigner == "" {
 			out.Cipher, out.SessionKey, err = a.cardSessionKey(c.PublicKey, serial, pk.Raw)
-		} else if err = a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw}, &out); err != nil && serial != "" {
+		} else if err = a.callKeyhelper(false, &ipc.DecryptRequest{KeyFingerprint: c.PublicKey.Fingerprint, PKESK: pk.Raw, PrimaryFingerprint: c.Entity.PrimaryKey.Fingerprint}, &out); err != nil && serial != "" {
 			// the remote signer answers for a card key with cardhelper's codes
 			err = a.cardCallFailed(err)
 		}

@@ -198,6 +198,10 @@ func (a *app) remoteSign(key *packet.PublicKey, req *ipc.SignRequest) (*packet.S
 	if serial != "" && a.remoteSigner == "" {
 		return a.cardSign(key, serial, req)
 	}
+	if k := a.keyByFingerprint(key.Fingerprint); k != nil {
+		// which key file keyhelper reads first (a hint it does not trust)
+		req.PrimaryFingerprint = k.Entity.PrimaryKey.Fingerprint
+	}
 	var res ipc.SignResult
 	if err := a.callKeyhelper(false, req, &res); err != nil {
 		if serial != "" {

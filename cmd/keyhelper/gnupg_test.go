@@ -82,7 +82,7 @@ func TestGnuPGRecordAndUnlock(t *testing.T) {
 	}
 
 	sub := f.e.Subkeys[0].PublicKey.Fingerprint
-	_, priv, err := f.store.find(sub)
+	_, priv, err := f.store.find(sub, nil)
 	if err != nil || !priv.Encrypted {
 		t.Fatalf("find: %v", err)
 	}
@@ -107,7 +107,7 @@ func TestGnuPGSwappedKeyFile(t *testing.T) {
 	subFile := filepath.Join(dir, keylist.Keygrip(f.e.Subkeys[0].PublicKey)+".key")
 	data, _ := os.ReadFile(subFile)
 	os.WriteFile(primary, data, 0o600)
-	_, priv, err := f.store.find(f.e.PrimaryKey.Fingerprint)
+	_, priv, err := f.store.find(f.e.PrimaryKey.Fingerprint, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func (h *handler) keyToCard(r *ipc.KeyToCardRequest) (ipc.Message, error) {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadRequest, Message: "no key pipe"}
 	}
 	defer pipe.Close()
-	e, priv, err := h.store.find(r.Fingerprint)
+	e, priv, err := h.store.find(r.Fingerprint, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -270,7 +270,7 @@ func (h *handler) sign(r *ipc.SignRequest) (ipc.Message, error) {
 	if !ok {
 		return nil, &ipc.Error{Code: ipc.ErrCodeUnsupported, Message: "unsupported hash algorithm"}
 	}
-	e, priv, err := h.store.find(r.KeyFingerprint)
+	e, priv, err := h.store.find(r.KeyFingerprint, r.PrimaryFingerprint)
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +313,7 @@ func (h *handler) decrypt(r *ipc.DecryptRequest) (ipc.Message, error) {
 	if err != nil || !ok {
 		return nil, &ipc.Error{Code: ipc.ErrCodeBadData, Message: "invalid public key encrypted session key packet"}
 	}
-	e, priv, err := h.store.find(r.KeyFingerprint)
+	e, priv, err := h.store.find(r.KeyFingerprint, r.PrimaryFingerprint)
 	if err != nil {
 		return nil, err
 	}

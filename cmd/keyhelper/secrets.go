@@ -136,36 +136,59 @@ func (s *secretStore) primaries() ([][]byte, error) {
 	return out, nil
 }
 
-// find returns the key holding the (sub)key fingerprint fpr. A primary
-// key's own file is tried first: parsing every other file on the way
-// costs an unprotected RSA key's validation each (about 4 ms for 3072
-// bits) before a signature with another key can start.
-func (s *secretStore) find(fpr []byte) (*openpgp.Entity, *packet.PrivateKey, error) {
+// find returns the key holding the (sub)key fingerprint fpr. The file
+// of the primary key hint names (front's word for the certificate fpr
+// belongs to; nil if unknown) and a primary key's own file are tried
+// first: parsing every other file on the way costs an unprotected RSA
+// key's validation each (about 4 ms for 3072 bits) before a signature or
+// a decryption with another key can start. The hint only orders the
+// search: what is returned holds fpr, whatever the hint said.
+func (s *secretStore) find(fpr, hint []byte) (*openpgp.Entity, *packet.PrivateKey, error) {
+	// A primary key's file: its secret, or nil for a key GnuPG keeps
+	// without the primary's secret (the caller reports the stub).
 	if e, err := s.load(fpr); err == nil {
 		return e, e.PrivateKey, nil
+	}
+	tried := func(p []byte) bool { return bytes.Equal(p, fpr) }
+	if len(hint) > 0 && !bytes.Equal(hint, fpr) {
+		if e, err := s.load(hint); err == nil {
+			if priv := secretOf(e, fpr); priv != nil {
+				return e, priv, nil
+			}
+		}
+		tried = func(p []byte) bool { return bytes.Equal(p, fpr) || bytes.Equal(p, hint) }
 	}
 	prims, err := s.primaries()
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, p := range prims {
-		if bytes.Equal(p, fpr) {
+		if tried(p) {
 			continue // tried above
 		}
 		e, err := s.load(p)
 		if err != nil {
 			continue
 		}
-		if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) && e.PrivateKey != nil {
-			return e, e.PrivateKey, nil
-		}
-		for _, sk := range e.Subkeys {
-			if bytes.Equal(sk.PublicKey.Fingerprint, fpr) && sk.PrivateKey != nil {
-				return e, sk.PrivateKey, nil
-			}
+		if priv := secretOf(e, fpr); priv != nil {
+			return e, priv, nil
 		}
 	}
 	return nil, nil, &ipc.Error{Code: ipc.ErrCodeNoSecretKey, Message: "no secret key"}
+}
+
+// secretOf returns the secret of e's primary key or subkey with
+// fingerprint fpr, or nil.
+func secretOf(e *openpgp.Entity, fpr []byte) *packet.PrivateKey {
+	if bytes.Equal(e.PrimaryKey.Fingerprint, fpr) && e.PrivateKey != nil {
+		return e.PrivateKey
+	}
+	for _, sk := range e.Subkeys {
+		if bytes.Equal(sk.PublicKey.Fingerprint, fpr) && sk.PrivateKey != nil {
+			return sk.PrivateKey
+		}
+	}
+	return nil
 }
 
 // listing describes every stored secret (sub)key.
